@@ -1,0 +1,372 @@
+"""The typed model of one environment's configuration.
+
+Every field is either required or has a documented default; the README's
+configuration reference is generated from the same field descriptions
+(`python -m config.reference`). Models are frozen and reject unknown keys so
+a typo in a TOML file is an error, not a silently ignored setting.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+POSTGRES_PORT = 5432
+SUPPORTED_AURORA_MAJORS = (14, 15, 16)
+CLOUDWATCH_RETENTION_DAYS = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192,
+    2557, 2922, 3288, 3653,
+)  # fmt: skip
+RESERVED_MASTER_USERNAMES = frozenset({"postgres", "admin", "administrator", "root", "rdsadmin", "master"})
+
+
+def _shape(pattern: str, example: str) -> AfterValidator:
+    compiled = re.compile(pattern)
+
+    def check(value: str) -> str:
+        if not compiled.fullmatch(value):
+            raise ValueError(f"expected something shaped like {example!r}")
+        return value
+
+    return AfterValidator(check)
+
+
+def _cidr(value: str) -> str:
+    try:
+        network = ipaddress.ip_network(value, strict=True)
+    except ValueError as error:
+        raise ValueError(f"expected an IPv4 CIDR block like '10.20.0.0/16' ({error})") from None
+    if network.prefixlen == 0:
+        raise ValueError("a CIDR block open to the whole internet is not allowed")
+    return value
+
+
+Region = Annotated[str, _shape(r"[a-z]{2}(-gov)?-[a-z]+-\d", "eu-west-1")]
+AvailabilityZone = Annotated[str, _shape(r"[a-z]{2}(-gov)?-[a-z]+-\d[a-z]", "eu-west-1a")]
+AccountId = Annotated[str, _shape(r"\d{12}", "123456789012")]
+VpcId = Annotated[str, _shape(r"vpc-([0-9a-f]{8}|[0-9a-f]{17})", "vpc-0123456789abcdef0")]
+SubnetId = Annotated[str, _shape(r"subnet-([0-9a-f]{8}|[0-9a-f]{17})", "subnet-0123456789abcdef0")]
+SecurityGroupId = Annotated[str, _shape(r"sg-([0-9a-f]{8}|[0-9a-f]{17})", "sg-0123456789abcdef0")]
+SecretArn = Annotated[
+    str,
+    _shape(
+        r"arn:aws(-[a-z]+)*:secretsmanager:[a-z]{2}(-gov)?-[a-z]+-\d:\d{12}:secret:[A-Za-z0-9/_+=.@-]+",
+        "arn:aws:secretsmanager:eu-west-1:123456789012:secret:onprem/source-AbCdEf",
+    ),
+]
+KmsKeyArn = Annotated[
+    str,
+    _shape(
+        r"arn:aws(-[a-z]+)*:kms:[a-z]{2}(-gov)?-[a-z]+-\d:\d{12}:(key/[0-9a-f-]{36}|alias/[A-Za-z0-9/_-]+)",
+        "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555",
+    ),
+]
+Cidr = Annotated[str, AfterValidator(_cidr)]
+
+
+def _cloudwatch_retention(days: int) -> int:
+    if days not in CLOUDWATCH_RETENTION_DAYS:
+        raise ValueError(f"allowed CloudWatch retention values: {', '.join(map(str, CLOUDWATCH_RETENTION_DAYS))}")
+    return days
+
+
+LogRetentionDays = Annotated[int, AfterValidator(_cloudwatch_retention)]
+Hostname = Annotated[
+    str, _shape(r"(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*", "pg.corp.example.com")
+]
+PgIdentifier = Annotated[str, _shape(r"[a-z_][a-z0-9_]{0,62}", "app_db")]
+# Names used in DMS selection rules: identifiers, or % / _ wildcards.
+SelectionName = Annotated[str, _shape(r"[A-Za-z0-9_%$-]{1,63}", "public")]
+DayTimeWindow = Annotated[str, _shape(r"([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d", "03:00-04:00")]
+WeeklyWindow = Annotated[
+    str,
+    _shape(
+        r"(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d-(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d",
+        "sun:04:30-sun:05:30",
+    ),
+]
+Email = Annotated[str, _shape(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}", "dba-oncall@example.com")]
+HttpsUrl = Annotated[str, _shape(r"https://[^\s]+", "https://events.pagerduty.com/integration/abc/enqueue")]
+BucketName = Annotated[str, _shape(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", "acme-terraform-state-eu-west-1")]
+
+
+class StrictModel(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+
+
+class NetworkConfig(StrictModel):
+    """Where the databases live. Subnets map subnet id -> availability zone."""
+
+    vpc_id: VpcId = Field(description="VPC that holds Aurora and the DMS replication instance.")
+    vpc_cidr_block: Cidr = Field(
+        description="CIDR of that VPC; DMS may reach HTTPS (VPC interface endpoints for Secrets Manager/KMS) only inside it."
+    )
+    aurora_subnets: dict[SubnetId, AvailabilityZone] = Field(
+        description="Private subnets for Aurora, `{ subnet-id = \"az\" }`; at least 2 AZs. Instances are spread over these AZs."
+    )
+    dms_subnets: dict[SubnetId, AvailabilityZone] = Field(
+        description="Private subnets for the DMS replication instance, same shape; at least 2 AZs."
+    )
+    application_security_group_ids: tuple[SecurityGroupId, ...] = Field(
+        default=(), description="Security groups of applications allowed to connect to Aurora on 5432."
+    )
+    application_cidr_blocks: tuple[Cidr, ...] = Field(
+        default=(), description="CIDR blocks allowed to connect to Aurora on 5432 (never 0.0.0.0/0)."
+    )
+
+    @field_validator("aurora_subnets", "dms_subnets")
+    @classmethod
+    def _spans_two_zones(cls, subnets: dict[str, str]) -> dict[str, str]:
+        zones = set(subnets.values())
+        if len(subnets) < 2 or len(zones) < 2:
+            raise ValueError("need at least 2 subnets in different AZs")
+        return subnets
+
+
+class SourceDatabaseConfig(StrictModel):
+    """The on-premises PostgreSQL database DMS reads from. Credentials live only in Secrets Manager."""
+
+    host: Hostname = Field(description="Host name or IP address of the on-premises PostgreSQL server.")
+    port: int = Field(default=POSTGRES_PORT, ge=1, le=65535, description="PostgreSQL port of the source.")
+    database_name: PgIdentifier = Field(description="Database to migrate.")
+    cidr_block: Cidr = Field(description="CIDR of the source server as seen from the VPC (DMS egress is limited to it).")
+    credentials_secret_arn: SecretArn = Field(
+        description="Existing Secrets Manager secret with `username`, `password`, `host`, `port` of the migration user."
+    )
+    credentials_kms_key_arn: KmsKeyArn | None = Field(
+        default=None, description="CMK that encrypts that secret, if not the AWS-managed key (DMS is allowed to decrypt with it)."
+    )
+    ssl_mode: Literal["verify-full", "verify-ca", "require"] = Field(
+        default="verify-full", description="TLS mode of the source endpoint; `none` is not accepted."
+    )
+    ca_certificate_file: Path | None = Field(
+        default=None,
+        description="PEM CA bundle that signed the source's server certificate, relative to the config file; required for verify-*.",
+    )
+
+    @field_validator("ca_certificate_file")
+    @classmethod
+    def _certificate_is_readable(cls, path: Path | None, info: ValidationInfo) -> Path | None:
+        if path is None:
+            return None
+        base_dir = Path((info.context or {}).get("config_dir", "."))
+        resolved = path if path.is_absolute() else base_dir / path
+        if not resolved.is_file():
+            raise ValueError(f"file not found: {resolved}")
+        text = resolved.read_text(encoding="utf-8", errors="replace")
+        if "PRIVATE KEY" in text:
+            raise ValueError("the file contains a private key; give only the CA certificate")
+        if "-----BEGIN CERTIFICATE-----" not in text:
+            raise ValueError("expected a PEM file with at least one '-----BEGIN CERTIFICATE-----' block")
+        return resolved
+
+    @model_validator(mode="after")
+    def _verify_modes_need_a_ca(self) -> SourceDatabaseConfig:
+        if self.ssl_mode.startswith("verify") and self.ca_certificate_file is None:
+            raise ValueError(f"ssl_mode {self.ssl_mode!r} needs ca_certificate_file (or use ssl_mode 'require')")
+        return self
+
+
+class AuroraConfig(StrictModel):
+    """The target Aurora PostgreSQL cluster."""
+
+    engine_version: str = Field(
+        default="15.12",
+        description="Aurora PostgreSQL `major.minor`. The parameter group family is derived from the major.",
+    )
+    instance_class: str = Field(default="db.r6g.large", description="Instance class of the writer and every reader.")
+    reader_count: int = Field(default=2, ge=1, le=15, description="Readers besides the writer (1-15).")
+    master_username: PgIdentifier = Field(default="migration_admin", description="Master user name (not a default like `postgres`).")
+    master_password_version: int = Field(
+        default=1, ge=1, description="Bump to rotate: a new random password is written to the cluster and the secret."
+    )
+    database_name: PgIdentifier = Field(default="app", description="Database created in the cluster (DMS target database).")
+    secret_recovery_window_days: int = Field(
+        default=7, ge=0, le=30, description="Days a deleted credentials secret can be restored (0 = delete at once, for short-lived environments)."
+    )
+    backup_retention_days: int = Field(default=7, ge=7, le=35, description="Automated backup retention (7-35).")
+    preferred_backup_window: DayTimeWindow = Field(default="03:00-04:00", description="Daily backup window, UTC.")
+    preferred_maintenance_window: WeeklyWindow = Field(default="sun:04:30-sun:05:30", description="Weekly maintenance window, UTC.")
+    deletion_protection: bool = Field(default=True, description="Block cluster deletion (keep on for production).")
+    skip_final_snapshot: bool = Field(default=False, description="Skip the final snapshot on destroy (short-lived environments only).")
+    performance_insights_retention_days: int = Field(
+        default=7, description="Performance Insights retention: 7, or a multiple of 31 up to 731."
+    )
+    monitoring_interval_seconds: Literal[1, 5, 10, 15, 30, 60] = Field(default=60, description="Enhanced monitoring interval.")
+    log_retention_days: LogRetentionDays = Field(default=30, description="Retention of the PostgreSQL log group (a CloudWatch value).")
+    log_min_duration_statement_ms: int = Field(default=1000, ge=0, description="Log statements slower than this (ms).")
+
+    @field_validator("engine_version")
+    @classmethod
+    def _supported_version(cls, version: str) -> str:
+        match = re.fullmatch(r"(\d+)\.(\d+)", version)
+        if not match:
+            raise ValueError("expected 'major.minor', e.g. '15.12'")
+        if int(match.group(1)) not in SUPPORTED_AURORA_MAJORS:
+            allowed = ", ".join(str(m) for m in SUPPORTED_AURORA_MAJORS)
+            raise ValueError(f"major version {match.group(1)} is not supported (supported majors: {allowed})")
+        return version
+
+    @field_validator("secret_recovery_window_days")
+    @classmethod
+    def _recovery_window(cls, days: int) -> int:
+        if days != 0 and not 7 <= days <= 30:
+            raise ValueError("allowed: 0 (delete at once) or 7-30")
+        return days
+
+    @field_validator("instance_class")
+    @classmethod
+    def _instance_class_shape(cls, value: str) -> str:
+        if not re.fullmatch(r"db\.[a-z0-9]+\.[a-z0-9]+", value):
+            raise ValueError("expected an RDS instance class like 'db.r6g.large'")
+        return value
+
+    @field_validator("master_username")
+    @classmethod
+    def _not_a_default_username(cls, value: str) -> str:
+        if value in RESERVED_MASTER_USERNAMES:
+            raise ValueError(f"choose a non-default master username (not one of {sorted(RESERVED_MASTER_USERNAMES)})")
+        return value
+
+    @field_validator("performance_insights_retention_days")
+    @classmethod
+    def _pi_retention(cls, days: int) -> int:
+        if days != 7 and not (days % 31 == 0 and 31 <= days <= 731):
+            raise ValueError("allowed: 7, or a multiple of 31 from 31 to 731")
+        return days
+
+    @property
+    def engine_major(self) -> int:
+        return int(self.engine_version.split(".")[0])
+
+
+class TableSelection(StrictModel):
+    """One DMS selection rule; `%` is the wildcard."""
+
+    schema_name: SelectionName = Field(description="Schema name or pattern.")
+    table_name: SelectionName = Field(default="%", description="Table name or pattern.")
+
+
+class DmsConfig(StrictModel):
+    """The DMS replication instance, endpoints and task."""
+
+    replication_instance_class: str = Field(default="dms.c5.2xlarge", description="Replication instance class.")
+    allocated_storage_gib: int = Field(default=100, ge=5, le=6144, description="Replication instance storage (GiB).")
+    engine_version: str = Field(
+        default="3.5.4", description="DMS engine version, pinned (3.5.1+ is needed for PostgreSQL 15)."
+    )
+    multi_az: bool = Field(default=True, description="Multi-AZ replication instance.")
+    preferred_maintenance_window: WeeklyWindow = Field(default="sat:04:00-sat:05:00", description="Weekly maintenance window, UTC.")
+    service_roles: Literal["create", "existing"] = Field(
+        default="create",
+        description="`create` the account-wide `dms-vpc-role`/`dms-cloudwatch-logs-role`, or use `existing` ones (second stack in an account).",
+    )
+    migration_type: Literal["full-load", "cdc", "full-load-and-cdc"] = Field(
+        default="full-load-and-cdc", description="Replication task type."
+    )
+    include: tuple[TableSelection, ...] = Field(
+        default=(TableSelection(schema_name="public"),),
+        min_length=1,
+        description="Tables to migrate (selection rules, in order). Default: everything in `public`.",
+    )
+    exclude: tuple[TableSelection, ...] = Field(default=(), description="Tables to leave out.")
+    lob_max_size_kb: int = Field(
+        default=32, ge=1, le=102400, description="Limited-LOB-mode size; larger values fail the task instead of being truncated."
+    )
+    heartbeat_frequency_minutes: int = Field(default=5, ge=1, le=60, description="Source heartbeat (keeps the slot from holding WAL).")
+    control_schema: PgIdentifier = Field(default="dms_control", description="Target schema for DMS control tables.")
+    task_log_retention_days: LogRetentionDays = Field(default=30, description="Retention of the DMS task log group.")
+
+    @field_validator("replication_instance_class")
+    @classmethod
+    def _class_shape(cls, value: str) -> str:
+        if not re.fullmatch(r"dms\.[a-z0-9]+\.[a-z0-9]+", value):
+            raise ValueError("expected a DMS instance class like 'dms.c5.2xlarge'")
+        return value
+
+    @field_validator("engine_version")
+    @classmethod
+    def _engine_supports_postgres_15(cls, value: str) -> str:
+        match = re.fullmatch(r"3\.(\d+)\.(\d+)", value)
+        if not match or (int(match.group(1)), int(match.group(2))) < (5, 1):
+            raise ValueError("pin a DMS engine 3.5.1 or newer (e.g. '3.5.4'); older engines cannot read PostgreSQL 15")
+        return value
+
+
+class MonitoringConfig(StrictModel):
+    """Alarm thresholds and who gets paged."""
+
+    alarm_email_addresses: tuple[Email, ...] = Field(default=(), description="E-mail subscriptions of the alarm topic.")
+    alarm_https_endpoints: tuple[HttpsUrl, ...] = Field(default=(), description="HTTPS subscriptions (pager webhooks).")
+    period_seconds: Literal[60, 300] = Field(default=60, description="Alarm evaluation period.")
+    evaluation_periods: int = Field(default=5, ge=1, le=60, description="Consecutive breaching periods before an alarm fires.")
+    aurora_cpu_percent: float = Field(default=80, gt=0, le=100, description="Aurora instance CPU alarm threshold.")
+    aurora_freeable_memory_mib: int = Field(default=512, ge=1, description="Alarm when an instance has less memory free.")
+    aurora_replica_lag_ms: int = Field(default=2000, ge=1, description="Alarm when a reader lags the writer by more (ms).")
+    aurora_connections_percent: float = Field(
+        default=80, gt=0, le=100, description="Alarm at this share of the instance class's default max_connections."
+    )
+    aurora_free_local_storage_mib: int = Field(default=5120, ge=1, description="Alarm when an instance has less local storage free.")
+    aurora_deadlocks_per_second: float = Field(default=0, ge=0, description="Alarm when the deadlock rate exceeds this.")
+    dms_cdc_latency_seconds: int = Field(default=300, ge=1, description="CDCLatencySource / CDCLatencyTarget alarm threshold.")
+    dms_cpu_percent: float = Field(default=80, gt=0, le=100, description="Replication instance CPU alarm threshold.")
+    dms_free_storage_gib: int = Field(default=10, ge=1, description="Alarm when the replication instance has less storage free.")
+    dms_freeable_memory_mib: int = Field(default=1024, ge=1, description="Alarm when the replication instance has less memory free.")
+
+
+class StateBackendConfig(StrictModel):
+    """Remote Terraform state in S3; the key carries the environment suffix."""
+
+    bucket: BucketName = Field(description="Existing S3 bucket for Terraform state.")
+    region: Region | None = Field(default=None, description="Region of the bucket (default: `aws_region`).")
+    kms_key_id: KmsKeyArn | None = Field(default=None, description="CMK for state encryption (default: S3 default encryption).")
+    key_prefix: str = Field(default="aurora-migration", description="State key is `<key_prefix>/<suffix>/terraform.tfstate`.")
+
+
+class EnvironmentConfig(StrictModel):
+    """One deployable environment: one file under config/, one stack."""
+
+    environment_suffix: Annotated[str, _shape(r"[a-z][a-z0-9]{1,11}", "dev")] = Field(
+        description="Short environment name (2-12 lowercase letters/digits); ends every physical name."
+    )
+    name_prefix: Annotated[str, _shape(r"[a-z][a-z0-9-]{1,20}", "aurora-migration")] = Field(
+        default="aurora-migration", description="Start of every physical name: `<prefix>-<purpose>-<suffix>`."
+    )
+    aws_region: Region = Field(description="Region of the stack.")
+    allowed_account_ids: tuple[AccountId, ...] = Field(
+        default=(), description="If set, Terraform refuses to run against any other account."
+    )
+    repository: str = Field(default="aurora-migration-iac", description="Value of the `repository` default tag.")
+    tags: dict[str, str] = Field(default_factory=dict, description="Extra tags on every resource.")
+    network: NetworkConfig
+    source: SourceDatabaseConfig
+    aurora: AuroraConfig = Field(default_factory=AuroraConfig)
+    dms: DmsConfig = Field(default_factory=DmsConfig)
+    monitoring: MonitoringConfig = Field(default_factory=MonitoringConfig)
+    state_backend: StateBackendConfig
+
+    @model_validator(mode="after")
+    def _zones_are_in_region(self) -> EnvironmentConfig:
+        for field_name, subnets in (("aurora_subnets", self.network.aurora_subnets), ("dms_subnets", self.network.dms_subnets)):
+            foreign = sorted({zone for zone in subnets.values() if not zone.startswith(self.aws_region)})
+            if foreign:
+                raise ValueError(
+                    f"network.{field_name}: availability zones {foreign} are not in aws_region {self.aws_region!r}"
+                )
+        return self
+
+    @property
+    def stack_name(self) -> str:
+        return f"{self.name_prefix}-{self.environment_suffix}"

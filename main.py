@@ -1,0 +1,40 @@
+"""Entry point: validate every environment in config/, then synthesize one stack per environment.
+
+ENVIRONMENT_SUFFIX (with ENVIRONMENT_BASE, default `dev`) adds a short-lived
+stack without a file of its own. Bad configuration exits 2 with one line per
+problem and leaves cdktf.out/ untouched.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from config import ConfigError, environment_files, load_environments
+from stacks.emulator import EMULATOR_ENV_VAR, LocalEmulator
+
+EXIT_BAD_CONFIG = 2
+
+
+def main() -> int:
+    try:
+        configs = load_environments(
+            environment_files(),
+            ephemeral_suffix=os.environ.get("ENVIRONMENT_SUFFIX") or None,
+            ephemeral_base=os.environ.get("ENVIRONMENT_BASE", "dev"),
+        )
+        emulator_url = os.environ.get(EMULATOR_ENV_VAR)
+        emulator = LocalEmulator(url=emulator_url) if emulator_url else None
+    except (ConfigError, ValueError) as error:
+        print(f"configuration error:\n{error}", file=sys.stderr)
+        return EXIT_BAD_CONFIG
+
+    from stacks.app import DEFAULT_OUTDIR, synth_atomically  # heavy import only after input is known good
+
+    synth_atomically(configs, outdir=Path(os.environ.get("CDKTF_OUTDIR", DEFAULT_OUTDIR)), emulator=emulator)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

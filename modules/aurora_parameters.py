@@ -1,0 +1,99 @@
+"""Cluster and instance parameter groups; the family follows the engine version in one place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from cdktf import TerraformResourceLifecycle
+from constructs import Construct
+
+from modules.aws import (
+    DbParameterGroup,
+    DbParameterGroupParameter,
+    RdsClusterParameterGroup,
+    RdsClusterParameterGroupParameter,
+)
+from modules.naming import Naming
+
+ApplyMethod = Literal["immediate", "pending-reboot"]
+
+
+def engine_major(engine_version: str) -> int:
+    return int(engine_version.split(".", 1)[0])
+
+
+def parameter_group_family(engine_version: str) -> str:
+    """`15.12` -> `aurora-postgresql15`: a major upgrade changes the family here and nowhere else."""
+    return f"aurora-postgresql{engine_major(engine_version)}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Parameter:
+    name: str
+    value: str
+    apply_method: ApplyMethod = "immediate"
+
+
+@dataclass(frozen=True, kw_only=True)
+class AuroraParameterGroupsProps:
+    naming: Naming
+    engine_version: str
+    log_min_duration_statement_ms: int
+
+    def __post_init__(self) -> None:
+        if self.log_min_duration_statement_ms < 0:
+            raise ValueError(f"log_min_duration_statement_ms: must be >= 0, got {self.log_min_duration_statement_ms}")
+
+    def cluster_parameters(self) -> tuple[Parameter, ...]:
+        return (
+            # Static on some engine versions, so it is applied at the next reboot.
+            Parameter(name="rds.force_ssl", value="1", apply_method="pending-reboot"),
+            Parameter(name="log_connections", value="1"),
+            Parameter(name="log_disconnections", value="1"),
+            Parameter(name="log_min_duration_statement", value=str(self.log_min_duration_statement_ms)),
+            # DMS target: full load and CDC apply run long transactions; a stuck
+            # idle-in-transaction session must not hold locks for hours.
+            Parameter(name="idle_in_transaction_session_timeout", value="3600000"),
+        )
+
+    def instance_parameters(self) -> tuple[Parameter, ...]:
+        return (
+            Parameter(name="log_lock_waits", value="1"),
+            Parameter(name="track_io_timing", value="1"),
+        )
+
+
+class AuroraParameterGroups(Construct):
+    def __init__(self, scope: Construct, id_: str, *, props: AuroraParameterGroupsProps) -> None:
+        super().__init__(scope, id_)
+        family = parameter_group_family(props.engine_version)
+        major = engine_major(props.engine_version)
+        # The family is part of the name and groups are created before destroyed,
+        # so a major upgrade can swap groups while the cluster still uses the old one.
+        lifecycle = TerraformResourceLifecycle(create_before_destroy=True)
+        self.cluster = RdsClusterParameterGroup(
+            self,
+            "cluster",
+            name=props.naming.name(f"cluster-pg{major}"),
+            family=family,
+            description=f"Aurora PostgreSQL {major} cluster parameters: TLS only, connection and slow-query logging",
+            parameter=[
+                RdsClusterParameterGroupParameter(name=p.name, value=p.value, apply_method=p.apply_method)
+                for p in props.cluster_parameters()
+            ],
+            lifecycle=lifecycle,
+        )
+        self.instance = DbParameterGroup(
+            self,
+            "instance",
+            name=props.naming.name(f"instance-pg{major}"),
+            family=family,
+            description=f"Aurora PostgreSQL {major} instance parameters: lock-wait logging, I/O timing",
+            parameter=[
+                DbParameterGroupParameter(name=p.name, value=p.value, apply_method=p.apply_method)
+                for p in props.instance_parameters()
+            ],
+            lifecycle=lifecycle,
+        )
+        self.family = family

@@ -1,0 +1,111 @@
+"""The AWS provider classes this project uses, loaded without the package's import-everything `__init__`.
+
+`import cdktf_cdktf_provider_aws` imports all ~2,100 resource modules (15 s,
+~600 MB; upstream hashicorp/terraform-cdk#3753). We register a light stand-in
+for the package whose `__path__` is the real package directory, load its
+jsii assembly, and import only the resource modules below. The classes are the
+same classes, so the synthesized JSON is byte-identical (tests/test_fast_import.py).
+If the full package was imported first (the benchmark's naive path), it is used as is.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+import types
+
+_PACKAGE = "cdktf_cdktf_provider_aws"
+
+
+def _register_light_package() -> None:
+    if _PACKAGE in sys.modules:
+        return
+    spec = importlib.util.find_spec(_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError(f"{_PACKAGE} is not installed: run `pipenv sync --dev`")
+    stand_in = types.ModuleType(_PACKAGE)
+    stand_in.__path__ = list(spec.submodule_search_locations)
+    stand_in.__spec__ = spec
+    sys.modules[_PACKAGE] = stand_in
+    importlib.import_module(f"{_PACKAGE}._jsii")
+
+
+_register_light_package()
+
+# ruff: noqa: E402
+from cdktf_cdktf_provider_aws.cloudwatch_dashboard import CloudwatchDashboard
+from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
+from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
+from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
+from cdktf_cdktf_provider_aws.data_aws_iam_role import DataAwsIamRole
+from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
+from cdktf_cdktf_provider_aws.db_event_subscription import DbEventSubscription
+from cdktf_cdktf_provider_aws.db_parameter_group import DbParameterGroup, DbParameterGroupParameter
+from cdktf_cdktf_provider_aws.db_subnet_group import DbSubnetGroup
+from cdktf_cdktf_provider_aws.dms_certificate import DmsCertificate
+from cdktf_cdktf_provider_aws.dms_endpoint import DmsEndpoint, DmsEndpointPostgresSettings
+from cdktf_cdktf_provider_aws.dms_event_subscription import DmsEventSubscription
+from cdktf_cdktf_provider_aws.dms_replication_instance import DmsReplicationInstance
+from cdktf_cdktf_provider_aws.dms_replication_subnet_group import DmsReplicationSubnetGroup
+from cdktf_cdktf_provider_aws.dms_replication_task import DmsReplicationTask
+from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
+from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
+from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
+from cdktf_cdktf_provider_aws.kms_key import KmsKey
+from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags, AwsProviderEndpoints
+from cdktf_cdktf_provider_aws.rds_cluster import RdsCluster
+from cdktf_cdktf_provider_aws.rds_cluster_instance import RdsClusterInstance
+from cdktf_cdktf_provider_aws.rds_cluster_parameter_group import (
+    RdsClusterParameterGroup,
+    RdsClusterParameterGroupParameter,
+)
+from cdktf_cdktf_provider_aws.secretsmanager_secret import SecretsmanagerSecret
+from cdktf_cdktf_provider_aws.secretsmanager_secret_version import SecretsmanagerSecretVersion
+from cdktf_cdktf_provider_aws.security_group import SecurityGroup
+from cdktf_cdktf_provider_aws.sns_topic import SnsTopic
+from cdktf_cdktf_provider_aws.sns_topic_policy import SnsTopicPolicy
+from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
+from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
+from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
+
+__all__ = [
+    "AwsProvider",
+    "AwsProviderDefaultTags",
+    "AwsProviderEndpoints",
+    "CloudwatchDashboard",
+    "CloudwatchLogGroup",
+    "CloudwatchMetricAlarm",
+    "DataAwsCallerIdentity",
+    "DataAwsIamRole",
+    "DataAwsPartition",
+    "DbEventSubscription",
+    "DbParameterGroup",
+    "DbParameterGroupParameter",
+    "DbSubnetGroup",
+    "DmsCertificate",
+    "DmsEndpoint",
+    "DmsEndpointPostgresSettings",
+    "DmsEventSubscription",
+    "DmsReplicationInstance",
+    "DmsReplicationSubnetGroup",
+    "DmsReplicationTask",
+    "IamRole",
+    "IamRolePolicy",
+    "IamRolePolicyAttachment",
+    "KmsAlias",
+    "KmsKey",
+    "RdsCluster",
+    "RdsClusterInstance",
+    "RdsClusterParameterGroup",
+    "RdsClusterParameterGroupParameter",
+    "SecretsmanagerSecret",
+    "SecretsmanagerSecretVersion",
+    "SecurityGroup",
+    "SnsTopic",
+    "SnsTopicPolicy",
+    "SnsTopicSubscription",
+    "VpcSecurityGroupEgressRule",
+    "VpcSecurityGroupIngressRule",
+]

@@ -1,0 +1,123 @@
+"""Security groups of Aurora and DMS, with every rule described and nothing open to the internet.
+
+Both groups live in one construct because their rules reference each other
+(Aurora admits DMS; DMS may reach Aurora), which stand-alone rule resources
+express without a dependency cycle.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from constructs import Construct
+
+from modules.aws import SecurityGroup, VpcSecurityGroupEgressRule, VpcSecurityGroupIngressRule
+from modules.naming import Naming
+
+HTTPS_PORT = 443
+
+
+@dataclass(frozen=True, kw_only=True)
+class MigrationNetworkProps:
+    naming: Naming
+    vpc_id: str
+    vpc_cidr_block: str
+    database_port: int
+    source_cidr_block: str
+    source_port: int
+    application_security_group_ids: tuple[str, ...] = ()
+    application_cidr_blocks: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        for cidr in (self.vpc_cidr_block, self.source_cidr_block, *self.application_cidr_blocks):
+            if cidr.endswith("/0"):
+                raise ValueError(f"CIDR blocks: {cidr!r} opens the database to the internet")
+
+
+class MigrationNetwork(Construct):
+    def __init__(self, scope: Construct, id_: str, *, props: MigrationNetworkProps) -> None:
+        super().__init__(scope, id_)
+        naming = props.naming
+        self.aurora_security_group = SecurityGroup(
+            self,
+            "aurora",
+            name=naming.name("aurora"),
+            description="Aurora PostgreSQL: PostgreSQL from DMS and listed applications only",
+            vpc_id=props.vpc_id,
+            tags={"Name": naming.name("aurora")},
+        )
+        self.dms_security_group = SecurityGroup(
+            self,
+            "dms",
+            name=naming.name("dms"),
+            description="DMS replication instance: reaches the source, Aurora and VPC endpoints only",
+            vpc_id=props.vpc_id,
+            tags={"Name": naming.name("dms")},
+        )
+        aurora_id = self.aurora_security_group.id
+        dms_id = self.dms_security_group.id
+        port = props.database_port
+
+        VpcSecurityGroupIngressRule(
+            self,
+            "aurora-from-dms",
+            security_group_id=aurora_id,
+            referenced_security_group_id=dms_id,
+            ip_protocol="tcp",
+            from_port=port,
+            to_port=port,
+            description="PostgreSQL from the DMS replication instance (migration target writes)",
+        )
+        for index, group_id in enumerate(props.application_security_group_ids):
+            VpcSecurityGroupIngressRule(
+                self,
+                f"aurora-from-application-group-{index}",
+                security_group_id=aurora_id,
+                referenced_security_group_id=group_id,
+                ip_protocol="tcp",
+                from_port=port,
+                to_port=port,
+                description=f"PostgreSQL from application security group {group_id}",
+            )
+        for index, cidr in enumerate(props.application_cidr_blocks):
+            VpcSecurityGroupIngressRule(
+                self,
+                f"aurora-from-application-cidr-{index}",
+                security_group_id=aurora_id,
+                cidr_ipv4=cidr,
+                ip_protocol="tcp",
+                from_port=port,
+                to_port=port,
+                description=f"PostgreSQL from application network {cidr}",
+            )
+
+        VpcSecurityGroupEgressRule(
+            self,
+            "dms-to-source",
+            security_group_id=dms_id,
+            cidr_ipv4=props.source_cidr_block,
+            ip_protocol="tcp",
+            from_port=props.source_port,
+            to_port=props.source_port,
+            description="PostgreSQL to the on-premises source database",
+        )
+        VpcSecurityGroupEgressRule(
+            self,
+            "dms-to-aurora",
+            security_group_id=dms_id,
+            referenced_security_group_id=aurora_id,
+            ip_protocol="tcp",
+            from_port=port,
+            to_port=port,
+            description="PostgreSQL to the Aurora target cluster",
+        )
+        VpcSecurityGroupEgressRule(
+            self,
+            "dms-to-vpc-endpoints",
+            security_group_id=dms_id,
+            cidr_ipv4=props.vpc_cidr_block,
+            ip_protocol="tcp",
+            from_port=HTTPS_PORT,
+            to_port=HTTPS_PORT,
+            description="HTTPS to VPC interface endpoints (Secrets Manager, KMS) inside the VPC",
+        )

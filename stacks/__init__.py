@@ -1,0 +1,1 @@
+"""Stacks: one per environment. A stack owns provider, backend, default tags and outputs."""

@@ -1,0 +1,190 @@
+"""One environment's migration stack: provider, backend, tags, the constructs and the outputs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cdktf import S3Backend, TerraformOutput, TerraformStack
+from constructs import Construct
+
+from config.model import POSTGRES_PORT, EnvironmentConfig
+from modules.aurora import AuroraCluster, AuroraClusterProps
+from modules.aws import AwsProvider, AwsProviderDefaultTags, AwsProviderEndpoints, DataAwsCallerIdentity, DataAwsPartition
+from modules.credentials import CredentialsSecret, CredentialsSecretProps
+from modules.kms import EncryptionKey, EncryptionKeyProps
+from modules.naming import Naming
+from modules.network import MigrationNetwork, MigrationNetworkProps
+from stacks.emulator import EMULATED_SERVICES, LocalEmulator
+
+STATE_FILE = "terraform.tfstate"
+
+
+def state_key(config: EnvironmentConfig) -> str:
+    return f"{config.state_backend.key_prefix}/{config.environment_suffix}/{STATE_FILE}"
+
+
+def default_tags(config: EnvironmentConfig) -> dict[str, str]:
+    return {
+        **config.tags,
+        "environment": config.environment_suffix,
+        "project": config.name_prefix,
+        "managed-by": "cdktf",
+        "repository": config.repository,
+    }
+
+
+class MigrationStack(TerraformStack):
+    def __init__(
+        self, scope: Construct, id_: str, *, config: EnvironmentConfig, emulator: LocalEmulator | None = None
+    ) -> None:
+        super().__init__(scope, id_)
+        self.config = config
+        naming = Naming(prefix=config.name_prefix, suffix=config.environment_suffix)
+        self._configure_provider(config, emulator)
+        self._configure_backend(config, emulator)
+
+        identity = DataAwsCallerIdentity(self, "caller")
+        partition = DataAwsPartition(self, "partition")
+        account_id, partition_name = identity.account_id, partition.partition
+
+        database_key = EncryptionKey(
+            self,
+            "database-key",
+            props=EncryptionKeyProps(
+                alias_name=naming.name("database"),
+                description=f"Aurora, DMS, credentials secret and logs of {config.stack_name}",
+                account_id=account_id,
+                partition=partition_name,
+                service_statements=(
+                    _logs_may_use_key(region=config.aws_region, account_id=account_id, partition=partition_name),
+                ),
+            ),
+        )
+        network = MigrationNetwork(
+            self,
+            "network",
+            props=MigrationNetworkProps(
+                naming=naming,
+                vpc_id=config.network.vpc_id,
+                vpc_cidr_block=config.network.vpc_cidr_block,
+                database_port=POSTGRES_PORT,
+                source_cidr_block=config.source.cidr_block,
+                source_port=config.source.port,
+                application_security_group_ids=config.network.application_security_group_ids,
+                application_cidr_blocks=config.network.application_cidr_blocks,
+            ),
+        )
+        aurora_config = config.aurora
+        aurora = AuroraCluster(
+            self,
+            "aurora",
+            props=AuroraClusterProps(
+                naming=naming,
+                partition=partition_name,
+                account_id=account_id,
+                engine_version=aurora_config.engine_version,
+                instance_class=aurora_config.instance_class,
+                reader_count=aurora_config.reader_count,
+                subnet_ids=tuple(config.network.aurora_subnets),
+                availability_zones=tuple(sorted(set(config.network.aurora_subnets.values()))),
+                security_group_id=network.aurora_security_group.id,
+                kms_key_arn=database_key.arn,
+                master_username=aurora_config.master_username,
+                master_password_version=aurora_config.master_password_version,
+                database_name=aurora_config.database_name,
+                backup_retention_days=aurora_config.backup_retention_days,
+                preferred_backup_window=aurora_config.preferred_backup_window,
+                preferred_maintenance_window=aurora_config.preferred_maintenance_window,
+                deletion_protection=aurora_config.deletion_protection,
+                skip_final_snapshot=aurora_config.skip_final_snapshot,
+                performance_insights_retention_days=aurora_config.performance_insights_retention_days,
+                monitoring_interval_seconds=aurora_config.monitoring_interval_seconds,
+                log_retention_days=aurora_config.log_retention_days,
+                log_min_duration_statement_ms=aurora_config.log_min_duration_statement_ms,
+            ),
+        )
+        credentials = CredentialsSecret(
+            self,
+            "credentials",
+            props=CredentialsSecretProps(
+                naming=naming,
+                kms_key_arn=database_key.arn,
+                username=aurora_config.master_username,
+                password_expression=aurora.master_password_expression,
+                password_version=aurora_config.master_password_version,
+                host_expression=f"{aurora.address}.endpoint",
+                port=POSTGRES_PORT,
+                database_name=aurora_config.database_name,
+                recovery_window_days=aurora_config.secret_recovery_window_days,
+            ),
+        )
+
+        self.database_key = database_key
+        self.network = network
+        self.aurora = aurora
+        self.credentials = credentials
+        self._outputs(
+            cluster_endpoint=(aurora.endpoint, "Writer endpoint of the Aurora cluster (applications point here at cutover)"),
+            reader_endpoint=(aurora.reader_endpoint, "Reader endpoint of the Aurora cluster"),
+            secret_arn=(credentials.arn, "Secrets Manager secret with username, password, engine, port, host"),
+            cluster_id=(aurora.cluster_identifier, "Aurora cluster identifier"),
+            instance_ids=(aurora.instance_identifiers, "Aurora instance identifiers; the first is created as the writer"),
+            aurora_security_group_id=(network.aurora_security_group.id, "Security group of Aurora (add application rules here)"),
+            database_kms_key_arn=(database_key.arn, "CMK of the cluster, Performance Insights, secret and logs"),
+        )
+
+    def _outputs(self, **outputs: tuple[Any, str]) -> None:
+        for name, (value, description) in outputs.items():
+            TerraformOutput(self, name, value=value, description=description)
+
+    def _configure_provider(self, config: EnvironmentConfig, emulator: LocalEmulator | None) -> None:
+        settings: dict[str, Any] = {}
+        if emulator is not None:
+            settings = {
+                "endpoints": [AwsProviderEndpoints(**{service: emulator.url for service in EMULATED_SERVICES})],
+                "skip_credentials_validation": True,
+                "skip_metadata_api_check": "true",
+                "skip_region_validation": True,
+                "skip_requesting_account_id": False,
+                "s3_use_path_style": True,
+            }
+        AwsProvider(
+            self,
+            "aws",
+            region=config.aws_region,
+            allowed_account_ids=list(config.allowed_account_ids) or None,
+            default_tags=[AwsProviderDefaultTags(tags=default_tags(config))],
+            **settings,
+        )
+
+    def _configure_backend(self, config: EnvironmentConfig, emulator: LocalEmulator | None) -> None:
+        backend = config.state_backend
+        S3Backend(
+            self,
+            bucket=backend.bucket,
+            key=state_key(config),
+            region=backend.region or config.aws_region,
+            encrypt=True,
+            kms_key_id=backend.kms_key_id,
+        )
+        # S3-native locking (Terraform >= 1.10); cdktf's S3Backend predates the option.
+        self.add_override("terraform.backend.s3.use_lockfile", True)
+        if emulator is not None:
+            self.add_override("terraform.backend.s3.endpoints", {"s3": emulator.url, "sts": emulator.url})
+            self.add_override("terraform.backend.s3.use_path_style", True)
+            self.add_override("terraform.backend.s3.skip_credentials_validation", True)
+            self.add_override("terraform.backend.s3.skip_requesting_account_id", True)
+            self.add_override("terraform.backend.s3.skip_region_validation", True)
+            self.add_override("terraform.backend.s3.skip_metadata_api_check", True)
+
+
+def _logs_may_use_key(*, region: str, account_id: str, partition: str) -> dict[str, Any]:
+    """CloudWatch Logs encrypts with the key directly, limited to this account's log groups."""
+    return {
+        "Sid": "CloudWatchLogsEncryptLogGroups",
+        "Effect": "Allow",
+        "Principal": {"Service": f"logs.{region}.amazonaws.com"},
+        "Action": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*", "kms:DescribeKey"],
+        "Resource": "*",
+        "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": f"arn:{partition}:logs:{region}:{account_id}:*"}},
+    }

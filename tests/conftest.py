@@ -1,0 +1,47 @@
+"""Session fixtures: every environment is loaded and synthesized once per test session."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+os.environ.setdefault("CHECKPOINT_DISABLE", "1")
+
+from cdktf import Testing  # noqa: E402
+
+from config import EnvironmentConfig, environment_files, load_environments  # noqa: E402
+
+Testing.__test__ = False  # type: ignore[attr-defined]  # not a test class
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def environments() -> dict[str, EnvironmentConfig]:
+    """Environment configs keyed by suffix (dev, staging, prod)."""
+    return {config.environment_suffix: config for config in load_environments(environment_files())}
+
+
+@pytest.fixture(scope="session")
+def synth_dir(tmp_path_factory: pytest.TempPathFactory, environments: dict[str, EnvironmentConfig]) -> Path:
+    """All environments synthesized once, as `cdktf synth` would write them."""
+    from stacks.app import build_app
+
+    outdir = tmp_path_factory.mktemp("cdktf.out")
+    app, _ = build_app(list(environments.values()), outdir=str(outdir))
+    app.synth()
+    return outdir
+
+
+@pytest.fixture(scope="session")
+def synthesized(synth_dir: Path, environments: dict[str, EnvironmentConfig]) -> dict[str, dict[str, Any]]:
+    """Parsed cdk.tf.json per environment suffix."""
+    return {
+        suffix: json.loads((synth_dir / "stacks" / config.stack_name / "cdk.tf.json").read_text())
+        for suffix, config in environments.items()
+    }
