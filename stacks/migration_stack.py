@@ -11,6 +11,8 @@ from config.model import POSTGRES_PORT, EnvironmentConfig
 from modules.aurora import AuroraCluster, AuroraClusterProps
 from modules.aws import AwsProvider, AwsProviderDefaultTags, AwsProviderEndpoints, DataAwsCallerIdentity, DataAwsPartition
 from modules.credentials import CredentialsSecret, CredentialsSecretProps
+from modules.dms import DmsReplication, DmsReplicationProps, SourceEndpointProps, TargetEndpointProps
+from modules.dms_documents import TaskDocumentsProps, rules_from
 from modules.kms import EncryptionKey, EncryptionKeyProps
 from modules.naming import Naming
 from modules.network import MigrationNetwork, MigrationNetworkProps
@@ -118,11 +120,53 @@ class MigrationStack(TerraformStack):
                 recovery_window_days=aurora_config.secret_recovery_window_days,
             ),
         )
+        dms_config, source = config.dms, config.source
+        dms = DmsReplication(
+            self,
+            "dms",
+            props=DmsReplicationProps(
+                naming=naming,
+                account_id=account_id,
+                partition=partition_name,
+                region=config.aws_region,
+                subnet_ids=tuple(config.network.dms_subnets),
+                security_group_id=network.dms_security_group.id,
+                kms_key_arn=database_key.arn,
+                service_roles=dms_config.service_roles,
+                replication_instance_class=dms_config.replication_instance_class,
+                allocated_storage_gib=dms_config.allocated_storage_gib,
+                engine_version=dms_config.engine_version,
+                multi_az=dms_config.multi_az,
+                preferred_maintenance_window=dms_config.preferred_maintenance_window,
+                migration_type=dms_config.migration_type,
+                task_log_retention_days=dms_config.task_log_retention_days,
+                documents=TaskDocumentsProps(
+                    include=rules_from(dms_config.include),
+                    exclude=rules_from(dms_config.exclude),
+                    lob_max_size_kb=dms_config.lob_max_size_kb,
+                    control_schema=dms_config.control_schema,
+                ),
+                source=SourceEndpointProps(
+                    database_name=source.database_name,
+                    secret_arn=source.credentials_secret_arn,
+                    secret_kms_key_arn=source.credentials_kms_key_arn,
+                    ssl_mode=source.ssl_mode,
+                    ca_certificate_pem=source.ca_certificate_file.read_text() if source.ca_certificate_file else None,
+                    heartbeat_frequency_minutes=dms_config.heartbeat_frequency_minutes,
+                ),
+                target=TargetEndpointProps(
+                    database_name=aurora_config.database_name,
+                    secret_arn=credentials.arn,
+                    secret_kms_key_arn=database_key.arn,
+                ),
+            ),
+        )
 
         self.database_key = database_key
         self.network = network
         self.aurora = aurora
         self.credentials = credentials
+        self.dms = dms
         self._outputs(
             cluster_endpoint=(aurora.endpoint, "Writer endpoint of the Aurora cluster (applications point here at cutover)"),
             reader_endpoint=(aurora.reader_endpoint, "Reader endpoint of the Aurora cluster"),
@@ -131,6 +175,10 @@ class MigrationStack(TerraformStack):
             instance_ids=(aurora.instance_identifiers, "Aurora instance identifiers; the first is created as the writer"),
             aurora_security_group_id=(network.aurora_security_group.id, "Security group of Aurora (add application rules here)"),
             database_kms_key_arn=(database_key.arn, "CMK of the cluster, Performance Insights, secret and logs"),
+            dms_task_arn=(dms.task_arn, "DMS replication task (full load and CDC); started by the operator, see the runbook"),
+            dms_replication_instance_arn=(dms.replication_instance_arn, "DMS replication instance"),
+            dms_source_endpoint_arn=(dms.source_endpoint.endpoint_arn, "DMS source endpoint (on-premises PostgreSQL)"),
+            dms_target_endpoint_arn=(dms.target_endpoint.endpoint_arn, "DMS target endpoint (Aurora writer)"),
         )
 
     def _outputs(self, **outputs: tuple[Any, str]) -> None:

@@ -1,0 +1,230 @@
+"""DMS replication: subnet group, replication instance, TLS endpoints via Secrets Manager, the task."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from cdktf import Fn
+from constructs import Construct
+
+from modules.aws import (
+    CloudwatchLogGroup,
+    DmsCertificate,
+    DmsEndpoint,
+    DmsEndpointPostgresSettings,
+    DmsReplicationInstance,
+    DmsReplicationSubnetGroup,
+    DmsReplicationTask,
+)
+from modules.dms_documents import MIGRATION_TYPES, TaskDocumentsProps, table_mappings, task_settings
+from modules.dms_roles import (
+    DmsServiceRoles,
+    DmsServiceRolesProps,
+    SecretsAccessRole,
+    SecretsAccessRoleProps,
+    ServiceRolesMode,
+)
+from modules.naming import Naming
+
+SslMode = Literal["verify-full", "verify-ca", "require"]
+ALLOWED_SSL_MODES: tuple[SslMode, ...] = ("verify-full", "verify-ca", "require")
+# The logical decoding plugin every PostgreSQL 9.4+ ships; pglogical needs an extension on the source.
+SOURCE_PLUGIN = "test_decoding"
+# Triggers and foreign keys on the target must not fire while DMS applies rows the source already checked.
+TARGET_AFTER_CONNECT_SCRIPT = "SET session_replication_role = replica"
+
+
+@dataclass(frozen=True, kw_only=True)
+class SourceEndpointProps:
+    database_name: str
+    secret_arn: str
+    secret_kms_key_arn: str | None = None
+    ssl_mode: str = "verify-full"
+    ca_certificate_pem: str | None = None
+    heartbeat_frequency_minutes: int = 5
+
+
+@dataclass(frozen=True, kw_only=True)
+class TargetEndpointProps:
+    database_name: str
+    secret_arn: str
+    secret_kms_key_arn: str
+    ssl_mode: str = "require"
+
+
+@dataclass(frozen=True, kw_only=True)
+class DmsReplicationProps:
+    naming: Naming
+    account_id: str
+    partition: str
+    region: str
+    subnet_ids: tuple[str, ...]
+    security_group_id: str
+    kms_key_arn: str
+    service_roles: ServiceRolesMode = "create"
+    replication_instance_class: str = "dms.c5.2xlarge"
+    allocated_storage_gib: int = 100
+    engine_version: str = "3.5.4"
+    multi_az: bool = True
+    preferred_maintenance_window: str = "sat:04:00-sat:05:00"
+    migration_type: str = "full-load-and-cdc"
+    task_log_retention_days: int = 30
+    documents: TaskDocumentsProps
+    source: SourceEndpointProps
+    target: TargetEndpointProps
+
+    def __post_init__(self) -> None:
+        problems = []
+        if self.migration_type not in MIGRATION_TYPES:
+            problems.append(f"migration_type: must be one of {list(MIGRATION_TYPES)}, got {self.migration_type!r}")
+        for name, mode in (("source.ssl_mode", self.source.ssl_mode), ("target.ssl_mode", self.target.ssl_mode)):
+            if mode not in ALLOWED_SSL_MODES:
+                problems.append(f"{name}: must be one of {list(ALLOWED_SSL_MODES)} (TLS is mandatory), got {mode!r}")
+        if self.source.ssl_mode.startswith("verify") and not self.source.ca_certificate_pem:
+            problems.append(f"source.ca_certificate_pem: required for ssl_mode {self.source.ssl_mode!r}")
+        if self.target.ssl_mode != "require" and self.target.ssl_mode in ALLOWED_SSL_MODES:
+            problems.append("target.ssl_mode: only 'require' is supported for Aurora (no RDS CA bundle is imported)")
+        if not re.fullmatch(r"3\.(5\.[1-9]\d*|[6-9]\.\d+)", self.engine_version):
+            problems.append(f"engine_version: pin 3.5.1 or newer for PostgreSQL 15, got {self.engine_version!r}")
+        if len(self.subnet_ids) < 2:
+            problems.append(f"subnet_ids: need at least 2 subnets, got {len(self.subnet_ids)}")
+        if problems:
+            raise ValueError("; ".join(problems))
+
+
+class DmsReplication(Construct):
+    """Exposes the ARNs of the task, replication instance and endpoints, and the ids CloudWatch uses."""
+
+    def __init__(self, scope: Construct, id_: str, *, props: DmsReplicationProps) -> None:
+        super().__init__(scope, id_)
+        naming = props.naming
+        service_roles = DmsServiceRoles(
+            self,
+            "service-roles",
+            props=DmsServiceRolesProps(mode=props.service_roles, account_id=props.account_id, partition=props.partition),
+        )
+        secret_keys = tuple(
+            arn for arn in (props.source.secret_kms_key_arn, props.target.secret_kms_key_arn) if arn is not None
+        )
+        secrets_role = SecretsAccessRole(
+            self,
+            "secrets-access",
+            props=SecretsAccessRoleProps(
+                naming=naming,
+                account_id=props.account_id,
+                region=props.region,
+                secret_arns=(props.source.secret_arn, props.target.secret_arn),
+                kms_key_arns=secret_keys,
+            ),
+        )
+        subnet_group = DmsReplicationSubnetGroup(
+            self,
+            "subnets",
+            replication_subnet_group_id=naming.name("dms"),
+            replication_subnet_group_description="Private subnets of the DMS replication instance",
+            subnet_ids=list(props.subnet_ids),
+            depends_on=service_roles.ready,
+        )
+        replication_instance_id = naming.name("replication")
+        # DMS writes task logs here; created first so they expire and are encrypted.
+        CloudwatchLogGroup(
+            self,
+            "task-log",
+            name=f"dms-tasks-{replication_instance_id}",
+            retention_in_days=props.task_log_retention_days,
+            kms_key_id=props.kms_key_arn,
+        )
+        self.replication_instance = DmsReplicationInstance(
+            self,
+            "instance",
+            replication_instance_id=replication_instance_id,
+            replication_instance_class=props.replication_instance_class,
+            allocated_storage=props.allocated_storage_gib,
+            engine_version=props.engine_version,
+            multi_az=props.multi_az,
+            publicly_accessible=False,
+            kms_key_arn=props.kms_key_arn,
+            auto_minor_version_upgrade=True,
+            allow_major_version_upgrade=False,
+            apply_immediately=False,
+            preferred_maintenance_window=props.preferred_maintenance_window,
+            replication_subnet_group_id=subnet_group.replication_subnet_group_id,
+            vpc_security_group_ids=[props.security_group_id],
+            depends_on=service_roles.ready,
+        )
+
+        certificate_arn = None
+        if props.source.ssl_mode.startswith("verify"):
+            certificate_arn = DmsCertificate(
+                self,
+                "source-ca",
+                certificate_id=naming.name("source-ca"),
+                certificate_pem=props.source.ca_certificate_pem,
+            ).certificate_arn
+        self.source_endpoint = DmsEndpoint(
+            self,
+            "source",
+            endpoint_id=naming.name("source"),
+            endpoint_type="source",
+            engine_name="postgres",
+            database_name=props.source.database_name,
+            secrets_manager_arn=props.source.secret_arn,
+            secrets_manager_access_role_arn=secrets_role.arn,
+            ssl_mode=props.source.ssl_mode,
+            certificate_arn=certificate_arn,
+            kms_key_arn=props.kms_key_arn,
+            postgres_settings=DmsEndpointPostgresSettings(
+                heartbeat_enable=True,
+                heartbeat_frequency=props.source.heartbeat_frequency_minutes,
+                heartbeat_schema=props.documents.control_schema,
+                plugin_name=SOURCE_PLUGIN,
+                capture_ddls=True,
+                ddl_artifacts_schema=props.documents.control_schema,
+                fail_tasks_on_lob_truncation=True,
+            ),
+        )
+        self.target_endpoint = DmsEndpoint(
+            self,
+            "target",
+            endpoint_id=naming.name("target"),
+            endpoint_type="target",
+            engine_name="aurora-postgresql",
+            database_name=props.target.database_name,
+            secrets_manager_arn=props.target.secret_arn,
+            secrets_manager_access_role_arn=secrets_role.arn,
+            ssl_mode=props.target.ssl_mode,
+            kms_key_arn=props.kms_key_arn,
+            postgres_settings=DmsEndpointPostgresSettings(after_connect_script=TARGET_AFTER_CONNECT_SCRIPT),
+        )
+        self.task = DmsReplicationTask(
+            self,
+            "task",
+            replication_task_id=naming.name("task"),
+            migration_type=props.migration_type,
+            replication_instance_arn=self.replication_instance.replication_instance_arn,
+            source_endpoint_arn=self.source_endpoint.endpoint_arn,
+            target_endpoint_arn=self.target_endpoint.endpoint_arn,
+            table_mappings=table_mappings(props.documents),
+            replication_task_settings=task_settings(props.documents),
+            # Starting replication is an operator step (docs/runbook.md), never a side effect of deploy.
+            start_replication_task=False,
+        )
+
+    @property
+    def task_arn(self) -> str:
+        return self.task.replication_task_arn
+
+    @property
+    def task_resource_id(self) -> str:
+        """The id CloudWatch uses as ReplicationTaskIdentifier: the last field of the task ARN."""
+        return Fn.element(Fn.split(":", self.task_arn), 6)
+
+    @property
+    def replication_instance_arn(self) -> str:
+        return self.replication_instance.replication_instance_arn
+
+    @property
+    def replication_instance_identifier(self) -> str:
+        return self.replication_instance.replication_instance_id

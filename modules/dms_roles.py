@@ -1,0 +1,117 @@
+"""IAM roles DMS needs: the account-wide service roles and the endpoints' secrets access role.
+
+`dms-vpc-role` and `dms-cloudwatch-logs-role` must have exactly these names,
+one per account. The first stack of an account creates them (`create`); any
+further stack in the same account looks them up (`existing`), otherwise it
+fails with EntityAlreadyExists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from cdktf import ITerraformDependable
+from constructs import Construct
+
+from modules.aws import DataAwsIamRole, IamRole, IamRolePolicy, IamRolePolicyAttachment
+from modules.naming import Naming
+from modules.policy import policy_document, service_trust_policy
+
+ServiceRolesMode = Literal["create", "existing"]
+DMS_SERVICE = "dms.amazonaws.com"
+SERVICE_ROLES = {
+    "dms-vpc-role": "policy/service-role/AmazonDMSVPCManagementRole",
+    "dms-cloudwatch-logs-role": "policy/service-role/AmazonDMSCloudWatchLogsRole",
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class DmsServiceRolesProps:
+    mode: ServiceRolesMode
+    account_id: str
+    partition: str
+
+    def __post_init__(self) -> None:
+        if self.mode not in ("create", "existing"):
+            raise ValueError(f"service_roles: must be 'create' or 'existing', got {self.mode!r}")
+
+
+class DmsServiceRoles(Construct):
+    """`ready` lists what DMS resources must wait for: IAM is eventually consistent."""
+
+    def __init__(self, scope: Construct, id_: str, *, props: DmsServiceRolesProps) -> None:
+        super().__init__(scope, id_)
+        self.ready: list[ITerraformDependable] = []
+        for role_name, policy in SERVICE_ROLES.items():
+            if props.mode == "existing":
+                self.ready.append(DataAwsIamRole(self, role_name, name=role_name))
+                continue
+            role = IamRole(
+                self,
+                role_name,
+                name=role_name,
+                description=f"Account-wide DMS service role ({policy.rsplit('/', 1)[-1]})",
+                assume_role_policy=service_trust_policy(DMS_SERVICE, account_id=props.account_id),
+            )
+            self.ready.append(
+                IamRolePolicyAttachment(
+                    self, f"{role_name}-policy", role=role.name, policy_arn=f"arn:{props.partition}:iam::aws:{policy}"
+                )
+            )
+
+
+@dataclass(frozen=True, kw_only=True)
+class SecretsAccessRoleProps:
+    naming: Naming
+    account_id: str
+    region: str
+    secret_arns: tuple[str, ...]
+    kms_key_arns: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        if not self.secret_arns:
+            raise ValueError("secret_arns: the role must be limited to the endpoint secrets, got none")
+        if any("*" in arn for arn in (*self.secret_arns, *self.kms_key_arns)):
+            raise ValueError("secret_arns/kms_key_arns: wildcards are not allowed")
+
+
+class SecretsAccessRole(Construct):
+    """Lets DMS read exactly the endpoint secrets, and decrypt them only through Secrets Manager."""
+
+    def __init__(self, scope: Construct, id_: str, *, props: SecretsAccessRoleProps) -> None:
+        super().__init__(scope, id_)
+        self.role = IamRole(
+            self,
+            "role",
+            name=props.naming.name("dms-secrets"),
+            description="DMS endpoints read their credentials from Secrets Manager",
+            # Secrets access roles are assumed by the regional DMS principal.
+            assume_role_policy=service_trust_policy(f"dms.{props.region}.amazonaws.com", account_id=props.account_id),
+        )
+        statements: list[dict[str, object]] = [
+            {
+                "Sid": "ReadEndpointSecrets",
+                "Effect": "Allow",
+                "Action": "secretsmanager:GetSecretValue",
+                "Resource": list(props.secret_arns),
+            }
+        ]
+        if props.kms_key_arns:
+            statements.append(_decrypt_via_secrets_manager(props.kms_key_arns, region=props.region))
+        IamRolePolicy(self, "policy", name="read-endpoint-secrets", role=self.role.id, policy=policy_document(statements))
+
+    @property
+    def arn(self) -> str:
+        return self.role.arn
+
+
+def _decrypt_via_secrets_manager(key_arns: Sequence[str], *, region: str) -> dict[str, object]:
+    return {
+        "Sid": "DecryptEndpointSecrets",
+        "Effect": "Allow",
+        "Action": "kms:Decrypt",
+        "Resource": list(key_arns),
+        "Condition": {"StringEquals": {"kms:ViaService": f"secretsmanager.{region}.amazonaws.com"}},
+    }
