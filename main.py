@@ -1,7 +1,8 @@
 """Entry point: validate every environment in config/, then synthesize one stack per environment.
 
 ENVIRONMENT_SUFFIX (with ENVIRONMENT_BASE, default `dev`) adds a short-lived
-stack without a file of its own. Bad configuration exits 2 with one line per
+stack without a file of its own; AURORA_MIGRATION_CONFIG_DIR reads the
+environment files from another folder. Bad configuration exits 2 with one line per
 problem and leaves cdktf.out/ untouched.
 """
 
@@ -12,6 +13,7 @@ import sys
 from pathlib import Path
 
 from config import ConfigError, environment_files, load_environments
+from config.loader import CONFIG_DIR
 from stacks.emulator import EMULATOR_ENV_VAR, LocalEmulator
 
 EXIT_BAD_CONFIG = 2
@@ -20,7 +22,7 @@ EXIT_BAD_CONFIG = 2
 def main() -> int:
     try:
         configs = load_environments(
-            environment_files(),
+            environment_files(Path(os.environ.get("AURORA_MIGRATION_CONFIG_DIR", CONFIG_DIR))),
             ephemeral_suffix=os.environ.get("ENVIRONMENT_SUFFIX") or None,
             ephemeral_base=os.environ.get("ENVIRONMENT_BASE", "dev"),
         )

@@ -58,14 +58,14 @@ def load_environments(
     """
     paths = list(paths)
     configs: list[EnvironmentConfig] = []
-    problems: list[str] = []
+    problems: list[str] = [] if paths else ["no environment files (*.toml) found"]
     for path in paths:
         try:
             configs.append(load_environment(path))
         except ConfigError as error:
             problems.extend(error.problems)
     if ephemeral_suffix is not None and not problems:
-        base = next((path for path, cfg in zip(paths, configs) if cfg.environment_suffix == ephemeral_base), None)
+        base = next((path for path, cfg in zip(paths, configs, strict=True) if cfg.environment_suffix == ephemeral_base), None)
         if base is None:
             known = ", ".join(c.environment_suffix for c in configs) or "none"
             problems.append(f"ENVIRONMENT_SUFFIX: base environment {ephemeral_base!r} not found (known: {known})")
@@ -73,7 +73,10 @@ def load_environments(
             try:
                 configs.append(load_environment(base, overrides={"environment_suffix": ephemeral_suffix}))
             except ConfigError as error:
-                problems.extend(line.replace(_label(base), f"{_label(base)} (as ENVIRONMENT_SUFFIX={ephemeral_suffix})", 1) for line in error.problems)
+                problems.extend(
+                    line.replace(_label(base), f"{_label(base)} (as ENVIRONMENT_SUFFIX={ephemeral_suffix})", 1)
+                    for line in error.problems
+                )
     suffixes = [c.environment_suffix for c in configs]
     for duplicate in sorted({s for s in suffixes if suffixes.count(s) > 1}):
         problems.append(f"environment_suffix {duplicate!r} is used by more than one environment")

@@ -84,7 +84,10 @@ def _cloudwatch_retention(days: int) -> int:
 
 LogRetentionDays = Annotated[int, AfterValidator(_cloudwatch_retention)]
 Hostname = Annotated[
-    str, _shape(r"(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*", "pg.corp.example.com")
+    str,
+    _shape(
+        r"(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*", "pg.corp.example.com"
+    ),
 ]
 PgIdentifier = Annotated[str, _shape(r"[a-z_][a-z0-9_]{0,62}", "app_db")]
 # Names used in DMS selection rules: identifiers, or % / _ wildcards.
@@ -114,7 +117,7 @@ class NetworkConfig(StrictModel):
         description="CIDR of that VPC; DMS may reach HTTPS (VPC interface endpoints for Secrets Manager/KMS) only inside it."
     )
     aurora_subnets: dict[SubnetId, AvailabilityZone] = Field(
-        description="Private subnets for Aurora, `{ subnet-id = \"az\" }`; at least 2 AZs. Instances are spread over these AZs."
+        description='Private subnets for Aurora, `{ subnet-id = "az" }`; at least 2 AZs. Instances are spread over these AZs.'
     )
     dms_subnets: dict[SubnetId, AvailabilityZone] = Field(
         description="Private subnets for the DMS replication instance, same shape; at least 2 AZs."
@@ -153,7 +156,7 @@ class SourceDatabaseConfig(StrictModel):
     )
     ca_certificate_file: Path | None = Field(
         default=None,
-        description="PEM CA bundle that signed the source's server certificate, relative to the config file; required for verify-*.",
+        description="PEM CA bundle of the source's server certificate, relative to the config file; needed by verify-*.",
     )
 
     @field_validator("ca_certificate_file")
@@ -188,24 +191,35 @@ class AuroraConfig(StrictModel):
     )
     instance_class: str = Field(default="db.r6g.large", description="Instance class of the writer and every reader.")
     reader_count: int = Field(default=2, ge=1, le=15, description="Readers besides the writer (1-15).")
-    master_username: PgIdentifier = Field(default="migration_admin", description="Master user name (not a default like `postgres`).")
+    master_username: PgIdentifier = Field(
+        default="migration_admin", description="Master user name (not a default like `postgres`)."
+    )
     master_password_version: int = Field(
         default=1, ge=1, description="Bump to rotate: a new random password is written to the cluster and the secret."
     )
     database_name: PgIdentifier = Field(default="app", description="Database created in the cluster (DMS target database).")
     secret_recovery_window_days: int = Field(
-        default=7, ge=0, le=30, description="Days a deleted credentials secret can be restored (0 = delete at once, for short-lived environments)."
+        default=7,
+        ge=0,
+        le=30,
+        description="Days a deleted credentials secret can be restored (0 = delete at once, for short-lived environments).",
     )
     backup_retention_days: int = Field(default=7, ge=7, le=35, description="Automated backup retention (7-35).")
     preferred_backup_window: DayTimeWindow = Field(default="03:00-04:00", description="Daily backup window, UTC.")
-    preferred_maintenance_window: WeeklyWindow = Field(default="sun:04:30-sun:05:30", description="Weekly maintenance window, UTC.")
+    preferred_maintenance_window: WeeklyWindow = Field(
+        default="sun:04:30-sun:05:30", description="Weekly maintenance window, UTC."
+    )
     deletion_protection: bool = Field(default=True, description="Block cluster deletion (keep on for production).")
-    skip_final_snapshot: bool = Field(default=False, description="Skip the final snapshot on destroy (short-lived environments only).")
+    skip_final_snapshot: bool = Field(
+        default=False, description="Skip the final snapshot on destroy (short-lived environments only)."
+    )
     performance_insights_retention_days: int = Field(
         default=7, description="Performance Insights retention: 7, or a multiple of 31 up to 731."
     )
     monitoring_interval_seconds: Literal[1, 5, 10, 15, 30, 60] = Field(default=60, description="Enhanced monitoring interval.")
-    log_retention_days: LogRetentionDays = Field(default=30, description="Retention of the PostgreSQL log group (a CloudWatch value).")
+    log_retention_days: LogRetentionDays = Field(
+        default=30, description="Retention of the PostgreSQL log group (a CloudWatch value)."
+    )
     log_min_duration_statement_ms: int = Field(default=1000, ge=0, description="Log statements slower than this (ms).")
 
     @field_validator("engine_version")
@@ -264,14 +278,14 @@ class DmsConfig(StrictModel):
 
     replication_instance_class: str = Field(default="dms.c5.2xlarge", description="Replication instance class.")
     allocated_storage_gib: int = Field(default=100, ge=5, le=6144, description="Replication instance storage (GiB).")
-    engine_version: str = Field(
-        default="3.5.4", description="DMS engine version, pinned (3.5.1+ is needed for PostgreSQL 15)."
-    )
+    engine_version: str = Field(default="3.5.4", description="DMS engine version, pinned (3.5.1+ is needed for PostgreSQL 15).")
     multi_az: bool = Field(default=True, description="Multi-AZ replication instance.")
-    preferred_maintenance_window: WeeklyWindow = Field(default="sat:04:00-sat:05:00", description="Weekly maintenance window, UTC.")
+    preferred_maintenance_window: WeeklyWindow = Field(
+        default="sat:04:00-sat:05:00", description="Weekly maintenance window, UTC."
+    )
     service_roles: Literal["create", "existing"] = Field(
         default="create",
-        description="`create` the account-wide `dms-vpc-role`/`dms-cloudwatch-logs-role`, or use `existing` ones (second stack in an account).",
+        description="`create` the account-wide `dms-vpc-role`/`dms-cloudwatch-logs-role`, or use `existing` ones.",
     )
     migration_type: Literal["full-load", "cdc", "full-load-and-cdc"] = Field(
         default="full-load-and-cdc", description="Replication task type."
@@ -285,7 +299,9 @@ class DmsConfig(StrictModel):
     lob_max_size_kb: int = Field(
         default=32, ge=1, le=102400, description="Limited-LOB-mode size; larger values fail the task instead of being truncated."
     )
-    heartbeat_frequency_minutes: int = Field(default=5, ge=1, le=60, description="Source heartbeat (keeps the slot from holding WAL).")
+    heartbeat_frequency_minutes: int = Field(
+        default=5, ge=1, le=60, description="Source heartbeat (keeps the slot from holding WAL)."
+    )
     control_schema: PgIdentifier = Field(default="dms_control", description="Target schema for DMS control tables.")
     task_log_retention_days: LogRetentionDays = Field(default=30, description="Retention of the DMS task log group.")
 
@@ -318,12 +334,16 @@ class MonitoringConfig(StrictModel):
     aurora_connections_percent: float = Field(
         default=80, gt=0, le=100, description="Alarm at this share of the instance class's default max_connections."
     )
-    aurora_free_local_storage_mib: int = Field(default=5120, ge=1, description="Alarm when an instance has less local storage free.")
+    aurora_free_local_storage_mib: int = Field(
+        default=5120, ge=1, description="Alarm when an instance has less local storage free."
+    )
     aurora_deadlocks_per_second: float = Field(default=0, ge=0, description="Alarm when the deadlock rate exceeds this.")
     dms_cdc_latency_seconds: int = Field(default=300, ge=1, description="CDCLatencySource / CDCLatencyTarget alarm threshold.")
     dms_cpu_percent: float = Field(default=80, gt=0, le=100, description="Replication instance CPU alarm threshold.")
     dms_free_storage_gib: int = Field(default=10, ge=1, description="Alarm when the replication instance has less storage free.")
-    dms_freeable_memory_mib: int = Field(default=1024, ge=1, description="Alarm when the replication instance has less memory free.")
+    dms_freeable_memory_mib: int = Field(
+        default=1024, ge=1, description="Alarm when the replication instance has less memory free."
+    )
 
 
 class StateBackendConfig(StrictModel):
@@ -362,9 +382,7 @@ class EnvironmentConfig(StrictModel):
         for field_name, subnets in (("aurora_subnets", self.network.aurora_subnets), ("dms_subnets", self.network.dms_subnets)):
             foreign = sorted({zone for zone in subnets.values() if not zone.startswith(self.aws_region)})
             if foreign:
-                raise ValueError(
-                    f"network.{field_name}: availability zones {foreign} are not in aws_region {self.aws_region!r}"
-                )
+                raise ValueError(f"network.{field_name}: availability zones {foreign} are not in aws_region {self.aws_region!r}")
         return self
 
     @property

@@ -194,7 +194,7 @@ class AuroraCluster(Construct):
                 preferred_maintenance_window=props.preferred_maintenance_window,
                 apply_immediately=False,
                 # Aurora makes the first instance to come up the writer: readers wait for it.
-                depends_on=[] if is_writer else [self.instances[0]],
+                depends_on=None if is_writer else [self.instances[0]],
             )
             self.instances.append(instance)
         self.parameter_group_family = parameters.family

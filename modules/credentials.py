@@ -44,7 +44,7 @@ class CredentialsSecret(Construct):
             self,
             "secret",
             name=props.naming.name("aurora-credentials"),
-            description="Aurora master credentials: username, password, engine, port, host, dbname (DMS target endpoint, applications)",
+            description="Aurora master credentials for the DMS target endpoint and applications",
             kms_key_id=props.kms_key_arn,
             recovery_window_in_days=props.recovery_window_days,
         )

@@ -105,9 +105,7 @@ class DmsReplication(Construct):
             "service-roles",
             props=DmsServiceRolesProps(mode=props.service_roles, account_id=props.account_id, partition=props.partition),
         )
-        secret_keys = tuple(
-            arn for arn in (props.source.secret_kms_key_arn, props.target.secret_kms_key_arn) if arn is not None
-        )
+        secret_keys = tuple(arn for arn in (props.source.secret_kms_key_arn, props.target.secret_kms_key_arn) if arn is not None)
         secrets_role = SecretsAccessRole(
             self,
             "secrets-access",
@@ -219,7 +217,7 @@ class DmsReplication(Construct):
     @property
     def task_resource_id(self) -> str:
         """The id CloudWatch uses as ReplicationTaskIdentifier: the last field of the task ARN."""
-        return Fn.element(Fn.split(":", self.task_arn), 6)
+        return str(Fn.element(Fn.split(":", self.task_arn), 6))
 
     @property
     def replication_instance_arn(self) -> str:

@@ -100,7 +100,9 @@ class SecretsAccessRole(Construct):
         ]
         if props.kms_key_arns:
             statements.append(_decrypt_via_secrets_manager(props.kms_key_arns, region=props.region))
-        IamRolePolicy(self, "policy", name="read-endpoint-secrets", role=self.role.id, policy=policy_document(statements))
+        IamRolePolicy(
+            self, "policy", name=props.naming.name("read-endpoint-secrets"), role=self.role.id, policy=policy_document(statements)
+        )
 
     @property
     def arn(self) -> str:

@@ -36,9 +36,7 @@ def default_tags(config: EnvironmentConfig) -> dict[str, str]:
 
 
 class MigrationStack(TerraformStack):
-    def __init__(
-        self, scope: Construct, id_: str, *, config: EnvironmentConfig, emulator: LocalEmulator | None = None
-    ) -> None:
+    def __init__(self, scope: Construct, id_: str, *, config: EnvironmentConfig, emulator: LocalEmulator | None = None) -> None:
         super().__init__(scope, id_)
         self.config = config
         naming = Naming(prefix=config.name_prefix, suffix=config.environment_suffix)

@@ -12,11 +12,11 @@ import pytest
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 os.environ.setdefault("CHECKPOINT_DISABLE", "1")
 
-from cdktf import Testing  # noqa: E402
+from cdktf import Testing
 
-from config import EnvironmentConfig, environment_files, load_environments  # noqa: E402
+from config import EnvironmentConfig, environment_files, load_environments
 
-Testing.__test__ = False  # type: ignore[attr-defined]  # not a test class
+Testing.__test__ = False  # not a test class
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 

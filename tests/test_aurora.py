@@ -1,0 +1,256 @@
+"""Aurora cluster, parameter groups, instances, KMS, network and credentials secret, on the synthesized JSON."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from typing import Any
+
+import pytest
+
+from config import EnvironmentConfig
+from modules.aurora import AuroraCluster, AuroraClusterProps
+from modules.aurora_parameters import parameter_group_family
+from modules.naming import Naming
+from tests.helpers import Document, only_resource, resources, synth_scope
+
+ENVIRONMENTS = ["dev", "staging", "prod"]
+
+BASE_PROPS = AuroraClusterProps(
+    naming=Naming(prefix="aurora-migration", suffix="unit"),
+    partition="aws",
+    account_id="123456789012",
+    engine_version="15.12",
+    instance_class="db.r6g.large",
+    reader_count=2,
+    subnet_ids=("subnet-00000000000000001", "subnet-00000000000000002"),
+    availability_zones=("eu-west-1a", "eu-west-1b"),
+    security_group_id="sg-00000000000000001",
+    kms_key_arn="arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555",
+    master_username="migration_admin",
+    database_name="app",
+)
+
+
+def synth_cluster(**changes: Any) -> Document:
+    props = dataclasses.replace(BASE_PROPS, **changes)
+    return synth_scope(lambda stack: AuroraCluster(stack, "aurora", props=props))
+
+
+@pytest.fixture(scope="module")
+def unit() -> Document:
+    return synth_cluster()
+
+
+def instances_in_order(document: Document) -> list[dict[str, Any]]:
+    found = resources(document, "aws_rds_cluster_instance")
+    return [found[key] for key in sorted(found, key=lambda k: int(re.search(r"instance-(\d+)", k).group(1)))]  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("suffix", ENVIRONMENTS)
+def test_cluster_is_encrypted_logged_and_authenticated_by_iam(
+    suffix: str, synthesized: dict[str, Document], environments: dict[str, EnvironmentConfig]
+) -> None:
+    cluster = only_resource(synthesized[suffix], "aws_rds_cluster")
+    config = environments[suffix].aurora
+    assert cluster["engine"] == "aurora-postgresql"
+    assert cluster["engine_version"] == config.engine_version
+    assert cluster["storage_encrypted"] is True
+    assert cluster["kms_key_id"].startswith("${aws_kms_key.")
+    assert cluster["iam_database_authentication_enabled"] is True
+    assert cluster["copy_tags_to_snapshot"] is True
+    assert cluster["enabled_cloudwatch_logs_exports"] == ["postgresql"]
+    assert cluster["port"] == 5432
+    assert cluster["master_username"] == config.master_username != "postgres"
+    assert cluster["backup_retention_period"] == config.backup_retention_days >= 7
+    assert cluster["preferred_backup_window"] == config.preferred_backup_window
+    assert cluster["preferred_maintenance_window"] == config.preferred_maintenance_window
+    assert "availability_zones" not in cluster, "AZs on the cluster force replacement when AWS adds one"
+
+
+def test_deletion_protection_and_final_snapshot_follow_the_environment(synthesized: dict[str, Document]) -> None:
+    prod = only_resource(synthesized["prod"], "aws_rds_cluster")
+    dev = only_resource(synthesized["dev"], "aws_rds_cluster")
+    assert prod["deletion_protection"] is True
+    assert prod["skip_final_snapshot"] is False
+    assert prod["final_snapshot_identifier"] == "aurora-migration-cluster-final-prod"
+    assert prod["backup_retention_period"] == 14
+    assert dev["deletion_protection"] is False
+    assert dev["skip_final_snapshot"] is True
+    assert "final_snapshot_identifier" not in dev
+
+
+@pytest.mark.parametrize("suffix", ENVIRONMENTS)
+def test_master_password_is_ephemeral_and_write_only(suffix: str, synthesized: dict[str, Document]) -> None:
+    document = synthesized[suffix]
+    cluster = only_resource(document, "aws_rds_cluster")
+    assert "master_password" not in cluster
+    assert "manage_master_user_password" not in cluster
+    assert (
+        cluster["master_password_wo"] == "${ephemeral.aws_secretsmanager_random_password.aurora_master_password.random_password}"
+    )
+    assert cluster["master_password_wo_version"] == 1
+    generator = document["ephemeral"]["aws_secretsmanager_random_password"]["aurora_master_password"]
+    assert generator["password_length"] >= 32
+    assert set('/@"') <= set(generator["exclude_characters"]), "RDS rejects these characters"
+
+
+@pytest.mark.parametrize("suffix", ENVIRONMENTS)
+def test_credentials_secret_holds_the_five_keys_without_the_password_in_json(
+    suffix: str, synthesized: dict[str, Document]
+) -> None:
+    document = synthesized[suffix]
+    secret = only_resource(document, "aws_secretsmanager_secret")
+    version = only_resource(document, "aws_secretsmanager_secret_version")
+    assert secret["kms_key_id"].startswith("${aws_kms_key.")
+    assert "secret_string" not in version
+    value = version["secret_string_wo"]
+    keys = re.findall(r"(\w+) = ", value)
+    assert {"username", "password", "engine", "port", "host"} <= set(keys)
+    assert "password = ephemeral.aws_secretsmanager_random_password.aurora_master_password.random_password" in value
+    assert 'engine = "postgres"' in value and "port = 5432" in value
+    assert re.search(r"host = aws_rds_cluster\.\w+\.endpoint", value)
+    assert version["secret_string_wo_version"] == only_resource(document, "aws_rds_cluster")["master_password_wo_version"]
+
+
+def test_secret_recovery_window_follows_config(synthesized: dict[str, Document]) -> None:
+    assert only_resource(synthesized["dev"], "aws_secretsmanager_secret")["recovery_window_in_days"] == 0
+    assert only_resource(synthesized["prod"], "aws_secretsmanager_secret")["recovery_window_in_days"] == 7
+
+
+@pytest.mark.parametrize("suffix", ENVIRONMENTS)
+def test_parameter_groups_force_tls_and_log_connections_and_slow_statements(
+    suffix: str, synthesized: dict[str, Document], environments: dict[str, EnvironmentConfig]
+) -> None:
+    document = synthesized[suffix]
+    cluster_group = only_resource(document, "aws_rds_cluster_parameter_group")
+    instance_group = only_resource(document, "aws_db_parameter_group")
+    assert cluster_group["family"] == instance_group["family"] == "aurora-postgresql15"
+    parameters = {p["name"]: p for p in cluster_group["parameter"]}
+    assert parameters["rds.force_ssl"] == {"name": "rds.force_ssl", "value": "1", "apply_method": "pending-reboot"}
+    assert parameters["log_connections"]["value"] == "1"
+    assert parameters["log_disconnections"]["value"] == "1"
+    assert parameters["log_min_duration_statement"]["value"] == str(environments[suffix].aurora.log_min_duration_statement_ms)
+    assert all("apply_method" in p for p in cluster_group["parameter"] + instance_group["parameter"])
+    cluster = only_resource(document, "aws_rds_cluster")
+    assert cluster["db_cluster_parameter_group_name"].startswith("${aws_rds_cluster_parameter_group.")
+    assert cluster_group["lifecycle"] == {"create_before_destroy": True}
+
+
+def test_parameter_group_family_follows_the_engine_major() -> None:
+    assert parameter_group_family("15.12") == "aurora-postgresql15"
+    document = synth_cluster(engine_version="16.4")
+    groups = [only_resource(document, "aws_rds_cluster_parameter_group"), only_resource(document, "aws_db_parameter_group")]
+    assert [g["family"] for g in groups] == ["aurora-postgresql16", "aurora-postgresql16"]
+    assert [g["name"] for g in groups] == ["aurora-migration-cluster-pg16-unit", "aurora-migration-instance-pg16-unit"]
+
+
+@pytest.mark.parametrize("suffix", ENVIRONMENTS)
+def test_writer_and_readers_span_zones_with_insights_and_monitoring(
+    suffix: str, synthesized: dict[str, Document], environments: dict[str, EnvironmentConfig]
+) -> None:
+    config = environments[suffix]
+    instances = instances_in_order(synthesized[suffix])
+    assert len(instances) == 1 + config.aurora.reader_count
+    zones = [i["availability_zone"] for i in instances]
+    assert len(set(zones)) >= 2
+    assert set(zones) <= set(config.network.aurora_subnets.values())
+    for instance in instances:
+        assert instance["publicly_accessible"] is False
+        assert instance["instance_class"] == config.aurora.instance_class
+        assert instance["performance_insights_enabled"] is True
+        assert instance["performance_insights_retention_period"] == 7
+        assert instance["performance_insights_kms_key_id"].startswith("${aws_kms_key.")
+        assert instance["monitoring_interval"] == config.aurora.monitoring_interval_seconds
+        assert instance["monitoring_role_arn"].startswith("${aws_iam_role.")
+        assert instance["auto_minor_version_upgrade"] is True
+        assert instance["db_parameter_group_name"].startswith("${aws_db_parameter_group.")
+
+
+def test_failover_prefers_a_reader_in_another_zone_and_readers_wait_for_the_writer(unit: Document) -> None:
+    writer, first_reader, second_reader = instances_in_order(unit)
+    assert first_reader["availability_zone"] != writer["availability_zone"]
+    assert first_reader["promotion_tier"] < min(writer["promotion_tier"], second_reader["promotion_tier"])
+    assert "depends_on" not in writer
+    for reader in (first_reader, second_reader):
+        assert reader["depends_on"] == [f"aws_rds_cluster_instance.{_logical_id(unit, writer)}"]
+
+
+def _logical_id(document: Document, resource: dict[str, Any]) -> str:
+    return str(
+        next(
+            logical
+            for by_type in document["resource"].values()
+            for logical, candidate in by_type.items()
+            if candidate is resource
+        )
+    )
+
+
+def test_log_group_exists_before_the_cluster_exports_to_it(unit: Document) -> None:
+    log_group = only_resource(unit, "aws_cloudwatch_log_group")
+    cluster = only_resource(unit, "aws_rds_cluster")
+    assert log_group["name"] == f"/aws/rds/cluster/{cluster['cluster_identifier']}/postgresql"
+    assert log_group["retention_in_days"] == 30
+    assert log_group["kms_key_id"] == BASE_PROPS.kms_key_arn
+    assert cluster["depends_on"] == [f"aws_cloudwatch_log_group.{_logical_id(unit, log_group)}"]
+
+
+def test_enhanced_monitoring_role_trusts_rds_monitoring_for_this_account_only(unit: Document) -> None:
+    role = only_resource(unit, "aws_iam_role")
+    trust = json.loads(role["assume_role_policy"])
+    [statement] = trust["Statement"]
+    assert statement["Principal"] == {"Service": "monitoring.rds.amazonaws.com"}
+    assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
+    attachment = only_resource(unit, "aws_iam_role_policy_attachment")
+    assert attachment["policy_arn"] == "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"
+
+
+@pytest.mark.parametrize("suffix", ENVIRONMENTS)
+def test_kms_key_rotates_and_has_no_wildcard_principal(suffix: str, synthesized: dict[str, Document]) -> None:
+    for key in resources(synthesized[suffix], "aws_kms_key").values():
+        assert key["enable_key_rotation"] is True
+        for statement in json.loads(key["policy"])["Statement"]:
+            principal = statement["Principal"]
+            assert principal != "*" and "*" not in principal.get("AWS", ""), statement
+
+
+@pytest.mark.parametrize("suffix", ENVIRONMENTS)
+def test_security_group_rules_are_described_and_never_open_to_the_internet(
+    suffix: str, synthesized: dict[str, Document], environments: dict[str, EnvironmentConfig]
+) -> None:
+    document = synthesized[suffix]
+    ingress = list(resources(document, "aws_vpc_security_group_ingress_rule").values())
+    egress = list(resources(document, "aws_vpc_security_group_egress_rule").values())
+    for rule in ingress + egress:
+        assert rule.get("description"), rule
+        assert rule.get("cidr_ipv4") != "0.0.0.0/0"
+    ingress_ports = {(r["from_port"], r["to_port"]) for r in ingress}
+    assert ingress_ports == {(5432, 5432)}
+    from_dms = [r for r in ingress if "network_dms" in r.get("referenced_security_group_id", "")]
+    assert len(from_dms) == 1
+    network = environments[suffix].network
+    assert len(ingress) == 1 + len(network.application_security_group_ids) + len(network.application_cidr_blocks)
+    assert {r.get("cidr_ipv4") for r in egress} >= {environments[suffix].source.cidr_block, network.vpc_cidr_block}
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"reader_count": 0}, "reader_count"),
+        ({"engine_version": "12.9"}, "engine_version"),
+        ({"backup_retention_days": 0}, "backup_retention_days"),
+        ({"availability_zones": ("eu-west-1a",)}, "availability_zones"),
+    ],
+)
+def test_bad_props_raise_an_error_naming_the_field(changes: dict[str, Any], field: str) -> None:
+    with pytest.raises(ValueError, match=rf"^{field}: "):
+        dataclasses.replace(BASE_PROPS, **changes)
+
+
+def test_props_are_keyword_only_and_frozen() -> None:
+    with pytest.raises(TypeError):
+        AuroraClusterProps("x")  # type: ignore[call-arg,arg-type]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        BASE_PROPS.reader_count = 5  # type: ignore[misc]

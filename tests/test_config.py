@@ -1,0 +1,198 @@
+"""The config model and loader: every bad input names its file, field, value and what is allowed."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from config import ConfigError, environment_files, load_environment, load_environments
+from config.loader import CONFIG_DIR
+
+DEV = CONFIG_DIR / "dev.toml"
+
+
+def dev_data() -> dict[str, Any]:
+    with DEV.open("rb") as handle:
+        return tomllib.load(handle)
+
+
+def write_toml(path: Path, data: dict[str, Any]) -> Path:
+    """A tiny TOML writer for the shapes our config uses (tables, arrays, inline string maps)."""
+
+    def value(item: Any) -> str:
+        if isinstance(item, bool):
+            return "true" if item else "false"
+        if isinstance(item, int | float):
+            return str(item)
+        if isinstance(item, str):
+            return '"' + item.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        if isinstance(item, list):
+            return "[" + ", ".join(value(v) for v in item) + "]"
+        if isinstance(item, dict):
+            return "{ " + ", ".join(f"{value(k)} = {value(v)}" for k, v in item.items()) + " }"
+        raise TypeError(item)
+
+    top = [f"{key} = {value(item)}" for key, item in data.items() if not isinstance(item, dict)]
+    sections = [
+        f"[{key}]\n" + "\n".join(f"{value(k) if not k.isidentifier() else k} = {value(v)}" for k, v in item.items())
+        for key, item in data.items()
+        if isinstance(item, dict)
+    ]
+    path.write_text("\n".join(top) + "\n\n" + "\n\n".join(sections) + "\n")
+    return path
+
+
+def problems_for(tmp_path: Path, data: dict[str, Any]) -> list[str]:
+    (tmp_path / "certs").mkdir(exist_ok=True)
+    (tmp_path / "certs" / "example-onprem-ca.pem").write_text((CONFIG_DIR / "certs" / "example-onprem-ca.pem").read_text())
+    path = write_toml(tmp_path / "env.toml", data)
+    with pytest.raises(ConfigError) as caught:
+        load_environment(path)
+    return list(caught.value.problems)
+
+
+def test_example_environments_are_valid() -> None:
+    configs = load_environments(environment_files())
+    assert sorted(c.environment_suffix for c in configs) == ["dev", "prod", "staging"]
+
+
+def test_round_trip_writer_reproduces_dev(tmp_path: Path) -> None:
+    (tmp_path / "certs").mkdir()
+    (tmp_path / "certs" / "example-onprem-ca.pem").write_text((CONFIG_DIR / "certs" / "example-onprem-ca.pem").read_text())
+    rewritten = load_environment(write_toml(tmp_path / "dev.toml", dev_data()))
+    assert rewritten.model_dump(exclude={"source"}) == load_environment(DEV).model_dump(exclude={"source"})
+
+
+def test_one_subnet_is_rejected_with_the_field_and_rule(tmp_path: Path) -> None:
+    data = dev_data()
+    data["network"]["aurora_subnets"] = {"subnet-0a1b2c3d4e5f60011": "eu-west-1a"}
+    [problem] = problems_for(tmp_path, data)
+    assert problem.startswith(f"{tmp_path / 'env.toml'}: network.aurora_subnets: need at least 2 subnets in different AZs")
+    assert "subnet-0a1b2c3d4e5f60011" in problem
+
+
+def test_two_subnets_in_one_zone_are_rejected(tmp_path: Path) -> None:
+    data = dev_data()
+    data["network"]["dms_subnets"] = {"subnet-0a1b2c3d4e5f60021": "eu-west-1a", "subnet-0a1b2c3d4e5f60022": "eu-west-1a"}
+    [problem] = problems_for(tmp_path, data)
+    assert "network.dms_subnets: need at least 2 subnets in different AZs" in problem
+
+
+def test_every_problem_of_a_file_is_reported_together(tmp_path: Path) -> None:
+    data = dev_data()
+    data["network"]["vpc_id"] = "vpc-123"
+    data["source"]["credentials_secret_arn"] = "my-secret"
+    data["aurora"]["reader_count"] = 0
+    data["aurora"]["backup_retention_days"] = 0
+    data["aurora"]["engine_version"] = "12.4"
+    data["regoin"] = "eu-west-1"
+    del data["state_backend"]
+    problems = problems_for(tmp_path, data)
+    fields = [line.split(": ")[1] for line in problems]
+    assert sorted(fields) == sorted(
+        [
+            "network.vpc_id",
+            "source.credentials_secret_arn",
+            "aurora.reader_count",
+            "aurora.backup_retention_days",
+            "aurora.engine_version",
+            "regoin",
+            "state_backend",
+        ]
+    )
+    by_field = dict(zip(fields, problems, strict=True))
+    assert "shaped like 'vpc-0123456789abcdef0', got 'vpc-123'" in by_field["network.vpc_id"]
+    assert "major version 12 is not supported (supported majors: 14, 15, 16)" in by_field["aurora.engine_version"]
+    assert "unknown key (allowed here: " in by_field["regoin"] and "aws_region" in by_field["regoin"]
+    assert by_field["state_backend"].endswith("state_backend: required field is missing")
+
+
+def test_unknown_key_in_a_section_lists_that_sections_keys(tmp_path: Path) -> None:
+    data = dev_data()
+    data["aurora"]["reader_cuont"] = 3
+    [problem] = problems_for(tmp_path, data)
+    assert "aurora.reader_cuont: unknown key (allowed here:" in problem
+    assert "reader_count" in problem
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "bad", "expected"),
+    [
+        ("source", "ssl_mode", "none", "source.ssl_mode"),
+        ("network", "application_cidr_blocks", ["0.0.0.0/0"], "open to the whole internet"),
+        ("network", "vpc_cidr_block", "10.0.0.1/8", "expected an IPv4 CIDR block"),
+        ("aurora", "master_username", "postgres", "non-default master username"),
+        ("aurora", "performance_insights_retention_days", 10, "multiple of 31"),
+        ("aurora", "log_retention_days", 10, "allowed CloudWatch retention values"),
+        ("dms", "engine_version", "3.4.7", "3.5.1 or newer"),
+        ("dms", "migration_type", "full-load-only", "dms.migration_type"),
+        ("dms", "include", [], "dms.include"),
+        ("state_backend", "kms_key_id", "alias-without-arn", "state_backend.kms_key_id"),
+    ],
+)
+def test_bad_value_names_field(tmp_path: Path, section: str, key: str, bad: Any, expected: str) -> None:
+    data = dev_data()
+    data[section][key] = bad
+    problems = problems_for(tmp_path, data)
+    assert len(problems) == 1 and expected in problems[0], problems
+
+
+def test_zone_outside_region_is_rejected(tmp_path: Path) -> None:
+    data = dev_data()
+    data["aws_region"] = "us-east-1"
+    [problem] = problems_for(tmp_path, data)
+    assert "are not in aws_region 'us-east-1'" in problem
+
+
+def test_verify_full_needs_a_ca_certificate(tmp_path: Path) -> None:
+    data = dev_data()
+    del data["source"]["ca_certificate_file"]
+    [problem] = problems_for(tmp_path, data)
+    assert "ssl_mode 'verify-full' needs ca_certificate_file" in problem
+
+
+def test_private_key_is_refused_as_ca_certificate(tmp_path: Path) -> None:
+    data = dev_data()
+    data["source"]["ca_certificate_file"] = "key.pem"
+    (tmp_path / "key.pem").write_text("-----BEGIN PRIVATE KEY-----\nnot a real key\n-----END PRIVATE KEY-----\n")
+    [problem] = problems_for(tmp_path, data)
+    assert "contains a private key" in problem
+
+
+def test_invalid_toml_is_reported_with_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "broken.toml"
+    path.write_text("environment_suffix = \n")
+    with pytest.raises(ConfigError) as caught:
+        load_environment(path)
+    assert str(caught.value).startswith(f"{path}: not valid TOML")
+
+
+def test_ephemeral_environment_copies_the_base_under_a_new_suffix() -> None:
+    configs = load_environments(environment_files(), ephemeral_suffix="pr123", ephemeral_base="dev")
+    by_suffix = {c.environment_suffix: c for c in configs}
+    assert by_suffix["pr123"].model_dump(exclude={"environment_suffix"}) == by_suffix["dev"].model_dump(
+        exclude={"environment_suffix"}
+    )
+    assert by_suffix["pr123"].stack_name == "aurora-migration-pr123"
+
+
+def test_ephemeral_suffix_is_validated_and_must_be_new() -> None:
+    with pytest.raises(ConfigError) as bad_shape:
+        load_environments(environment_files(), ephemeral_suffix="PR_1")
+    assert "as ENVIRONMENT_SUFFIX=PR_1" in str(bad_shape.value) and "environment_suffix" in str(bad_shape.value)
+    with pytest.raises(ConfigError) as duplicate:
+        load_environments(environment_files(), ephemeral_suffix="prod")
+    assert "environment_suffix 'prod' is used by more than one environment" in str(duplicate.value)
+
+
+def test_defaults_are_the_documented_product_defaults() -> None:
+    config = load_environment(DEV)
+    assert config.aurora.engine_version.startswith("15.")
+    assert config.dms.replication_instance_class == "dms.c5.2xlarge"
+    assert config.dms.migration_type == "full-load-and-cdc"
+    assert config.aurora.performance_insights_retention_days == 7
+    assert config.monitoring.aurora_cpu_percent == 80
+    assert config.monitoring.dms_cdc_latency_seconds == 300

@@ -1,0 +1,118 @@
+"""Each environment's stack: backend, provider, tags, names and outputs, checked on the synthesized JSON."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from config import EnvironmentConfig
+from tests.helpers import Document
+
+ENVIRONMENTS = ["dev", "staging", "prod"]
+REQUIRED_OUTPUTS = {"cluster_endpoint", "reader_endpoint", "dms_task_arn", "secret_arn"}
+
+
+@pytest.mark.parametrize("suffix", ENVIRONMENTS)
+def test_state_backend_is_s3_keyed_by_suffix_encrypted_and_locked(
+    suffix: str, synthesized: dict[str, Document], environments: dict[str, EnvironmentConfig]
+) -> None:
+    backend = synthesized[suffix]["terraform"]["backend"]["s3"]
+    config = environments[suffix].state_backend
+    assert backend["key"] == f"aurora-migration/{suffix}/terraform.tfstate"
+    assert backend["bucket"] == config.bucket
+    assert backend["encrypt"] is True
+    assert backend["use_lockfile"] is True
+    assert backend.get("kms_key_id") == config.kms_key_id
+    assert "endpoints" not in backend, "the emulator switch must never be on by default"
+
+
+def test_prod_state_is_encrypted_with_its_kms_key(synthesized: dict[str, Document]) -> None:
+    assert synthesized["prod"]["terraform"]["backend"]["s3"]["kms_key_id"].startswith("arn:aws:kms:eu-west-1:333333333333:key/")
+
+
+@pytest.mark.parametrize("suffix", ENVIRONMENTS)
+def test_provider_has_region_accounts_and_default_tags(
+    suffix: str, synthesized: dict[str, Document], environments: dict[str, EnvironmentConfig]
+) -> None:
+    [provider] = synthesized[suffix]["provider"]["aws"]
+    config = environments[suffix]
+    assert provider["region"] == config.aws_region
+    assert provider["allowed_account_ids"] == list(config.allowed_account_ids)
+    [default_tags] = provider["default_tags"]
+    assert default_tags["tags"] == {
+        **config.tags,
+        "environment": suffix,
+        "project": "aurora-migration",
+        "managed-by": "cdktf",
+        "repository": config.repository,
+    }
+    assert "endpoints" not in provider
+
+
+@pytest.mark.parametrize("suffix", ENVIRONMENTS)
+def test_outputs_operators_need_are_present_and_described(suffix: str, synthesized: dict[str, Document]) -> None:
+    outputs = synthesized[suffix]["output"]
+    assert set(outputs) >= REQUIRED_OUTPUTS
+    assert {"cluster_id", "instance_ids", "aurora_security_group_id", "dms_replication_instance_arn"} <= set(outputs)
+    assert all(output.get("description") for output in outputs.values())
+
+
+def _physical_names(document: Document) -> list[str]:
+    names = []
+    for resources in document["resource"].values():
+        for resource in resources.values():
+            for key in (
+                "name",
+                "identifier",
+                "cluster_identifier",
+                "endpoint_id",
+                "replication_instance_id",
+                "replication_task_id",
+                "alarm_name",
+            ):
+                if isinstance(resource.get(key), str) and "${" not in resource[key]:
+                    names.append(resource[key])
+    return names
+
+
+@pytest.mark.parametrize("suffix", ENVIRONMENTS)
+def test_physical_names_carry_the_suffix_and_logical_ids_do_not(suffix: str, synthesized: dict[str, Document]) -> None:
+    document = synthesized[suffix]
+    account_wide_roles = {"dms-vpc-role", "dms-cloudwatch-logs-role"}  # names fixed by AWS
+    names = [n for n in _physical_names(document) if n not in account_wide_roles]
+    assert names, "no physical names found: the test would prove nothing"
+    missing = [n for n in names if not re.search(rf"-{suffix}(/postgresql)?$", n)]
+    assert missing == []
+    logical_ids = [logical for resources in document["resource"].values() for logical in resources]
+    assert [i for i in logical_ids if suffix in i.lower()] == []
+
+
+def test_same_config_synthesizes_to_the_same_bytes(
+    synth_dir: Path, environments: dict[str, EnvironmentConfig], tmp_path: Path
+) -> None:
+    from stacks.app import build_app
+
+    app, _ = build_app(list(environments.values()), outdir=str(tmp_path))
+    app.synth()
+    for config in environments.values():
+        relative = Path("stacks") / config.stack_name / "cdk.tf.json"
+        assert (tmp_path / relative).read_bytes() == (synth_dir / relative).read_bytes(), relative
+
+
+@pytest.mark.parametrize("suffix", ENVIRONMENTS)
+def test_synthesized_json_has_nothing_cdktf_specific_to_terraform(suffix: str, synthesized: dict[str, Document]) -> None:
+    def keys(node: Any) -> set[str]:
+        if isinstance(node, dict):
+            return set(node) | {k for value in node.values() for k in keys(value)}
+        if isinstance(node, list):
+            return {k for value in node for k in keys(value)}
+        return set()
+
+    text = json.dumps(synthesized[suffix])
+    assert "TfToken" not in text and "${Token" not in text, "an unresolved cdktf token leaked into the JSON"
+    assert synthesized[suffix]["terraform"]["required_providers"]["aws"]["version"] == "5.100.0"
+    assert "//" in keys(synthesized[suffix])  # construct paths are kept as Terraform JSON comments only
