@@ -1,0 +1,245 @@
+"""DMS construct: roles, replication instance, endpoints, task documents, on the synthesized JSON."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+import pytest
+
+from config import EnvironmentConfig
+from modules.dms import DmsReplication, DmsReplicationProps, SourceEndpointProps, TargetEndpointProps
+from modules.dms_documents import TableRule, TaskDocumentsProps, table_mappings, task_settings
+from modules.naming import Naming
+from tests.helpers import Document, only_resource, resources, synth_scope
+
+ENVIRONMENTS = ["dev", "staging", "prod"]
+SOURCE_SECRET = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:onprem/source-AbCdEf"
+TARGET_SECRET = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:aurora-AbCdEf"
+KEY = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+
+BASE_PROPS = DmsReplicationProps(
+    naming=Naming(prefix="aurora-migration", suffix="unit"),
+    account_id="123456789012",
+    partition="aws",
+    region="eu-west-1",
+    subnet_ids=("subnet-00000000000000001", "subnet-00000000000000002"),
+    security_group_id="sg-00000000000000001",
+    kms_key_arn=KEY,
+    documents=TaskDocumentsProps(include=(TableRule(schema_name="public"),)),
+    source=SourceEndpointProps(
+        database_name="orders", secret_arn=SOURCE_SECRET, ssl_mode="require", heartbeat_frequency_minutes=5
+    ),
+    target=TargetEndpointProps(database_name="app", secret_arn=TARGET_SECRET, secret_kms_key_arn=KEY),
+)
+
+
+def synth_dms(**changes: Any) -> Document:
+    props = dataclasses.replace(BASE_PROPS, **changes)
+    return synth_scope(lambda stack: DmsReplication(stack, "dms", props=props))
+
+
+@pytest.fixture(scope="module")
+def created_roles() -> Document:
+    return synth_dms()
+
+
+@pytest.fixture(scope="module")
+def existing_roles() -> Document:
+    return synth_dms(service_roles="existing")
+
+
+def test_service_roles_are_created_with_fixed_names_and_a_source_account_condition(created_roles: Document) -> None:
+    roles = {role["name"]: role for role in resources(created_roles, "aws_iam_role").values()}
+    assert {"dms-vpc-role", "dms-cloudwatch-logs-role", "aurora-migration-dms-secrets-unit"} == set(roles)
+    for name in ("dms-vpc-role", "dms-cloudwatch-logs-role"):
+        [statement] = json.loads(roles[name]["assume_role_policy"])["Statement"]
+        assert statement["Principal"] == {"Service": "dms.amazonaws.com"}
+        assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
+    attachments = {a["policy_arn"] for a in resources(created_roles, "aws_iam_role_policy_attachment").values()}
+    assert attachments == {
+        "arn:aws:iam::aws:policy/service-role/AmazonDMSVPCManagementRole",
+        "arn:aws:iam::aws:policy/service-role/AmazonDMSCloudWatchLogsRole",
+    }
+
+
+def test_subnet_group_and_instance_wait_for_the_role_policies(created_roles: Document) -> None:
+    attachment_ids = sorted(
+        f"aws_iam_role_policy_attachment.{i}" for i in resources(created_roles, "aws_iam_role_policy_attachment")
+    )
+    assert sorted(only_resource(created_roles, "aws_dms_replication_subnet_group")["depends_on"]) == attachment_ids
+    assert sorted(only_resource(created_roles, "aws_dms_replication_instance")["depends_on"]) == attachment_ids
+
+
+def test_existing_service_roles_are_looked_up_not_created(existing_roles: Document) -> None:
+    created = {role["name"] for role in resources(existing_roles, "aws_iam_role").values()}
+    assert created == {"aurora-migration-dms-secrets-unit"}
+    looked_up = {role["name"] for role in existing_roles["data"]["aws_iam_role"].values()}
+    assert looked_up == {"dms-vpc-role", "dms-cloudwatch-logs-role"}
+    assert resources(existing_roles, "aws_iam_role_policy_attachment") == {}
+    depends_on = only_resource(existing_roles, "aws_dms_replication_subnet_group")["depends_on"]
+    assert sorted(depends_on) == sorted(f"data.aws_iam_role.{i}" for i in existing_roles["data"]["aws_iam_role"])
+
+
+def test_secrets_role_reads_exactly_the_two_endpoint_secrets(created_roles: Document) -> None:
+    role = next(r for r in resources(created_roles, "aws_iam_role").values() if r["name"].endswith("-unit"))
+    [trust] = json.loads(role["assume_role_policy"])["Statement"]
+    assert trust["Principal"] == {"Service": "dms.eu-west-1.amazonaws.com"}
+    policy = json.loads(only_resource(created_roles, "aws_iam_role_policy")["policy"])
+    by_sid = {s["Sid"]: s for s in policy["Statement"]}
+    assert by_sid["ReadEndpointSecrets"]["Action"] == "secretsmanager:GetSecretValue"
+    assert by_sid["ReadEndpointSecrets"]["Resource"] == [SOURCE_SECRET, TARGET_SECRET]
+    assert by_sid["DecryptEndpointSecrets"]["Action"] == "kms:Decrypt"
+    assert by_sid["DecryptEndpointSecrets"]["Resource"] == [KEY]
+    assert by_sid["DecryptEndpointSecrets"]["Condition"] == {
+        "StringEquals": {"kms:ViaService": "secretsmanager.eu-west-1.amazonaws.com"}
+    }
+
+
+@pytest.mark.parametrize("suffix", ENVIRONMENTS)
+def test_replication_instance_is_private_multi_az_encrypted_and_pinned(
+    suffix: str, synthesized: dict[str, Document], environments: dict[str, EnvironmentConfig]
+) -> None:
+    config = environments[suffix].dms
+    instance = only_resource(synthesized[suffix], "aws_dms_replication_instance")
+    assert instance["replication_instance_class"] == config.replication_instance_class
+    assert instance["allocated_storage"] == config.allocated_storage_gib
+    assert instance["engine_version"] == config.engine_version
+    assert instance["multi_az"] is True
+    assert instance["publicly_accessible"] is False
+    assert instance["kms_key_arn"].startswith("${aws_kms_key.")
+    assert instance["auto_minor_version_upgrade"] is True
+    assert instance["allow_major_version_upgrade"] is False
+    assert instance["preferred_maintenance_window"] == config.preferred_maintenance_window
+    [group] = instance["vpc_security_group_ids"]
+    assert group.startswith("${aws_security_group.network_dms_")
+    subnet_group = only_resource(synthesized[suffix], "aws_dms_replication_subnet_group")
+    assert subnet_group["subnet_ids"] == list(environments[suffix].network.dms_subnets)
+
+
+def test_default_replication_instance_class_is_c5_2xlarge(synthesized: dict[str, Document]) -> None:
+    assert only_resource(synthesized["staging"], "aws_dms_replication_instance")["replication_instance_class"] == "dms.c5.2xlarge"
+
+
+@pytest.mark.parametrize("suffix", ENVIRONMENTS)
+def test_source_endpoint_uses_tls_with_the_ca_and_secrets_manager(
+    suffix: str, synthesized: dict[str, Document], environments: dict[str, EnvironmentConfig]
+) -> None:
+    document = synthesized[suffix]
+    endpoints = {e["endpoint_type"]: e for e in resources(document, "aws_dms_endpoint").values()}
+    source, config = endpoints["source"], environments[suffix]
+    assert source["engine_name"] == "postgres"
+    assert source["ssl_mode"] == "verify-full"
+    certificate = only_resource(document, "aws_dms_certificate")
+    assert source["certificate_arn"].startswith("${aws_dms_certificate.")
+    assert certificate["certificate_pem"] == config.source.ca_certificate_file.read_text()  # type: ignore[union-attr]
+    assert source["secrets_manager_arn"] == config.source.credentials_secret_arn
+    assert source["secrets_manager_access_role_arn"].startswith("${aws_iam_role.")
+    assert source["database_name"] == config.source.database_name
+    settings = source["postgres_settings"]
+    assert settings["heartbeat_enable"] is True
+    assert settings["heartbeat_frequency"] == config.dms.heartbeat_frequency_minutes
+    assert settings["fail_tasks_on_lob_truncation"] is True
+    assert settings["plugin_name"] == "test_decoding"
+    for endpoint in endpoints.values():
+        assert not {"password", "username", "server_name"} & set(endpoint)
+
+
+@pytest.mark.parametrize("suffix", ENVIRONMENTS)
+def test_target_endpoint_is_aurora_via_the_credentials_secret(suffix: str, synthesized: dict[str, Document]) -> None:
+    document = synthesized[suffix]
+    target = next(e for e in resources(document, "aws_dms_endpoint").values() if e["endpoint_type"] == "target")
+    assert target["engine_name"] == "aurora-postgresql"
+    assert target["ssl_mode"] == "require"
+    assert target["secrets_manager_arn"] == "${aws_secretsmanager_secret.credentials_secret_E9FDEF67.arn}"
+    assert target["postgres_settings"] == {"after_connect_script": "SET session_replication_role = replica"}
+
+
+def test_require_mode_creates_no_certificate(created_roles: Document) -> None:
+    assert resources(created_roles, "aws_dms_certificate") == {}
+    source = next(e for e in resources(created_roles, "aws_dms_endpoint").values() if e["endpoint_type"] == "source")
+    assert source["ssl_mode"] == "require" and "certificate_arn" not in source
+
+
+@pytest.mark.parametrize("suffix", ENVIRONMENTS)
+def test_task_is_full_load_and_cdc_and_never_started_by_deploy(
+    suffix: str, synthesized: dict[str, Document], environments: dict[str, EnvironmentConfig]
+) -> None:
+    task = only_resource(synthesized[suffix], "aws_dms_replication_task")
+    config = environments[suffix].dms
+    assert task["migration_type"] == "full-load-and-cdc"
+    assert task["start_replication_task"] is False
+    documents = TaskDocumentsProps(
+        include=tuple(TableRule(schema_name=r.schema_name, table_name=r.table_name) for r in config.include),
+        exclude=tuple(TableRule(schema_name=r.schema_name, table_name=r.table_name) for r in config.exclude),
+        lob_max_size_kb=config.lob_max_size_kb,
+        control_schema=config.control_schema,
+    )
+    assert task["table_mappings"] == table_mappings(documents)
+    assert task["replication_task_settings"] == task_settings(documents)
+
+
+def test_table_mappings_include_then_exclude_in_config_order(synthesized: dict[str, Document]) -> None:
+    mappings = json.loads(only_resource(synthesized["prod"], "aws_dms_replication_task")["table_mappings"])
+    assert [(r["rule-id"], r["rule-action"], r["object-locator"]) for r in mappings["rules"]] == [
+        ("1", "include", {"schema-name": "public", "table-name": "%"}),
+        ("2", "exclude", {"schema-name": "public", "table-name": "audit_%"}),
+    ]
+
+
+def test_task_settings_stop_on_data_errors_validate_log_and_limit_lobs() -> None:
+    settings = json.loads(task_settings(TaskDocumentsProps(include=(TableRule(schema_name="s"),), lob_max_size_kb=64)))
+    assert settings["TargetMetadata"]["LimitedSizeLobMode"] is True
+    assert settings["TargetMetadata"]["FullLobMode"] is False
+    assert settings["TargetMetadata"]["LobMaxSize"] == 64
+    assert settings["FullLoadSettings"]["TargetTablePrepMode"] == "DO_NOTHING"
+    assert settings["ValidationSettings"]["EnableValidation"] is True
+    assert settings["ControlTablesSettings"]["ControlSchema"] == "dms_control"
+    assert settings["Logging"]["EnableLogging"] is True
+    logged = {c["Id"] for c in settings["Logging"]["LogComponents"]}
+    assert {"SOURCE_CAPTURE", "SOURCE_UNLOAD", "TARGET_APPLY", "TARGET_LOAD"} <= logged
+    errors = settings["ErrorBehavior"]
+    policies = {k: v for k, v in errors.items() if k.endswith("Policy")}
+    assert policies and set(policies.values()) == {"STOP_TASK"}
+    assert errors["FullLoadIgnoreConflicts"] is False
+
+
+def test_documents_are_canonical_so_plans_show_no_perpetual_diff() -> None:
+    props = TaskDocumentsProps(include=(TableRule(schema_name="b"), TableRule(schema_name="a", table_name="t%")))
+    for document in (task_settings(props), table_mappings(props)):
+        assert document == json.dumps(json.loads(document), sort_keys=True, separators=(",", ":"))
+    assert task_settings(props) == task_settings(dataclasses.replace(props))
+
+
+def test_task_log_group_is_precreated_with_retention_and_kms(created_roles: Document) -> None:
+    log_group = only_resource(created_roles, "aws_cloudwatch_log_group")
+    assert log_group["name"] == "dms-tasks-aurora-migration-replication-unit"
+    assert log_group["retention_in_days"] == 30
+    assert log_group["kms_key_id"] == KEY
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"migration_type": "full-load-only"}, "migration_type"),
+        ({"source": dataclasses.replace(BASE_PROPS.source, ssl_mode="none")}, "source.ssl_mode"),
+        ({"target": dataclasses.replace(BASE_PROPS.target, ssl_mode="none")}, "target.ssl_mode"),
+        ({"source": dataclasses.replace(BASE_PROPS.source, ssl_mode="verify-full")}, "source.ca_certificate_pem"),
+        ({"engine_version": "3.4.7"}, "engine_version"),
+        ({"subnet_ids": ("subnet-00000000000000001",)}, "subnet_ids"),
+    ],
+)
+def test_bad_props_raise_an_error_naming_the_field(changes: dict[str, Any], field: str) -> None:
+    with pytest.raises(ValueError, match=rf"(^|; ){field}: "):
+        dataclasses.replace(BASE_PROPS, **changes)
+
+
+def test_empty_table_mappings_are_rejected() -> None:
+    with pytest.raises(ValueError, match=r"^include: table mappings need at least one include rule"):
+        TaskDocumentsProps(include=())
+
+
+def test_unknown_service_roles_mode_is_rejected() -> None:
+    with pytest.raises(ValueError, match=r"^service_roles: "):
+        synth_dms(service_roles="maybe")
