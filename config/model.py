@@ -141,8 +141,10 @@ class NetworkConfig(StrictModel):
 class SourceDatabaseConfig(StrictModel):
     """The on-premises PostgreSQL database DMS reads from. Credentials live only in Secrets Manager."""
 
-    host: Hostname = Field(description="Host name or IP address of the on-premises PostgreSQL server.")
-    port: int = Field(default=POSTGRES_PORT, ge=1, le=65535, description="PostgreSQL port of the source.")
+    host: Hostname = Field(
+        description="Host name or IP of the on-premises server; must equal `host` in the credentials secret DMS reads."
+    )
+    port: int = Field(default=POSTGRES_PORT, ge=1, le=65535, description="PostgreSQL port of the source (DMS egress rule).")
     database_name: PgIdentifier = Field(description="Database to migrate.")
     cidr_block: Cidr = Field(description="CIDR of the source server as seen from the VPC (DMS egress is limited to it).")
     credentials_secret_arn: SecretArn = Field(

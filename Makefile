@@ -1,0 +1,74 @@
+# The two README commands are `make synth` and `make test`; everything else is a convenience.
+SHELL := /bin/bash
+export PIPENV_VENV_IN_PROJECT := 1
+export PIPENV_NOSPIN := 1
+export PIPENV_YES := 1
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export CHECKPOINT_DISABLE := 1
+PIPENV_VERSION := 2026.10.3
+PYTHON ?= python3
+RUN := pipenv run
+ENV ?= dev
+STACK := aurora-migration-$(ENV)
+
+.PHONY: install synth test lint hermetic snapshots review bench deploy diff destroy verify preflight clean
+
+.make/pipenv:
+	@mkdir -p .make
+	@command -v pipenv >/dev/null || $(PYTHON) -m pip install --quiet "pipenv==$(PIPENV_VERSION)"
+	@touch $@
+
+.make/python: Pipfile.lock .make/pipenv
+	pipenv sync --dev
+	@touch $@
+
+.make/node: package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@mkdir -p .make && touch $@
+
+install: .make/python .make/node
+
+# Validate every config/*.toml and write cdktf.out/stacks/aurora-migration-<env>/cdk.tf.json.
+synth: install
+	$(RUN) python main.py
+	@ls -1 cdktf.out/stacks
+
+lint: install
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+	$(RUN) mypy
+
+# The whole suite: lint, unit, stack, snapshot, terraform validate, checkov, PostgreSQL and emulator tests.
+test: lint
+	$(RUN) pytest
+
+# Only the tests that need nothing but Python (no terraform, checkov, PostgreSQL or emulator).
+hermetic: install
+	$(RUN) pytest -m "not terraform and not checkov and not integration and not postgres"
+
+snapshots: install
+	$(RUN) pytest tests/gates/test_snapshots.py --snapshot-update
+
+review: synth
+	$(RUN) python -m review.plan_report
+
+bench: install
+	$(RUN) python -m bench.synth
+
+deploy: install
+	npx cdktf deploy $(STACK)
+
+diff: install
+	npx cdktf diff $(STACK)
+
+destroy: install
+	npx cdktf destroy $(STACK)
+
+verify: install
+	$(RUN) python -m migration_ops.verify --env $(ENV)
+
+preflight: install
+	$(RUN) python -m migration_ops.preflight --env $(ENV)
+
+clean:
+	rm -rf cdktf.out .make .venv node_modules
