@@ -1,6 +1,13 @@
-"""Print the README's configuration reference table from the model: `python -m config.reference`."""
+"""The README's configuration reference, generated from the model.
+
+`python -m config.reference` prints the table; `--write README.md` replaces
+the table between the README's config-reference markers.
+"""
 
 from __future__ import annotations
+
+import sys
+from pathlib import Path
 
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
@@ -39,5 +46,20 @@ def _default(info: FieldInfo) -> str:
     return f"`{value!r}`".replace("|", "/") if value not in ((), {}, None) else "none"
 
 
+START_MARKER = "<!-- config-reference:start -->"
+END_MARKER = "<!-- config-reference:end -->"
+
+
+def with_reference(readme: str) -> str:
+    """`readme` with the generated table between the markers."""
+    head, _, rest = readme.partition(START_MARKER)
+    _, _, tail = rest.partition(END_MARKER)
+    return f"{head}{START_MARKER}\n{reference_table()}\n{END_MARKER}{tail}"
+
+
 if __name__ == "__main__":
-    print(reference_table())
+    if sys.argv[1:2] == ["--write"]:
+        target = Path(sys.argv[2])
+        target.write_text(with_reference(target.read_text()))
+    else:
+        print(reference_table())

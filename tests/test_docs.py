@@ -1,0 +1,39 @@
+"""The docs match the code: the configuration reference and the commands the README promises."""
+
+from __future__ import annotations
+
+import re
+
+from config.reference import with_reference
+from tests.conftest import REPO_ROOT
+
+README = (REPO_ROOT / "README.md").read_text()
+
+
+def test_readme_configuration_reference_matches_the_model() -> None:
+    assert with_reference(README) == README, "run: pipenv run python -m config.reference --write README.md"
+
+
+def test_every_model_field_appears_in_the_reference() -> None:
+    from config.model import EnvironmentConfig
+
+    documented = set(re.findall(r"^\| `([a-z_.]+)` \|", README, flags=re.MULTILINE))
+    expected = set()
+    for name, info in EnvironmentConfig.model_fields.items():
+        nested = getattr(info.annotation, "model_fields", None)
+        expected |= {f"{name}.{child}" for child in nested} if nested else {name}
+    assert expected == documented
+
+
+def test_make_targets_named_in_the_readme_exist() -> None:
+    makefile = (REPO_ROOT / "Makefile").read_text()
+    targets = set(re.findall(r"^([a-z-]+):", makefile, flags=re.MULTILINE))
+    named = set(re.findall(r"`make ([a-z-]+)", README))
+    assert {"synth", "test"} <= named
+    assert named <= targets
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    ci = (REPO_ROOT / ".ci" / "run").read_text().strip().splitlines()
+    assert ci[-1] == "make test"
+    assert "make test" in README
