@@ -23,6 +23,8 @@ from pydantic import (
     model_validator,
 )
 
+from modules.metrics import INSTANCE_MEMORY_GIB
+
 POSTGRES_PORT = 5432
 SUPPORTED_AURORA_MAJORS = (14, 15, 16)
 CLOUDWATCH_RETENTION_DAYS = (
@@ -247,6 +249,10 @@ class AuroraConfig(StrictModel):
     def _instance_class_shape(cls, value: str) -> str:
         if not re.fullmatch(r"db\.[a-z0-9]+\.[a-z0-9]+", value):
             raise ValueError("expected an RDS instance class like 'db.r6g.large'")
+        if value not in INSTANCE_MEMORY_GIB:
+            raise ValueError(
+                "the connections alarm needs the class's memory; known classes: " + ", ".join(sorted(INSTANCE_MEMORY_GIB))
+            )
         return value
 
     @field_validator("master_username")

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from cdktf import Fn
+from cdktf import Fn, TerraformLocal
 from constructs import Construct
 
 from modules.aws import (
@@ -209,6 +209,9 @@ class DmsReplication(Construct):
             # Starting replication is an operator step (docs/runbook.md), never a side effect of deploy.
             start_replication_task=False,
         )
+        self._task_resource_id = TerraformLocal(
+            self, "task-resource-id", Fn.element(Fn.split(":", self.task.replication_task_arn), 6)
+        )
 
     @property
     def task_arn(self) -> str:
@@ -216,8 +219,11 @@ class DmsReplication(Construct):
 
     @property
     def task_resource_id(self) -> str:
-        """The id CloudWatch uses as ReplicationTaskIdentifier: the last field of the task ARN."""
-        return str(Fn.element(Fn.split(":", self.task_arn), 6))
+        """The id CloudWatch uses as ReplicationTaskIdentifier: the last field of the task ARN.
+
+        A local keeps the expression (and its quotes) out of JSON documents that embed it.
+        """
+        return str(self._task_resource_id.as_string)
 
     @property
     def replication_instance_arn(self) -> str:

@@ -14,6 +14,7 @@ from modules.credentials import CredentialsSecret, CredentialsSecretProps
 from modules.dms import DmsReplication, DmsReplicationProps, SourceEndpointProps, TargetEndpointProps
 from modules.dms_documents import TaskDocumentsProps, rules_from
 from modules.kms import EncryptionKey, EncryptionKeyProps
+from modules.monitoring import Monitoring, MonitoringProps
 from modules.naming import Naming
 from modules.network import MigrationNetwork, MigrationNetworkProps
 from stacks.emulator import EMULATED_SERVICES, LocalEmulator
@@ -159,12 +160,32 @@ class MigrationStack(TerraformStack):
                 ),
             ),
         )
+        monitoring = Monitoring(
+            self,
+            "monitoring",
+            props=MonitoringProps(
+                naming=naming,
+                account_id=account_id,
+                partition=partition_name,
+                region=config.aws_region,
+                thresholds=config.monitoring,
+                cluster_identifier=aurora.cluster_identifier,
+                instance_identifiers=tuple(aurora.instance_identifiers),
+                instance_class=aurora_config.instance_class,
+                replication_instance_identifier=dms.replication_instance_identifier,
+                replication_task_identifier=dms.task.replication_task_id,
+                replication_task_resource_id=dms.task_resource_id,
+                # The emulator has no DMS event subscriptions; everything else is the same stack.
+                dms_event_subscription=emulator is None,
+            ),
+        )
 
         self.database_key = database_key
         self.network = network
         self.aurora = aurora
         self.credentials = credentials
         self.dms = dms
+        self.monitoring = monitoring
         self._outputs(
             cluster_endpoint=(aurora.endpoint, "Writer endpoint of the Aurora cluster (applications point here at cutover)"),
             reader_endpoint=(aurora.reader_endpoint, "Reader endpoint of the Aurora cluster"),
@@ -177,6 +198,8 @@ class MigrationStack(TerraformStack):
             dms_replication_instance_arn=(dms.replication_instance_arn, "DMS replication instance"),
             dms_source_endpoint_arn=(dms.source_endpoint.endpoint_arn, "DMS source endpoint (on-premises PostgreSQL)"),
             dms_target_endpoint_arn=(dms.target_endpoint.endpoint_arn, "DMS target endpoint (Aurora writer)"),
+            alarm_topic_arn=(monitoring.topic_arn, "SNS topic every alarm and event subscription notifies"),
+            dashboard_name=(monitoring.dashboard_name, "CloudWatch dashboard of the migration"),
         )
 
     def _outputs(self, **outputs: tuple[Any, str]) -> None:

@@ -1,0 +1,369 @@
+"""Alarms a DBA pages on, the encrypted SNS topic they notify, event subscriptions and a dashboard.
+
+Every alarm comes from one factory (`_alarm`) and every metric from
+modules/metrics.py, which the dashboard uses too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from constructs import Construct
+
+from config.model import MonitoringConfig
+from modules.aws import (
+    CloudwatchDashboard,
+    CloudwatchMetricAlarm,
+    DbEventSubscription,
+    DmsEventSubscription,
+    SnsTopic,
+    SnsTopicPolicy,
+    SnsTopicSubscription,
+)
+from modules.kms import EncryptionKey, EncryptionKeyProps
+from modules.metrics import (
+    GIB,
+    MIB,
+    Metric,
+    aurora_instance,
+    aurora_writer,
+    default_max_connections,
+    dms_instance,
+    dms_task,
+)
+from modules.naming import Naming
+from modules.policy import Statement, canonical_json, policy_document
+
+Comparison = Literal["GreaterThanThreshold", "LessThanThreshold"]
+# missing: keep the last state (the resource's health is covered by event subscriptions);
+# notBreaching: no data means nothing happened (no deadlocks, task not running).
+MissingData = Literal["missing", "notBreaching", "breaching"]
+PUBLISHING_SERVICES = ("cloudwatch.amazonaws.com", "events.rds.amazonaws.com", "dms.amazonaws.com")
+RDS_CLUSTER_EVENTS = ("failover", "failure", "maintenance", "notification")
+RDS_INSTANCE_EVENTS = ("availability", "failover", "failure", "low storage", "maintenance", "recovery")
+DMS_INSTANCE_EVENTS = ("configuration change", "failover", "failure", "low storage", "maintenance")
+DMS_TASK_EVENTS = ("configuration change", "failure", "state change")
+
+
+@dataclass(frozen=True, kw_only=True)
+class AlarmSpec:
+    purpose: str
+    metric: Metric
+    comparison: Comparison
+    threshold: float
+    treat_missing_data: MissingData
+    description: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class MonitoringProps:
+    naming: Naming
+    account_id: str
+    partition: str
+    region: str
+    thresholds: MonitoringConfig
+    cluster_identifier: str
+    instance_identifiers: tuple[str, ...]
+    """Writer first; readers after it."""
+    instance_class: str
+    replication_instance_identifier: str
+    replication_task_identifier: str
+    replication_task_resource_id: str
+    dms_event_subscription: bool = True
+
+    def __post_init__(self) -> None:
+        if len(self.instance_identifiers) < 2:
+            raise ValueError(f"instance_identifiers: need the writer and at least one reader, got {self.instance_identifiers}")
+        default_max_connections(self.instance_class)  # raises naming instance_class for an unknown class
+
+
+def alarm_specs(props: MonitoringProps) -> list[AlarmSpec]:
+    """Every alarm of the environment, in a stable order."""
+    limits = props.thresholds
+    max_connections = default_max_connections(props.instance_class)
+    connection_limit = round(max_connections * limits.aurora_connections_percent / 100)
+    specs: list[AlarmSpec] = []
+    for number, instance in enumerate(props.instance_identifiers, start=1):
+        specs += [
+            AlarmSpec(
+                purpose=f"aurora-cpu-utilization-db-{number}",
+                metric=aurora_instance("CPUUtilization", instance),
+                comparison="GreaterThanThreshold",
+                threshold=limits.aurora_cpu_percent,
+                treat_missing_data="missing",
+                description=f"CPU of {instance} above {limits.aurora_cpu_percent:g}%. Check Performance Insights top SQL and "
+                "whether the DMS full load or a batch job is running; scale the instance class if sustained.",
+            ),
+            AlarmSpec(
+                purpose=f"aurora-freeable-memory-db-{number}",
+                metric=aurora_instance("FreeableMemory", instance, statistic="Minimum"),
+                comparison="LessThanThreshold",
+                threshold=limits.aurora_freeable_memory_mib * MIB,
+                treat_missing_data="missing",
+                description=f"Less than {limits.aurora_freeable_memory_mib} MiB free on {instance}. Check connection count and "
+                "work_mem-heavy queries in Performance Insights; the instance may swap or restart.",
+            ),
+            AlarmSpec(
+                purpose=f"aurora-connections-db-{number}",
+                metric=aurora_instance("DatabaseConnections", instance, statistic="Maximum"),
+                comparison="GreaterThanThreshold",
+                threshold=connection_limit,
+                treat_missing_data="missing",
+                description=f"More than {connection_limit} connections on {instance} ({limits.aurora_connections_percent:g}% of "
+                f"max_connections {max_connections}). Look for connection leaks or a missing pool before new logins fail.",
+            ),
+            AlarmSpec(
+                purpose=f"aurora-free-local-storage-db-{number}",
+                metric=aurora_instance("FreeLocalStorage", instance, statistic="Minimum"),
+                comparison="LessThanThreshold",
+                threshold=limits.aurora_free_local_storage_mib * MIB,
+                treat_missing_data="missing",
+                description=f"Less than {limits.aurora_free_local_storage_mib} MiB local storage on {instance}. Temporary files "
+                "and logs fill it: check log_temp_files output and large sorts or index builds.",
+            ),
+        ]
+        if number > 1:
+            specs.append(
+                AlarmSpec(
+                    purpose=f"aurora-replica-lag-db-{number}",
+                    metric=aurora_instance("AuroraReplicaLag", instance, statistic="Maximum"),
+                    comparison="GreaterThanThreshold",
+                    threshold=limits.aurora_replica_lag_ms,
+                    treat_missing_data="missing",
+                    description=f"Reader {instance} lags the writer by more than {limits.aurora_replica_lag_ms} ms. Readers may "
+                    "serve stale data; check write volume on the writer and the reader's CPU.",
+                )
+            )
+    specs += [
+        AlarmSpec(
+            purpose="aurora-deadlocks",
+            metric=aurora_writer("Deadlocks", props.cluster_identifier),
+            comparison="GreaterThanThreshold",
+            threshold=limits.aurora_deadlocks_per_second,
+            treat_missing_data="notBreaching",
+            description="Deadlocks on the writer. Read the PostgreSQL log (log_lock_waits) for the statements involved; "
+            "during the migration also check that applications are not writing to Aurora before cutover.",
+        ),
+        *(
+            AlarmSpec(
+                purpose=f"dms-cdc-latency-{side.lower()}",
+                metric=dms_task(f"CDCLatency{side}", props.replication_instance_identifier, props.replication_task_resource_id),
+                comparison="GreaterThanThreshold",
+                threshold=limits.dms_cdc_latency_seconds,
+                treat_missing_data="notBreaching",
+                description=f"DMS replication lag ({'reading the source' if side == 'Source' else 'applying to Aurora'}) above "
+                f"{limits.dms_cdc_latency_seconds} s. {hint} Cutover must wait until it is near 0.",
+            )
+            for side, hint in (
+                ("Source", "Check the source's WAL volume, the network path and the replication slot."),
+                ("Target", "Check Aurora writer CPU/locks and the task's apply errors in the task log."),
+            )
+        ),
+        AlarmSpec(
+            purpose="dms-cpu-utilization",
+            metric=dms_instance("CPUUtilization", props.replication_instance_identifier),
+            comparison="GreaterThanThreshold",
+            threshold=limits.dms_cpu_percent,
+            treat_missing_data="missing",
+            description=f"Replication instance CPU above {limits.dms_cpu_percent:g}%. Latency will follow: consider a larger "
+            "dms.replication_instance_class or fewer parallel full-load subtasks.",
+        ),
+        AlarmSpec(
+            purpose="dms-free-storage",
+            metric=dms_instance("FreeStorageSpace", props.replication_instance_identifier, statistic="Minimum"),
+            comparison="LessThanThreshold",
+            threshold=limits.dms_free_storage_gib * GIB,
+            treat_missing_data="missing",
+            description=f"Less than {limits.dms_free_storage_gib} GiB free on the replication instance. Swapped changes and "
+            "task logs fill it when the target falls behind; raise dms.allocated_storage_gib.",
+        ),
+        AlarmSpec(
+            purpose="dms-freeable-memory",
+            metric=dms_instance("FreeableMemory", props.replication_instance_identifier, statistic="Minimum"),
+            comparison="LessThanThreshold",
+            threshold=limits.dms_freeable_memory_mib * MIB,
+            treat_missing_data="missing",
+            description=f"Less than {limits.dms_freeable_memory_mib} MiB free on the replication instance. Large transactions "
+            "or LOBs are buffered in memory; check the task's memory settings or use a larger class.",
+        ),
+    ]
+    return specs
+
+
+class Monitoring(Construct):
+    """Exposes `topic_arn`, `dashboard_name` and `alarm_names`."""
+
+    def __init__(self, scope: Construct, id_: str, *, props: MonitoringProps) -> None:
+        super().__init__(scope, id_)
+        naming = props.naming
+        key = EncryptionKey(
+            self,
+            "alerts-key",
+            props=EncryptionKeyProps(
+                alias_name=naming.name("alerts"),
+                description=f"Alarm topic of {naming.environment_name}",
+                account_id=props.account_id,
+                partition=props.partition,
+                service_statements=(_services_may_encrypt_messages(),),
+            ),
+        )
+        self.topic = SnsTopic(self, "topic", name=naming.name("alarms"), kms_master_key_id=key.arn)
+        SnsTopicPolicy(
+            self, "topic-policy", arn=self.topic.arn, policy=_topic_policy(self.topic.arn, account_id=props.account_id)
+        )
+        subscriptions = [("email", address) for address in props.thresholds.alarm_email_addresses]
+        subscriptions += [("https", url) for url in props.thresholds.alarm_https_endpoints]
+        for index, (protocol, endpoint) in enumerate(subscriptions):
+            SnsTopicSubscription(self, f"subscription-{index}", topic_arn=self.topic.arn, protocol=protocol, endpoint=endpoint)
+
+        self.alarms = [self._alarm(spec, props) for spec in alarm_specs(props)]
+        self.alarm_names = [alarm.alarm_name for alarm in self.alarms]
+        self._event_subscriptions(props)
+        self.dashboard_name = naming.environment_name
+        CloudwatchDashboard(self, "dashboard", dashboard_name=self.dashboard_name, dashboard_body=self._dashboard_body(props))
+
+    @property
+    def topic_arn(self) -> str:
+        return self.topic.arn
+
+    def _alarm(self, spec: AlarmSpec, props: MonitoringProps) -> CloudwatchMetricAlarm:
+        limits = props.thresholds
+        return CloudwatchMetricAlarm(
+            self,
+            spec.purpose,
+            alarm_name=props.naming.alarm(spec.purpose),
+            alarm_description=spec.description,
+            namespace=spec.metric.namespace,
+            metric_name=spec.metric.name,
+            dimensions=spec.metric.as_dimensions(),
+            statistic=spec.metric.statistic,
+            comparison_operator=spec.comparison,
+            threshold=spec.threshold,
+            period=limits.period_seconds,
+            evaluation_periods=limits.evaluation_periods,
+            treat_missing_data=spec.treat_missing_data,
+            alarm_actions=[self.topic.arn],
+            ok_actions=[self.topic.arn],
+        )
+
+    def _event_subscriptions(self, props: MonitoringProps) -> None:
+        naming = props.naming
+        DbEventSubscription(
+            self,
+            "rds-cluster-events",
+            name=naming.name("rds-cluster-events"),
+            sns_topic=self.topic.arn,
+            source_type="db-cluster",
+            source_ids=[props.cluster_identifier],
+            event_categories=list(RDS_CLUSTER_EVENTS),
+        )
+        DbEventSubscription(
+            self,
+            "rds-instance-events",
+            name=naming.name("rds-instance-events"),
+            sns_topic=self.topic.arn,
+            source_type="db-instance",
+            source_ids=list(props.instance_identifiers),
+            event_categories=list(RDS_INSTANCE_EVENTS),
+        )
+        if not props.dms_event_subscription:
+            return
+        for source_type, source_id, categories in (
+            ("replication-instance", props.replication_instance_identifier, DMS_INSTANCE_EVENTS),
+            ("replication-task", props.replication_task_identifier, DMS_TASK_EVENTS),
+        ):
+            DmsEventSubscription(
+                self,
+                f"dms-{source_type}-events",
+                name=naming.name(f"dms-{source_type.removeprefix('replication-')}-events"),
+                sns_topic_arn=self.topic.arn,
+                source_type=source_type,
+                source_ids=[source_id],
+                event_categories=list(categories),
+            )
+
+    def _dashboard_body(self, props: MonitoringProps) -> str:
+        instances = props.instance_identifiers
+        dms_id, task_id = props.replication_instance_identifier, props.replication_task_resource_id
+        panels: list[tuple[str, list[Metric]]] = [
+            ("Aurora CPU %", [aurora_instance("CPUUtilization", i) for i in instances]),
+            ("Aurora connections", [aurora_instance("DatabaseConnections", i, statistic="Maximum") for i in instances]),
+            ("Aurora replica lag (ms)", [aurora_instance("AuroraReplicaLag", i, statistic="Maximum") for i in instances[1:]]),
+            ("Aurora commit latency (ms)", [aurora_instance("CommitLatency", i) for i in instances]),
+            ("DMS CDC latency (s)", [dms_task(f"CDCLatency{side}", dms_id, task_id) for side in ("Source", "Target")]),
+            (
+                "DMS full-load throughput (rows/s)",
+                [dms_task("FullLoadThroughputRowsTarget", dms_id, task_id, statistic="Average")],
+            ),
+            ("DMS validation failures", [dms_task("ValidationFailedOverallCount", dms_id, task_id)]),
+        ]
+        width, height = 12, 6
+        widgets: list[dict[str, object]] = [
+            {
+                "type": "metric",
+                "x": (index % 2) * width,
+                "y": (index // 2) * height,
+                "width": width,
+                "height": height,
+                "properties": {
+                    "title": title,
+                    "region": props.region,
+                    "view": "timeSeries",
+                    "stacked": False,
+                    "period": props.thresholds.period_seconds,
+                    "metrics": [metric.as_widget_entry() for metric in metrics],
+                },
+            }
+            for index, (title, metrics) in enumerate(panels)
+        ]
+        widgets.append(
+            {
+                "type": "alarm",
+                "x": 0,
+                "y": ((len(panels) + 1) // 2) * height,
+                "width": 2 * width,
+                "height": height,
+                "properties": {"title": "Alarm states", "alarms": [alarm.arn for alarm in self.alarms]},
+            }
+        )
+        return canonical_json({"widgets": widgets})
+
+
+def _services_may_encrypt_messages() -> Statement:
+    """CloudWatch, RDS events and DMS publish to the encrypted topic, so they need the data key."""
+    return {
+        "Sid": "AlarmPublishersUseKey",
+        "Effect": "Allow",
+        "Principal": {"Service": list(PUBLISHING_SERVICES)},
+        "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+        "Resource": "*",
+    }
+
+
+def _topic_policy(topic_arn: str, *, account_id: str) -> str:
+    return policy_document(
+        [
+            {
+                "Sid": "AlarmAndEventServicesOfThisAccountPublish",
+                "Effect": "Allow",
+                "Principal": {"Service": list(PUBLISHING_SERVICES)},
+                "Action": "sns:Publish",
+                "Resource": topic_arn,
+                "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+            },
+            {
+                "Sid": "AccountManagesTopic",
+                "Effect": "Allow",
+                "Principal": {"AWS": account_id},
+                "Action": [
+                    "sns:GetTopicAttributes",
+                    "sns:SetTopicAttributes",
+                    "sns:Subscribe",
+                    "sns:ListSubscriptionsByTopic",
+                    "sns:Publish",
+                ],
+                "Resource": topic_arn,
+            },
+        ]
+    )
