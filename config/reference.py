@@ -1,7 +1,7 @@
 """The README's configuration reference, generated from the model.
 
-`python -m config.reference` prints the table; `--write README.md` replaces
-the table between the README's config-reference markers.
+`python -m config.reference` prints the configuration table; `--write README.md`
+replaces the configuration and alarm tables between the README's markers.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
-from config.model import EnvironmentConfig
+from config.model import AuroraConfig, EnvironmentConfig, MonitoringConfig
 
 
 def reference_table(model: type[BaseModel] = EnvironmentConfig) -> str:
@@ -46,15 +46,50 @@ def _default(info: FieldInfo) -> str:
     return f"`{value!r}`".replace("|", "/") if value not in ((), {}, None) else "none"
 
 
-START_MARKER = "<!-- config-reference:start -->"
-END_MARKER = "<!-- config-reference:end -->"
+def alarm_table() -> str:
+    """The default alarms of an environment with three instances, and what on-call checks first."""
+    from modules.metrics import MIB
+    from modules.monitoring import MonitoringProps, alarm_specs
+    from modules.naming import Naming
+
+    props = MonitoringProps(
+        naming=Naming(prefix="aurora-migration", suffix="<env>"),
+        account_id="<account>",
+        partition="aws",
+        region="<region>",
+        thresholds=MonitoringConfig(),
+        cluster_identifier="<cluster>",
+        instance_identifiers=("db-1", "db-2", "db-3"),
+        instance_class=AuroraConfig().instance_class,
+        replication_instance_identifier="<replication-instance>",
+        replication_task_identifier="<task>",
+        replication_task_resource_id="<task-id>",
+    )
+    rows = ["| alarm | metric | fires when | what it means, what to check first |", "| --- | --- | --- | --- |"]
+    for spec in alarm_specs(props):
+        operator = ">" if spec.comparison == "GreaterThanThreshold" else "<"
+        in_bytes = spec.metric.name in ("FreeableMemory", "FreeLocalStorage", "FreeStorageSpace")
+        threshold, unit = (spec.threshold / MIB, " MiB") if in_bytes else (spec.threshold, "")
+        rows.append(
+            f"| `{props.naming.alarm(spec.purpose)}` | {spec.metric.namespace} {spec.metric.name} ({spec.metric.statistic}) "
+            f"| {operator} {threshold:g}{unit} | {spec.description} |"
+        )
+    return "\n".join(rows)
+
+
+SECTIONS = {"config-reference": reference_table, "alarm-reference": alarm_table}
 
 
 def with_reference(readme: str) -> str:
-    """`readme` with the generated table between the markers."""
-    head, _, rest = readme.partition(START_MARKER)
-    _, _, tail = rest.partition(END_MARKER)
-    return f"{head}{START_MARKER}\n{reference_table()}\n{END_MARKER}{tail}"
+    """`readme` with every generated table between its markers."""
+    for marker, render in SECTIONS.items():
+        start, end = f"<!-- {marker}:start -->", f"<!-- {marker}:end -->"
+        head, found, rest = readme.partition(start)
+        if not found:
+            continue
+        _, _, tail = rest.partition(end)
+        readme = f"{head}{start}\n{render()}\n{end}{tail}"
+    return readme
 
 
 if __name__ == "__main__":

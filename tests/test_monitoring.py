@@ -1,0 +1,229 @@
+"""Monitoring: alarms, topic, event subscriptions and dashboard, on the synthesized JSON."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from typing import Any
+
+import pytest
+
+from config import EnvironmentConfig
+from config.model import MonitoringConfig
+from modules.metrics import GIB, MIB, default_max_connections
+from modules.monitoring import Monitoring, MonitoringProps
+from modules.naming import Naming
+from tests.helpers import Document, only_resource, resources, synth_scope
+
+ENVIRONMENTS = ["dev", "staging", "prod"]
+INSTANCES = ("aurora-migration-db-1-unit", "aurora-migration-db-2-unit", "aurora-migration-db-3-unit")
+
+BASE_PROPS = MonitoringProps(
+    naming=Naming(prefix="aurora-migration", suffix="unit"),
+    account_id="123456789012",
+    partition="aws",
+    region="eu-west-1",
+    thresholds=MonitoringConfig(
+        alarm_email_addresses=("dba@example.com",), alarm_https_endpoints=("https://pager.example.com/x",)
+    ),
+    cluster_identifier="aurora-migration-cluster-unit",
+    instance_identifiers=INSTANCES,
+    instance_class="db.r6g.large",
+    replication_instance_identifier="aurora-migration-replication-unit",
+    replication_task_identifier="aurora-migration-task-unit",
+    replication_task_resource_id="TASKRESOURCEID",
+)
+
+
+def synth_monitoring(**changes: Any) -> Document:
+    props = dataclasses.replace(BASE_PROPS, **changes)
+    return synth_scope(lambda stack: Monitoring(stack, "monitoring", props=props))
+
+
+@pytest.fixture(scope="module")
+def unit() -> Document:
+    return synth_monitoring()
+
+
+@pytest.fixture(scope="module")
+def tightened() -> Document:
+    return synth_monitoring(
+        thresholds=MonitoringConfig(
+            aurora_cpu_percent=65,
+            dms_cdc_latency_seconds=120,
+            aurora_freeable_memory_mib=2048,
+            aurora_connections_percent=50,
+            dms_free_storage_gib=25,
+            evaluation_periods=2,
+            period_seconds=300,
+        )
+    )
+
+
+def alarms_by_name(document: Document) -> dict[str, dict[str, Any]]:
+    return {alarm["alarm_name"]: alarm for alarm in resources(document, "aws_cloudwatch_metric_alarm").values()}
+
+
+def test_cpu_alarm_per_instance_named_aurora_cpu_utilization(unit: Document) -> None:
+    alarms = alarms_by_name(unit)
+    cpu = {name: alarm for name, alarm in alarms.items() if name.startswith("aurora-cpu-utilization-")}
+    assert sorted(cpu) == [f"aurora-cpu-utilization-db-{n}-unit" for n in (1, 2, 3)]
+    for number, instance in enumerate(INSTANCES, start=1):
+        alarm = cpu[f"aurora-cpu-utilization-db-{number}-unit"]
+        assert (alarm["namespace"], alarm["metric_name"], alarm["statistic"]) == ("AWS/RDS", "CPUUtilization", "Average")
+        assert alarm["dimensions"] == {"DBInstanceIdentifier": instance}
+        assert (alarm["comparison_operator"], alarm["threshold"]) == ("GreaterThanThreshold", 80)
+
+
+@pytest.mark.parametrize("side", ["Source", "Target"])
+def test_dms_cdc_latency_alarms_watch_the_task_over_300_seconds(unit: Document, side: str) -> None:
+    alarm = alarms_by_name(unit)[f"dms-cdc-latency-{side.lower()}-unit"]
+    assert (alarm["namespace"], alarm["metric_name"], alarm["statistic"]) == ("AWS/DMS", f"CDCLatency{side}", "Maximum")
+    assert alarm["dimensions"] == {
+        "ReplicationInstanceIdentifier": "aurora-migration-replication-unit",
+        "ReplicationTaskIdentifier": "TASKRESOURCEID",
+    }
+    assert (alarm["comparison_operator"], alarm["threshold"]) == ("GreaterThanThreshold", 300)
+    assert alarm["treat_missing_data"] == "notBreaching", "a task that is not running must not page"
+
+
+def test_every_alarm_a_dba_pages_on_exists_with_metric_and_threshold(unit: Document) -> None:
+    alarms = alarms_by_name(unit)
+    limit = round(default_max_connections("db.r6g.large") * 0.8)
+    expected = {
+        "aurora-freeable-memory-db-1-unit": ("AWS/RDS", "FreeableMemory", "Minimum", "LessThanThreshold", 512 * MIB),
+        "aurora-connections-db-2-unit": ("AWS/RDS", "DatabaseConnections", "Maximum", "GreaterThanThreshold", limit),
+        "aurora-free-local-storage-db-3-unit": ("AWS/RDS", "FreeLocalStorage", "Minimum", "LessThanThreshold", 5120 * MIB),
+        "aurora-replica-lag-db-2-unit": ("AWS/RDS", "AuroraReplicaLag", "Maximum", "GreaterThanThreshold", 2000),
+        "aurora-replica-lag-db-3-unit": ("AWS/RDS", "AuroraReplicaLag", "Maximum", "GreaterThanThreshold", 2000),
+        "aurora-deadlocks-unit": ("AWS/RDS", "Deadlocks", "Average", "GreaterThanThreshold", 0),
+        "dms-cpu-utilization-unit": ("AWS/DMS", "CPUUtilization", "Average", "GreaterThanThreshold", 80),
+        "dms-free-storage-unit": ("AWS/DMS", "FreeStorageSpace", "Minimum", "LessThanThreshold", 10 * GIB),
+        "dms-freeable-memory-unit": ("AWS/DMS", "FreeableMemory", "Minimum", "LessThanThreshold", 1024 * MIB),
+    }
+    for name, (namespace, metric, statistic, comparison, threshold) in expected.items():
+        alarm = alarms[name]
+        assert (alarm["namespace"], alarm["metric_name"], alarm["statistic"]) == (namespace, metric, statistic), name
+        assert (alarm["comparison_operator"], alarm["threshold"]) == (comparison, threshold), name
+    assert "aurora-replica-lag-db-1-unit" not in alarms, "the writer has no replica lag"
+    assert alarms["aurora-deadlocks-unit"]["dimensions"] == {
+        "DBClusterIdentifier": "aurora-migration-cluster-unit",
+        "Role": "WRITER",
+    }
+    assert alarms["dms-free-storage-unit"]["dimensions"] == {"ReplicationInstanceIdentifier": "aurora-migration-replication-unit"}
+    assert len(alarms) == 3 * 4 + 2 + 1 + 2 + 3
+
+
+def test_no_silent_alarms_every_alarm_notifies_the_topic_and_is_explained(unit: Document) -> None:
+    topic_ref = f"${{aws_sns_topic.{next(iter(resources(unit, 'aws_sns_topic')))}.arn}}"
+    for name, alarm in alarms_by_name(unit).items():
+        assert alarm["alarm_actions"] == [topic_ref], name
+        assert alarm["ok_actions"] == [topic_ref], name
+        assert alarm["treat_missing_data"] in ("missing", "notBreaching"), name
+        assert len(alarm["alarm_description"]) > 60, name
+        assert (alarm["period"], alarm["evaluation_periods"]) == (60, 5)
+
+
+def test_thresholds_and_periods_follow_config(tightened: Document) -> None:
+    alarms = alarms_by_name(tightened)
+    assert alarms["aurora-cpu-utilization-db-1-unit"]["threshold"] == 65
+    assert alarms["dms-cdc-latency-target-unit"]["threshold"] == 120
+    assert alarms["aurora-freeable-memory-db-2-unit"]["threshold"] == 2048 * MIB
+    assert alarms["aurora-connections-db-1-unit"]["threshold"] == round(default_max_connections("db.r6g.large") / 2)
+    assert alarms["dms-free-storage-unit"]["threshold"] == 25 * GIB
+    assert {(a["period"], a["evaluation_periods"]) for a in alarms.values()} == {(300, 2)}
+
+
+def test_connection_limit_follows_the_instance_class() -> None:
+    assert default_max_connections("db.r6g.large") == 1802
+    assert default_max_connections("db.r6g.16xlarge") == 5000
+    with pytest.raises(ValueError, match=r"^instance_class: no memory size known for 'db.z9.huge'"):
+        dataclasses.replace(BASE_PROPS, instance_class="db.z9.huge")
+
+
+def test_topic_is_encrypted_with_a_key_publishers_may_use(unit: Document) -> None:
+    topic = only_resource(unit, "aws_sns_topic")
+    assert topic["name"] == "aurora-migration-alarms-unit"
+    assert topic["kms_master_key_id"].startswith("${aws_kms_key.")
+    key = only_resource(unit, "aws_kms_key")
+    assert key["enable_key_rotation"] is True
+    statements = json.loads(key["policy"])["Statement"]
+    services = next(s for s in statements if s["Sid"] == "AlarmPublishersUseKey")
+    assert set(services["Principal"]["Service"]) == {"cloudwatch.amazonaws.com", "events.rds.amazonaws.com", "dms.amazonaws.com"}
+    assert all(s["Principal"] != "*" and s["Principal"].get("AWS") != "*" for s in statements)
+
+
+def test_topic_policy_admits_only_the_publishing_services_of_this_account(unit: Document) -> None:
+    policy = json.loads(only_resource(unit, "aws_sns_topic_policy")["policy"])
+    publish = next(s for s in policy["Statement"] if s["Sid"] == "AlarmAndEventServicesOfThisAccountPublish")
+    assert publish["Action"] == "sns:Publish"
+    assert publish["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
+    for statement in policy["Statement"]:
+        assert statement["Principal"] != "*"
+        assert statement["Principal"].get("AWS") in (None, "123456789012")
+
+
+def test_subscriptions_follow_config(unit: Document) -> None:
+    subscriptions = sorted((s["protocol"], s["endpoint"]) for s in resources(unit, "aws_sns_topic_subscription").values())
+    assert subscriptions == [("email", "dba@example.com"), ("https", "https://pager.example.com/x")]
+    assert resources(synth_monitoring(thresholds=MonitoringConfig()), "aws_sns_topic_subscription") == {}
+
+
+def test_rds_and_dms_events_go_to_the_topic(unit: Document) -> None:
+    rds = {s["source_type"]: s for s in resources(unit, "aws_db_event_subscription").values()}
+    assert rds["db-cluster"]["source_ids"] == ["aurora-migration-cluster-unit"]
+    assert {"failover", "failure", "maintenance"} <= set(rds["db-cluster"]["event_categories"])
+    assert rds["db-instance"]["source_ids"] == list(INSTANCES)
+    assert {"failover", "failure", "low storage", "maintenance"} <= set(rds["db-instance"]["event_categories"])
+    dms = {s["source_type"]: s for s in resources(unit, "aws_dms_event_subscription").values()}
+    assert dms["replication-instance"]["source_ids"] == ["aurora-migration-replication-unit"]
+    assert "failure" in dms["replication-instance"]["event_categories"]
+    assert dms["replication-task"]["source_ids"] == ["aurora-migration-task-unit"]
+    assert {"failure", "state change"} <= set(dms["replication-task"]["event_categories"])
+    assert resources(synth_monitoring(dms_event_subscription=False), "aws_dms_event_subscription") == {}
+
+
+def test_dashboard_is_json_and_shows_only_this_stacks_resources(unit: Document) -> None:
+    dashboard = only_resource(unit, "aws_cloudwatch_dashboard")
+    assert dashboard["dashboard_name"] == "aurora-migration-unit"
+    body = json.loads(dashboard["dashboard_body"])
+    metric_widgets = [w for w in body["widgets"] if w["type"] == "metric"]
+    titles = [w["properties"]["title"] for w in metric_widgets]
+    for wanted in ("CPU", "connections", "replica lag", "commit latency", "CDC latency", "throughput", "validation"):
+        assert any(wanted.lower() in t.lower() for t in titles), wanted
+    known = set(INSTANCES) | {"aurora-migration-replication-unit", "TASKRESOURCEID"}
+    for widget in metric_widgets:
+        for entry in widget["properties"]["metrics"]:
+            dimension_values = entry[3:-1:2]
+            assert dimension_values and set(dimension_values) <= known, entry
+    [alarm_widget] = [w for w in body["widgets"] if w["type"] == "alarm"]
+    assert len(alarm_widget["properties"]["alarms"]) == len(alarms_by_name(unit))
+    assert dashboard["dashboard_body"] == json.dumps(body, sort_keys=True, separators=(",", ":"))
+
+
+@pytest.mark.parametrize("suffix", ENVIRONMENTS)
+def test_each_environment_has_topic_alarms_events_and_dashboard(
+    suffix: str, synthesized: dict[str, Document], environments: dict[str, EnvironmentConfig]
+) -> None:
+    document = synthesized[suffix]
+    alarms = alarms_by_name(document)
+    instances = 1 + environments[suffix].aurora.reader_count
+    cpu = [n for n in alarms if re.fullmatch(rf"aurora-cpu-utilization-db-\d-{suffix}", n)]
+    assert len(cpu) == instances
+    assert {f"dms-cdc-latency-source-{suffix}", f"dms-cdc-latency-target-{suffix}"} <= set(alarms)
+    assert alarms[f"aurora-cpu-utilization-db-1-{suffix}"]["dimensions"]["DBInstanceIdentifier"].startswith(
+        "${aws_rds_cluster_instance."
+    )
+    assert len(resources(document, "aws_db_event_subscription")) == 2
+    assert len(resources(document, "aws_dms_event_subscription")) == 2
+    body = json.loads(only_resource(document, "aws_cloudwatch_dashboard")["dashboard_body"])
+    assert body["widgets"]
+    assert {"alarm_topic_arn", "dashboard_name"} <= set(document["output"])
+
+
+def test_prod_pages_through_the_webhook_and_evaluates_faster(synthesized: dict[str, Document]) -> None:
+    prod = synthesized["prod"]
+    protocols = sorted(s["protocol"] for s in resources(prod, "aws_sns_topic_subscription").values())
+    assert protocols == ["email", "https"]
+    assert {a["evaluation_periods"] for a in alarms_by_name(prod).values()} == {3}
