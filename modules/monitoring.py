@@ -36,10 +36,19 @@ from modules.naming import Naming
 from modules.policy import Statement, canonical_json, policy_document
 
 Comparison = Literal["GreaterThanThreshold", "LessThanThreshold"]
-# missing: keep the last state (the resource's health is covered by event subscriptions);
-# notBreaching: no data means nothing happened (no deadlocks, task not running).
-MissingData = Literal["missing", "notBreaching", "breaching"]
-PUBLISHING_SERVICES = ("cloudwatch.amazonaws.com", "events.rds.amazonaws.com", "dms.amazonaws.com")
+# How each alarm treats periods without data, chosen per alarm in `alarm_specs`:
+# - "missing": health metrics of an instance. Without any data the alarm goes to INSUFFICIENT_DATA (visible on the
+#   dashboard, no page): an instance that stops reporting is down or being replaced, and the RDS/DMS event
+#   subscriptions already page for failure, failover and maintenance, so the metric alarm does not page twice.
+# - "notBreaching": metrics whose absence is normal. CDCLatency* is only published while the task is in CDC (not
+#   before it starts, not during full load, not after it stops; a failed or stopped task is reported by the
+#   replication-task event subscription). Deadlocks is a rate: a gap in it (e.g. during failover, which the cluster
+#   event subscription reports) is not a deadlock.
+MissingData = Literal["missing", "notBreaching"]
+CLOUDWATCH = "cloudwatch.amazonaws.com"
+RDS_EVENTS = "events.rds.amazonaws.com"
+DMS_EVENTS = "dms.amazonaws.com"
+PUBLISHING_SERVICES = (CLOUDWATCH, RDS_EVENTS, DMS_EVENTS)
 RDS_CLUSTER_EVENTS = ("failover", "failure", "maintenance", "notification")
 RDS_INSTANCE_EVENTS = ("availability", "failover", "failure", "low storage", "maintenance", "recovery")
 DMS_INSTANCE_EVENTS = ("configuration change", "failover", "failure", "low storage", "maintenance")
@@ -73,9 +82,15 @@ class MonitoringProps:
     dms_event_subscription: bool = True
 
     def __post_init__(self) -> None:
+        problems = []
         if len(self.instance_identifiers) < 2:
-            raise ValueError(f"instance_identifiers: need the writer and at least one reader, got {self.instance_identifiers}")
-        default_max_connections(self.instance_class)  # raises naming instance_class for an unknown class
+            problems.append(f"instance_identifiers: need the writer and at least one reader, got {self.instance_identifiers}")
+        try:
+            default_max_connections(self.instance_class)
+        except ValueError as error:  # the message names instance_class and lists the known classes
+            problems.append(str(error))
+        if problems:
+            raise ValueError("; ".join(problems))
 
 
 def alarm_specs(props: MonitoringProps) -> list[AlarmSpec]:
@@ -205,12 +220,18 @@ class Monitoring(Construct):
                 description=f"Alarm topic of {naming.environment_name}",
                 account_id=props.account_id,
                 partition=props.partition,
-                service_statements=(_services_may_encrypt_messages(),),
+                service_statements=_publishers_may_use_key(account_id=props.account_id),
             ),
         )
         self.topic = SnsTopic(self, "topic", name=naming.name("alarms"), kms_master_key_id=key.arn)
-        SnsTopicPolicy(
-            self, "topic-policy", arn=self.topic.arn, policy=_topic_policy(self.topic.arn, account_id=props.account_id)
+        # Alarms and event subscriptions wait for the policy that lets their service publish: RDS and DMS check
+        # that they may publish when the subscription is created, and a new alarm's first OK notification is sent
+        # straight away.
+        self.topic_policy = SnsTopicPolicy(
+            self,
+            "topic-policy",
+            arn=self.topic.arn,
+            policy=_topic_policy(self.topic.arn, account_id=props.account_id, partition=props.partition),
         )
         subscriptions = [("email", address) for address in props.thresholds.alarm_email_addresses]
         subscriptions += [("https", url) for url in props.thresholds.alarm_https_endpoints]
@@ -245,6 +266,7 @@ class Monitoring(Construct):
             treat_missing_data=spec.treat_missing_data,
             alarm_actions=[self.topic.arn],
             ok_actions=[self.topic.arn],
+            depends_on=[self.topic_policy],
         )
 
     def _event_subscriptions(self, props: MonitoringProps) -> None:
@@ -257,6 +279,7 @@ class Monitoring(Construct):
             source_type="db-cluster",
             source_ids=[props.cluster_identifier],
             event_categories=list(RDS_CLUSTER_EVENTS),
+            depends_on=[self.topic_policy],
         )
         DbEventSubscription(
             self,
@@ -266,6 +289,7 @@ class Monitoring(Construct):
             source_type="db-instance",
             source_ids=list(props.instance_identifiers),
             event_categories=list(RDS_INSTANCE_EVENTS),
+            depends_on=[self.topic_policy],
         )
         if not props.dms_event_subscription:
             return
@@ -281,6 +305,7 @@ class Monitoring(Construct):
                 source_type=source_type,
                 source_ids=[source_id],
                 event_categories=list(categories),
+                depends_on=[self.topic_policy],
             )
 
     def _dashboard_body(self, props: MonitoringProps) -> str:
@@ -330,18 +355,37 @@ class Monitoring(Construct):
         return canonical_json({"widgets": widgets})
 
 
-def _services_may_encrypt_messages() -> Statement:
-    """CloudWatch, RDS events and DMS publish to the encrypted topic, so they need the data key."""
-    return {
-        "Sid": "AlarmPublishersUseKey",
-        "Effect": "Allow",
-        "Principal": {"Service": list(PUBLISHING_SERVICES)},
-        "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
-        "Resource": "*",
-    }
+def _publishers_may_use_key(*, account_id: str) -> tuple[Statement, ...]:
+    """CloudWatch, RDS events and DMS publish to the encrypted topic, so SNS asks KMS for a data key on their behalf.
+
+    CloudWatch alarms carry aws:SourceAccount on that request, so its grant is limited to alarms of this account.
+    For RDS and DMS event delivery AWS documents only the unconditioned statement (SNS developer guide, "Enable
+    compatibility between event sources from AWS services and encrypted topics"); a condition key the request does
+    not carry would drop every event silently. Those two are confined to this account by the topic policy instead:
+    the key only encrypts messages that policy lets them publish.
+    """
+    actions = ["kms:Decrypt", "kms:GenerateDataKey*"]
+    return (
+        {
+            "Sid": "CloudWatchAlarmsOfThisAccountUseKey",
+            "Effect": "Allow",
+            "Principal": {"Service": CLOUDWATCH},
+            "Action": actions,
+            "Resource": "*",
+            "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+        },
+        {
+            "Sid": "RdsAndDmsEventsUseKey",
+            "Effect": "Allow",
+            "Principal": {"Service": [RDS_EVENTS, DMS_EVENTS]},
+            "Action": actions,
+            "Resource": "*",
+        },
+    )
 
 
-def _topic_policy(topic_arn: str, *, account_id: str) -> str:
+def _topic_policy(topic_arn: str, *, account_id: str, partition: str) -> str:
+    """Only the alarm and event services acting for this account publish; the account itself administers the topic."""
     return policy_document(
         [
             {
@@ -355,7 +399,7 @@ def _topic_policy(topic_arn: str, *, account_id: str) -> str:
             {
                 "Sid": "AccountManagesTopic",
                 "Effect": "Allow",
-                "Principal": {"AWS": account_id},
+                "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"},
                 "Action": [
                     "sns:GetTopicAttributes",
                     "sns:SetTopicAttributes",

@@ -120,9 +120,16 @@ def test_no_silent_alarms_every_alarm_notifies_the_topic_and_is_explained(unit: 
     for name, alarm in alarms_by_name(unit).items():
         assert alarm["alarm_actions"] == [topic_ref], name
         assert alarm["ok_actions"] == [topic_ref], name
-        assert alarm["treat_missing_data"] in ("missing", "notBreaching"), name
         assert len(alarm["alarm_description"]) > 60, name
         assert (alarm["period"], alarm["evaluation_periods"]) == (60, 5)
+
+
+def test_treat_missing_data_is_chosen_per_alarm(unit: Document) -> None:
+    """Metrics that are absent in normal operation never page; instance health goes to INSUFFICIENT_DATA instead."""
+    absent_is_normal = {"aurora-deadlocks-unit", "dms-cdc-latency-source-unit", "dms-cdc-latency-target-unit"}
+    choices = {name: alarm["treat_missing_data"] for name, alarm in alarms_by_name(unit).items()}
+    assert {name for name, choice in choices.items() if choice == "notBreaching"} == absent_is_normal
+    assert {choice for name, choice in choices.items() if name not in absent_is_normal} == {"missing"}
 
 
 def test_thresholds_and_periods_follow_config(tightened: Document) -> None:
@@ -142,26 +149,66 @@ def test_connection_limit_follows_the_instance_class() -> None:
         dataclasses.replace(BASE_PROPS, instance_class="db.z9.huge")
 
 
+def test_props_report_every_problem_at_once() -> None:
+    with pytest.raises(ValueError) as raised:
+        dataclasses.replace(BASE_PROPS, instance_class="db.z9.huge", instance_identifiers=INSTANCES[:1])
+    message = str(raised.value)
+    assert message.startswith("instance_identifiers: need the writer and at least one reader")
+    assert "; instance_class: no memory size known for 'db.z9.huge'" in message
+
+
 def test_topic_is_encrypted_with_a_key_publishers_may_use(unit: Document) -> None:
     topic = only_resource(unit, "aws_sns_topic")
     assert topic["name"] == "aurora-migration-alarms-unit"
-    assert topic["kms_master_key_id"].startswith("${aws_kms_key.")
-    key = only_resource(unit, "aws_kms_key")
+    [(key_id, key)] = resources(unit, "aws_kms_key").items()
+    assert topic["kms_master_key_id"] == f"${{aws_kms_key.{key_id}.arn}}"
     assert key["enable_key_rotation"] is True
-    statements = json.loads(key["policy"])["Statement"]
-    services = next(s for s in statements if s["Sid"] == "AlarmPublishersUseKey")
-    assert set(services["Principal"]["Service"]) == {"cloudwatch.amazonaws.com", "events.rds.amazonaws.com", "dms.amazonaws.com"}
-    assert all(s["Principal"] != "*" and s["Principal"].get("AWS") != "*" for s in statements)
+    statements = {s["Sid"]: s for s in json.loads(key["policy"])["Statement"]}
+    assert set(statements) == {"AccountAdministersKeyThroughIam", "CloudWatchAlarmsOfThisAccountUseKey", "RdsAndDmsEventsUseKey"}
+    assert statements["AccountAdministersKeyThroughIam"]["Principal"] == {"AWS": "arn:aws:iam::123456789012:root"}
+    cloudwatch = statements["CloudWatchAlarmsOfThisAccountUseKey"]
+    assert cloudwatch["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert cloudwatch["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
+    events = statements["RdsAndDmsEventsUseKey"]
+    assert events["Principal"] == {"Service": ["events.rds.amazonaws.com", "dms.amazonaws.com"]}
+    for statement in (cloudwatch, events):
+        assert statement["Action"] == ["kms:Decrypt", "kms:GenerateDataKey*"]
+
+
+def test_key_policy_has_no_wildcard_principal(unit: Document) -> None:
+    for statement in json.loads(only_resource(unit, "aws_kms_key")["policy"])["Statement"]:
+        principal = statement["Principal"]
+        assert principal != "*", statement["Sid"]
+        values = [value for entry in principal.values() for value in ([entry] if isinstance(entry, str) else entry)]
+        assert values and all("*" not in value for value in values), statement["Sid"]
 
 
 def test_topic_policy_admits_only_the_publishing_services_of_this_account(unit: Document) -> None:
-    policy = json.loads(only_resource(unit, "aws_sns_topic_policy")["policy"])
-    publish = next(s for s in policy["Statement"] if s["Sid"] == "AlarmAndEventServicesOfThisAccountPublish")
+    topic_ref = f"${{aws_sns_topic.{next(iter(resources(unit, 'aws_sns_topic')))}.arn}}"
+    policy_resource = only_resource(unit, "aws_sns_topic_policy")
+    assert policy_resource["arn"] == topic_ref
+    statements = {s["Sid"]: s for s in json.loads(policy_resource["policy"])["Statement"]}
+    assert set(statements) == {"AlarmAndEventServicesOfThisAccountPublish", "AccountManagesTopic"}
+    publish = statements["AlarmAndEventServicesOfThisAccountPublish"]
+    assert publish["Principal"] == {"Service": ["cloudwatch.amazonaws.com", "events.rds.amazonaws.com", "dms.amazonaws.com"]}
     assert publish["Action"] == "sns:Publish"
     assert publish["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
-    for statement in policy["Statement"]:
-        assert statement["Principal"] != "*"
-        assert statement["Principal"].get("AWS") in (None, "123456789012")
+    account = statements["AccountManagesTopic"]
+    assert account["Principal"] == {"AWS": "arn:aws:iam::123456789012:root"}
+    assert "Condition" not in account
+    assert all(statement["Effect"] == "Allow" and statement["Resource"] == topic_ref for statement in statements.values())
+
+
+def test_alarms_and_event_subscriptions_wait_for_the_topic_policy(unit: Document) -> None:
+    [policy_id] = resources(unit, "aws_sns_topic_policy")
+    waiting = {
+        resource_type: resources(unit, resource_type)
+        for resource_type in ("aws_cloudwatch_metric_alarm", "aws_db_event_subscription", "aws_dms_event_subscription")
+    }
+    assert all(waiting.values())
+    for resource_type, found in waiting.items():
+        for key, resource in found.items():
+            assert resource.get("depends_on") == [f"aws_sns_topic_policy.{policy_id}"], f"{resource_type}.{key}"
 
 
 def test_subscriptions_follow_config(unit: Document) -> None:
@@ -184,22 +231,45 @@ def test_rds_and_dms_events_go_to_the_topic(unit: Document) -> None:
     assert resources(synth_monitoring(dms_event_subscription=False), "aws_dms_event_subscription") == {}
 
 
+def dashboard_body(document: Document) -> dict[str, Any]:
+    body: dict[str, Any] = json.loads(only_resource(document, "aws_cloudwatch_dashboard")["dashboard_body"])
+    return body
+
+
 def test_dashboard_is_json_and_shows_only_this_stacks_resources(unit: Document) -> None:
     dashboard = only_resource(unit, "aws_cloudwatch_dashboard")
     assert dashboard["dashboard_name"] == "aurora-migration-unit"
-    body = json.loads(dashboard["dashboard_body"])
+    body = dashboard_body(unit)
     metric_widgets = [w for w in body["widgets"] if w["type"] == "metric"]
     titles = [w["properties"]["title"] for w in metric_widgets]
     for wanted in ("CPU", "connections", "replica lag", "commit latency", "CDC latency", "throughput", "validation"):
         assert any(wanted.lower() in t.lower() for t in titles), wanted
-    known = set(INSTANCES) | {"aurora-migration-replication-unit", "TASKRESOURCEID"}
+    task = {"ReplicationInstanceIdentifier": "aurora-migration-replication-unit", "ReplicationTaskIdentifier": "TASKRESOURCEID"}
+    allowed = [{"DBInstanceIdentifier": instance} for instance in INSTANCES] + [task]
+    shown = set()
     for widget in metric_widgets:
+        assert widget["properties"]["region"] == "eu-west-1"
         for entry in widget["properties"]["metrics"]:
-            dimension_values = entry[3:-1:2]
-            assert dimension_values and set(dimension_values) <= known, entry
-    [alarm_widget] = [w for w in body["widgets"] if w["type"] == "alarm"]
-    assert len(alarm_widget["properties"]["alarms"]) == len(alarms_by_name(unit))
-    assert dashboard["dashboard_body"] == json.dumps(body, sort_keys=True, separators=(",", ":"))
+            namespace, metric, *pairs, options = entry
+            dimensions = dict(zip(pairs[::2], pairs[1::2], strict=True))
+            assert dimensions in allowed, entry
+            assert namespace == ("AWS/DMS" if dimensions == task else "AWS/RDS"), entry
+            assert set(options) == {"stat", "label"}, entry
+            shown.add(metric)
+    assert {"ValidationFailedOverallCount", "FullLoadThroughputRowsTarget", "CDCLatencySource", "CDCLatencyTarget"} <= shown
+
+
+def test_dashboard_alarm_widget_lists_every_alarm_of_the_stack(unit: Document) -> None:
+    [alarm_widget] = [w for w in dashboard_body(unit)["widgets"] if w["type"] == "alarm"]
+    expected = {f"${{aws_cloudwatch_metric_alarm.{key}.arn}}" for key in resources(unit, "aws_cloudwatch_metric_alarm")}
+    assert len(alarm_widget["properties"]["alarms"]) == len(expected)
+    assert set(alarm_widget["properties"]["alarms"]) == expected
+
+
+def test_dashboard_body_is_canonical_and_reproducible(unit: Document) -> None:
+    body_text = only_resource(unit, "aws_cloudwatch_dashboard")["dashboard_body"]
+    assert body_text == json.dumps(json.loads(body_text), sort_keys=True, separators=(",", ":"))
+    assert only_resource(synth_monitoring(), "aws_cloudwatch_dashboard")["dashboard_body"] == body_text
 
 
 @pytest.mark.parametrize("suffix", ENVIRONMENTS)
