@@ -175,8 +175,6 @@ class MigrationStack(TerraformStack):
                 replication_instance_identifier=dms.replication_instance_identifier,
                 replication_task_identifier=dms.task.replication_task_id,
                 replication_task_resource_id=dms.task_resource_id,
-                # The emulator has no DMS event subscriptions; everything else is the same stack.
-                dms_event_subscription=emulator is None,
             ),
         )
 

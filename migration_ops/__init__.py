@@ -1,0 +1,1 @@
+"""Operational tools for the migration: preflight of the source database, post-deploy verification."""
