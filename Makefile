@@ -11,7 +11,7 @@ RUN := pipenv run
 ENV ?= dev
 STACK := aurora-migration-$(ENV)
 
-.PHONY: install synth test lint hermetic snapshots review bench deploy diff destroy verify preflight clean
+.PHONY: install synth test lint hermetic snapshots scan review bench deploy diff destroy verify preflight clean
 
 .make/pipenv:
 	@mkdir -p .make
@@ -48,6 +48,9 @@ hermetic: install
 
 snapshots: install
 	$(RUN) pytest tests/gates/test_snapshots.py --snapshot-update
+
+scan: synth
+	$(RUN) python -m review.checkov_scan
 
 review: synth
 	$(RUN) python -m review.plan_report

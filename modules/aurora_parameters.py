@@ -52,6 +52,8 @@ class AuroraParameterGroupsProps:
             Parameter(name="log_connections", value="1"),
             Parameter(name="log_disconnections", value="1"),
             Parameter(name="log_min_duration_statement", value=str(self.log_min_duration_statement_ms)),
+            # Schema changes only: logging every statement would log each row DMS applies.
+            Parameter(name="log_statement", value="ddl"),
             # DMS target: full load and CDC apply run long transactions; a stuck
             # idle-in-transaction session must not hold locks for hours.
             Parameter(name="idle_in_transaction_session_timeout", value="3600000"),

@@ -1,0 +1,137 @@
+"""Gate: checkov finds nothing on any environment that security/checkov-waivers.toml does not waive.
+
+checkov 3.3.30 (pinned in the Pipfile) scans each synthesized cdk.tf.json with
+`--framework terraform_json`; inline skip comments are not honoured in JSON, so
+exceptions live in the reviewed waiver file, keyed by check id and Terraform
+address, per environment. A waiver that no longer matches a finding is stale
+and fails the gate too.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from config import EnvironmentConfig
+from review.checkov_scan import (
+    Finding,
+    Waiver,
+    WaiverFileError,
+    evaluate,
+    load_waivers,
+    normalize_address,
+    unknown_environments,
+)
+from tests.gates.conftest import CheckovRuns
+
+CLUSTER = "aws_rds_cluster.aurora_cluster_059EF40F"
+
+
+@pytest.mark.checkov
+def test_every_failed_check_is_waived_and_every_waiver_still_matches(
+    suffix: str, checkov_runs: CheckovRuns, waivers: list[Waiver]
+) -> None:
+    assert checkov_runs.passed_counts[suffix] > 0, f"checkov passed nothing in {suffix}: was the file scanned?"
+    gate = evaluate({suffix: checkov_runs.findings[suffix]}, waivers)
+    hint = (
+        "\nFix the resource, or add a reviewed [[waiver]] (check_id, address, environments, reason) to "
+        "security/checkov-waivers.toml; delete or narrow stale waivers."
+    )
+    assert gate.passed, "\n".join(gate.problems()) + hint
+
+
+@pytest.mark.checkov
+def test_an_unencrypted_cluster_fails_the_gate_with_check_and_address(checkov_runs: CheckovRuns, waivers: list[Waiver]) -> None:
+    gate = evaluate({"dev": checkov_runs.probe}, waivers)
+    unwaived = {(finding.check_id, finding.address) for finding in gate.unwaived}
+    assert ("CKV_AWS_96", checkov_runs.probe_address) in unwaived  # Aurora encrypted at rest
+    assert ("CKV_AWS_327", checkov_runs.probe_address) in unwaived  # encrypted with a CMK
+    assert not gate.passed
+    assert f"not waived: CKV_AWS_96 {checkov_runs.probe_address} [dev]" in "\n".join(gate.problems())
+
+
+def test_waiver_file_is_valid_and_names_only_known_environments(
+    waivers: list[Waiver], environments: dict[str, EnvironmentConfig]
+) -> None:
+    assert waivers, "security/checkov-waivers.toml has no waivers: then delete it, or did parsing lose them?"
+    assert unknown_environments(waivers, list(environments)) == []
+
+
+def _finding(environment: str, check_id: str = "CKV_AWS_139", address: str = CLUSTER) -> Finding:
+    return Finding(environment=environment, check_id=check_id, address=address, check_name="deletion protection")
+
+
+def test_waivers_apply_only_to_their_environments_and_stale_ones_are_reported() -> None:
+    dev_only = Waiver(check_id="CKV_AWS_139", address=CLUSTER, environments=("dev",), reason="x" * 40)
+    gate = evaluate({"dev": [_finding("dev")], "prod": [_finding("prod")]}, [dev_only])
+    assert [finding.environment for finding, _ in gate.waived] == ["dev"]
+    assert gate.unwaived == [_finding("prod")]
+    assert gate.problems() == ["not waived: CKV_AWS_139 aws_rds_cluster.aurora_cluster_059EF40F [prod]: deletion protection"]
+
+    fixed = evaluate({"dev": []}, [dev_only])
+    assert fixed.stale == [(dev_only, "dev")]
+    assert not fixed.passed
+    assert "stale waiver: CKV_AWS_139 aws_rds_cluster.aurora_cluster_059EF40F no longer fails in dev" in fixed.problems()[0]
+
+
+def test_a_waiver_for_another_address_or_check_does_not_cover_a_finding() -> None:
+    other = Waiver(check_id="CKV_AWS_139", address="aws_rds_cluster.other_1234", environments=("dev",), reason="x" * 40)
+    gate = evaluate({"dev": [_finding("dev"), _finding("dev", check_id="CKV_AWS_96")]}, [other])
+    assert len(gate.unwaived) == 2
+    assert gate.stale == [(other, "dev")]
+
+
+def test_bad_waiver_entries_are_all_reported(tmp_path: Path) -> None:
+    path = tmp_path / "waivers.toml"
+    path.write_text(
+        "\n".join(
+            [
+                "[[waiver]]",
+                'check_id = "deletion-protection"',
+                'address = "aurora cluster"',
+                "environments = []",
+                'reason = "ok"',
+                "[[waiver]]",
+                'check_id = "CKV_AWS_139"',
+                'addres = "aws_rds_cluster.aurora_cluster_059EF40F"',
+                'environments = ["dev"]',
+                'reason = "Dev is short-lived and torn down with cdktf destroy, by design."',
+            ]
+        )
+    )
+    with pytest.raises(WaiverFileError) as raised:
+        load_waivers(path)
+    problems = "\n".join(raised.value.problems)
+    assert "waiver #1: check_id 'deletion-protection' is not a checkov id" in problems
+    assert "waiver #1: address 'aurora cluster' is not a Terraform address" in problems
+    assert "waiver #1: environments must be a non-empty list" in problems
+    assert "waiver #1: reason must say why" in problems
+    assert "waiver #2: missing key 'address'" in problems
+    assert "waiver #2: unknown key 'addres'" in problems
+
+
+def test_two_waivers_for_one_check_and_address_are_rejected(tmp_path: Path) -> None:
+    entry = "\n".join(
+        [
+            "[[waiver]]",
+            'check_id = "CKV_AWS_139"',
+            f'address = "{CLUSTER}"',
+            'environments = ["dev"]',
+            'reason = "Dev is short-lived and torn down with cdktf destroy, by design."',
+        ]
+    )
+    path = tmp_path / "waivers.toml"
+    path.write_text(f"{entry}\n{entry}\n")
+    with pytest.raises(WaiverFileError, match="second waiver for CKV_AWS_139"):
+        load_waivers(path)
+
+
+def test_resource_check_addresses_get_their_type_back() -> None:
+    document: dict[str, Any] = {"resource": {"aws_cloudwatch_log_group": {"aurora_postgresql-log_9EAD7001": {}}}}
+    assert normalize_address("resource.aurora_postgresql-log_9EAD7001", document) == (
+        "aws_cloudwatch_log_group.aurora_postgresql-log_9EAD7001"
+    )
+    assert normalize_address(CLUSTER, document) == CLUSTER  # graph checks already report the type
+    assert normalize_address("resource.unknown_1", document) == "resource.unknown_1"

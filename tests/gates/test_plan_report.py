@@ -1,0 +1,127 @@
+"""The plan review artifact (`python -m review.plan_report`): counts by type and changes since the snapshots."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from config import EnvironmentConfig
+from review.plan_report import EXIT_NO_INPUT, main
+from review.stackdiff import diff_stacks, resource_counts, snapshot_text
+from tests.helpers import Document
+
+
+def _write_synth(outdir: Path, stacks: dict[str, Any]) -> Path:
+    for stack, document in stacks.items():
+        (outdir / "stacks" / stack).mkdir(parents=True)
+        (outdir / "stacks" / stack / "cdk.tf.json").write_text(json.dumps(document))
+    return outdir
+
+
+def _write_snapshots(directory: Path, stacks: dict[str, Any]) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    for stack, document in stacks.items():
+        (directory / f"{stack}.json").write_text(snapshot_text(document))
+    return directory
+
+
+OLD: Document = {
+    "resource": {
+        "aws_sns_topic": {"alarms_1": {"name": "alarms-dev", "//": {"metadata": {"path": "a"}}}},
+        "aws_cloudwatch_metric_alarm": {
+            "cpu_1": {"alarm_name": "aurora-cpu-utilization-dev", "threshold": 80},
+            "lag_1": {"alarm_name": "dms-lag-dev", "threshold": 300},
+        },
+        "aws_iam_role_policy": {"p_1": {"policy": '{"Statement":[{"Action":"a:B","Resource":["x"]}]}'}},
+    },
+    "output": {"topic_arn": {"value": "x"}},
+}
+NEW: Document = {
+    "resource": {
+        "aws_sns_topic": {"alarms_2": {"name": "alarms-dev", "//": {"metadata": {"path": "b"}}}},
+        "aws_cloudwatch_metric_alarm": {
+            "cpu_1": {"alarm_name": "aurora-cpu-utilization-dev", "threshold": 90},
+            "lag_1": {"alarm_name": "dms-lag-dev", "threshold": 300},
+            "memory_1": {"alarm_name": "aurora-memory-dev", "threshold": 512},
+        },
+        "aws_iam_role_policy": {"p_1": {"policy": '{"Statement":[{"Action":"a:B","Resource":["x","y"]}]}'}},
+    },
+    "data": {"aws_partition": {"partition": {}}},
+    "output": {"topic_arn": {"value": "y"}, "dashboard": {"value": "z"}},
+}
+
+
+def test_diff_names_added_removed_and_changed_attribute_paths() -> None:
+    diff = diff_stacks(OLD, NEW)
+    assert diff.added == ["aws_cloudwatch_metric_alarm.memory_1", "aws_sns_topic.alarms_2", "data.aws_partition.partition"]
+    assert diff.removed == ["aws_sns_topic.alarms_1"]
+    assert diff.changed == {
+        "aws_cloudwatch_metric_alarm.cpu_1": ["threshold"],
+        "aws_iam_role_policy.p_1": ["policy::Statement[0].Resource[1]"],
+    }
+    assert [(rename.removed, rename.added) for rename in diff.renames] == [("aws_sns_topic.alarms_1", "aws_sns_topic.alarms_2")]
+    assert diff.other_added == ["output.dashboard"]
+    assert diff.other_changed == {"output.topic_arn": ["value"]}
+    assert diff_stacks(NEW, NEW).empty
+
+
+def test_report_on_synthetic_inputs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    synth = _write_synth(tmp_path / "out", {"app-dev": NEW, "app-new": NEW})
+    snapshots = _write_snapshots(tmp_path / "snapshots", {"app-dev": OLD, "app-gone": OLD})
+
+    assert main(["--synth", str(synth), "--snapshots", str(snapshots)]) == 0
+    report = capsys.readouterr().out
+
+    assert "| app-dev | 5 | 1 | 3 | 1 | 2 |" in report  # resources, data sources, added, removed, changed
+    assert "| `aws_cloudwatch_metric_alarm` | 3 | +1 |" in report
+    assert "| `aws_sns_topic` | 1 | - |" in report
+    assert "- `aws_cloudwatch_metric_alarm.cpu_1`: `threshold`" in report
+    assert "- `aws_iam_role_policy.p_1`: `policy::Statement[0].Resource[1]`" in report
+    assert "- `aws_sns_topic.alarms_1` → `aws_sns_topic.alarms_2`" in report
+    assert "- changed `output.topic_arn`: `value`" in report
+    assert "## app-new" in report and "No committed snapshot" in report
+    assert "## app-gone" in report and "no longer synthesized" in report
+
+
+def test_report_without_synth_output_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--synth", str(tmp_path / "missing")]) == EXIT_NO_INPUT
+    assert "make synth" in capsys.readouterr().err
+
+
+def test_report_on_the_real_synth_counts_every_type_and_shows_changes(
+    synth_dir: Path, synthesized: dict[str, Document], environments: dict[str, EnvironmentConfig], tmp_path: Path
+) -> None:
+    """Snapshots built from this session's synth, then edited, so the result does not depend on the committed ones."""
+    snapshots = {config.stack_name: synthesized[suffix] for suffix, config in environments.items()}
+    dev = json.loads(json.dumps(snapshots["aurora-migration-dev"]))
+    [cluster] = dev["resource"]["aws_rds_cluster"].values()
+    cluster["backup_retention_period"] = 35
+    [(task_name, task)] = dev["resource"]["aws_dms_replication_task"].items()
+    settings = json.loads(task["replication_task_settings"])
+    settings["ValidationSettings"]["ThreadCount"] = 1
+    task["replication_task_settings"] = json.dumps(settings)
+    removed = dev["resource"].pop("aws_dms_certificate")
+    snapshots["aurora-migration-dev"] = dev
+    output = tmp_path / "review.md"
+
+    assert (
+        main(
+            ["--synth", str(synth_dir), "--snapshots", str(_write_snapshots(tmp_path / "s", snapshots)), "--output", str(output)]
+        )
+        == 0
+    )
+    report = output.read_text()
+
+    for suffix, config in environments.items():
+        assert f"## {config.stack_name}" in report
+        for resource_type, count in resource_counts(synthesized[suffix]).items():
+            assert f"| `{resource_type}` | {count} |" in report
+    [cluster_name] = synthesized["dev"]["resource"]["aws_rds_cluster"]
+    [certificate_name] = removed
+    assert f"- `aws_rds_cluster.{cluster_name}`: `backup_retention_period`" in report
+    assert f"- `aws_dms_replication_task.{task_name}`: `replication_task_settings::ValidationSettings.ThreadCount`" in report
+    assert f"**Added** (1)\n\n- `aws_dms_certificate.{certificate_name}`" in report
+    assert report.count("No changes since the snapshot.") == len(environments) - 1
