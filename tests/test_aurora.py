@@ -131,6 +131,7 @@ def test_parameter_groups_force_tls_and_log_connections_and_slow_statements(
     assert parameters["rds.force_ssl"] == {"name": "rds.force_ssl", "value": "1", "apply_method": "pending-reboot"}
     assert parameters["log_connections"]["value"] == "1"
     assert parameters["log_disconnections"]["value"] == "1"
+    assert parameters["log_statement"]["value"] == "ddl"
     assert parameters["log_min_duration_statement"]["value"] == str(environments[suffix].aurora.log_min_duration_statement_ms)
     assert all("apply_method" in p for p in cluster_group["parameter"] + instance_group["parameter"])
     cluster = only_resource(document, "aws_rds_cluster")
