@@ -1,0 +1,149 @@
+"""What the source database holds, read once from pg_catalog and filtered to the task's scope."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+
+from config.model import DmsConfig
+from migration_ops.scope import in_scope
+
+TABLE_KINDS = frozenset({"r", "p"})
+MATERIALIZED_VIEW = "m"
+SEQUENCE = "S"
+
+_RELATIONS_SQL = """
+SELECT c.oid, n.nspname, c.relname, c.relkind, c.relpersistence,
+       EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conrelid = c.oid AND k.contype = 'p'),
+       c.relreplident,
+       (SELECT d.refobjid FROM pg_depend d
+         WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
+           AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
+         LIMIT 1),
+       has_table_privilege(c.oid, 'SELECT'),
+       pg_total_relation_size(c.oid)
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE c.relkind IN ('r', 'p', 'm', 'S')
+   AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%'
+ ORDER BY n.nspname, c.relname
+"""
+
+_COLUMNS_SQL = """
+SELECT a.attrelid, a.attname, format_type(a.atttypid, a.atttypmod), t.typname, t.typtype, t.typcategory,
+       a.atttypmod, et.typname, et.typtype
+  FROM pg_attribute a
+  JOIN pg_type t ON t.oid = a.atttypid
+  LEFT JOIN pg_type et ON et.oid = t.typelem AND t.typcategory = 'A'
+ WHERE a.attrelid = ANY(%s::oid[]) AND a.attnum > 0 AND NOT a.attisdropped
+ ORDER BY a.attrelid, a.attnum
+"""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Relation:
+    """A table, partitioned table, materialized view or sequence."""
+
+    oid: int
+    schema: str
+    name: str
+    kind: str
+    persistence: str
+    has_primary_key: bool
+    replica_identity: str
+    owner_oid: int | None
+    can_select: bool
+    total_bytes: int
+
+    @property
+    def qualified(self) -> str:
+        return f"{self.schema}.{self.name}"
+
+    @property
+    def is_table(self) -> bool:
+        return self.kind in TABLE_KINDS
+
+
+@dataclass(frozen=True, kw_only=True)
+class Column:
+    relation: Relation
+    name: str
+    type_display: str
+    type_name: str
+    type_type: str
+    type_category: str
+    typmod: int
+    element_type_name: str | None
+    element_type_type: str | None
+
+    @property
+    def qualified(self) -> str:
+        return f"{self.relation.qualified}.{self.name}"
+
+
+def relations(conn: psycopg.Connection[Any]) -> list[Relation]:
+    """Every table, materialized view and sequence outside the system schemas."""
+    rows = conn.execute(_RELATIONS_SQL).fetchall()
+    return [
+        Relation(
+            oid=int(row[0]),
+            schema=row[1],
+            name=row[2],
+            kind=row[3],
+            persistence=row[4],
+            has_primary_key=bool(row[5]),
+            replica_identity=row[6],
+            owner_oid=None if row[7] is None else int(row[7]),
+            can_select=bool(row[8]),
+            total_bytes=int(row[9]),
+        )
+        for row in rows
+    ]
+
+
+def scoped(all_relations: Sequence[Relation], dms: DmsConfig) -> list[Relation]:
+    """Tables and materialized views in scope, plus sequences owned by them (or, unowned, matching by name)."""
+
+    def selected(relation: Relation) -> bool:
+        return in_scope(relation.schema, relation.name, include=dms.include, exclude=dms.exclude)
+
+    chosen = {relation.oid for relation in all_relations if relation.kind != SEQUENCE and selected(relation)}
+    result = []
+    for relation in all_relations:
+        if relation.kind != SEQUENCE:
+            keep = relation.oid in chosen
+        elif relation.owner_oid is not None:
+            keep = relation.owner_oid in chosen
+        else:
+            keep = selected(relation)
+        if keep:
+            result.append(relation)
+    return result
+
+
+def scoped_relations(conn: psycopg.Connection[Any], dms: DmsConfig) -> list[Relation]:
+    return scoped(relations(conn), dms)
+
+
+def columns(conn: psycopg.Connection[Any], tables: Sequence[Relation]) -> list[Column]:
+    """The live columns of `tables`, in table then column order."""
+    by_oid = {table.oid: table for table in tables}
+    if not by_oid:
+        return []
+    rows = conn.execute(_COLUMNS_SQL, (list(by_oid),)).fetchall()
+    return [
+        Column(
+            relation=by_oid[int(row[0])],
+            name=row[1],
+            type_display=row[2],
+            type_name=row[3],
+            type_type=row[4],
+            type_category=row[5],
+            typmod=int(row[6]),
+            element_type_name=row[7],
+            element_type_type=row[8],
+        )
+        for row in rows
+    ]

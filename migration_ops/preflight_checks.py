@@ -1,0 +1,402 @@
+"""Source-database preflight checks for DMS: each a small function of a `PreflightContext`.
+
+Every check returns a frozen `CheckResult` (pass / warn / fail, evidence, fix).
+The catalog is read once; the checks that need the data (largest LOB values)
+run one bounded query per column.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from config.model import DmsConfig
+from migration_ops import catalog
+from migration_ops.catalog import Column, Relation
+
+MAX_LISTED = 20
+MIN_WAL_SENDER_TIMEOUT_MS = 10_000
+# Newest PostgreSQL major -> oldest DMS engine that reads it.
+_DMS_ENGINE_FOR_MAJOR: tuple[tuple[int, tuple[int, int, int]], ...] = ((15, (3, 5, 1)), (16, (3, 5, 3)), (17, (3, 6, 1)))
+LOB_TYPES = frozenset({"text", "bytea", "json", "jsonb", "xml"})
+_OCTET_TYPES = frozenset({"text", "bytea", "varchar"})
+UNFAITHFUL_TYPE_KINDS = {"c": "composite", "e": "enum", "d": "domain", "r": "range", "m": "multirange"}
+UNFAITHFUL_TYPE_NAMES = frozenset(
+    {"tsvector", "tsquery", "point", "line", "lseg", "box", "path", "polygon", "circle", "txid_snapshot", "pg_snapshot"}
+)
+
+
+class Status(StrEnum):
+    PASS = "pass"
+    WARN = "warn"
+    FAIL = "fail"
+
+
+@dataclass(frozen=True, kw_only=True)
+class CheckResult:
+    name: str
+    status: Status
+    evidence: str
+    fix: str = ""
+
+    def as_dict(self) -> dict[str, str]:
+        return {"name": self.name, "status": self.status.value, "evidence": self.evidence, "fix": self.fix}
+
+
+@dataclass(frozen=True, kw_only=True)
+class PreflightContext:
+    conn: psycopg.Connection[Any]
+    dms: DmsConfig
+    relations: tuple[Relation, ...]
+    columns: tuple[Column, ...]
+
+    @property
+    def tables(self) -> list[Relation]:
+        return [relation for relation in self.relations if relation.is_table]
+
+
+def build_context(conn: psycopg.Connection[Any], dms: DmsConfig) -> PreflightContext:
+    """Read the catalog once: relations in scope and the columns of the tables among them."""
+    in_scope = tuple(catalog.scoped_relations(conn, dms))
+    tables = [relation for relation in in_scope if relation.is_table]
+    return PreflightContext(conn=conn, dms=dms, relations=in_scope, columns=tuple(catalog.columns(conn, tables)))
+
+
+def _listed(items: Sequence[str]) -> str:
+    shown = ", ".join(items[:MAX_LISTED])
+    return shown + (f" and {len(items) - MAX_LISTED} more" if len(items) > MAX_LISTED else "")
+
+
+def _setting(conn: psycopg.Connection[Any], name: str) -> str:
+    row = conn.execute("SELECT setting FROM pg_settings WHERE name = %s", (name,)).fetchone()
+    if row is None:
+        raise LookupError(f"setting {name} not found")
+    return str(row[0])
+
+
+# --- pure rules, tested without a server -------------------------------------------------------
+
+
+def parse_engine_version(version: str) -> tuple[int, int, int]:
+    match = re.fullmatch(r"(\d+)\.(\d+)\.(\d+)", version)
+    if not match:
+        raise ValueError(f"not a DMS engine version: {version!r}")
+    return int(match.group(1)), int(match.group(2)), int(match.group(3))
+
+
+def required_dms_engine(pg_major: int) -> tuple[int, int, int] | None:
+    """Oldest DMS engine that supports this PostgreSQL major; None when no known engine does."""
+    for newest_major, engine in _DMS_ENGINE_FOR_MAJOR:
+        if pg_major <= newest_major:
+            return engine
+    return None
+
+
+def free_capacity_status(free: int) -> Status:
+    """A DMS task needs one slot and one sender: none free fails, exactly one leaves no headroom."""
+    if free <= 0:
+        return Status.FAIL
+    return Status.WARN if free == 1 else Status.PASS
+
+
+def wal_sender_timeout_ok(milliseconds: int) -> bool:
+    return milliseconds == 0 or milliseconds >= MIN_WAL_SENDER_TIMEOUT_MS
+
+
+def is_lob_like(column: Column) -> bool:
+    if column.type_category == "A" or column.type_name in LOB_TYPES:
+        return True
+    return column.type_name == "varchar" and column.typmod < 0
+
+
+def unfaithful_reason(column: Column) -> str | None:
+    """Why DMS would not carry this column's type faithfully, or None."""
+    for name, kind in ((column.type_name, column.type_type), (column.element_type_name, column.element_type_type)):
+        if name is None:
+            continue
+        if kind in UNFAITHFUL_TYPE_KINDS:
+            return UNFAITHFUL_TYPE_KINDS[kind]
+        if name in UNFAITHFUL_TYPE_NAMES:
+            return name
+    return None
+
+
+# --- checks -------------------------------------------------------------------------------------
+
+
+def check_server_version(ctx: PreflightContext) -> CheckResult:
+    number = int(_setting(ctx.conn, "server_version_num"))
+    version = _setting(ctx.conn, "server_version")
+    encoding = _setting(ctx.conn, "server_encoding")
+    major = number // 10000
+    engine = parse_engine_version(ctx.dms.engine_version)
+    needed = required_dms_engine(major)
+    evidence = f"PostgreSQL {version} (server_version_num {number}), encoding {encoding}; DMS engine {ctx.dms.engine_version}"
+    if needed is None:
+        return CheckResult(
+            name="server_version",
+            status=Status.FAIL,
+            evidence=f"{evidence}: no known DMS engine supports PostgreSQL {major}",
+            fix="check the DMS release notes for an engine that supports this major and pin it in dms.engine_version",
+        )
+    needed_text = ".".join(map(str, needed))
+    if engine < needed:
+        return CheckResult(
+            name="server_version",
+            status=Status.FAIL,
+            evidence=f"{evidence} < {needed_text} needed for PostgreSQL {major}",
+            fix=f'set dms.engine_version = "{needed_text}" (or newer) in the environment config and deploy',
+        )
+    return CheckResult(name="server_version", status=Status.PASS, evidence=f"{evidence} >= {needed_text}")
+
+
+def check_wal_level(ctx: PreflightContext) -> CheckResult:
+    level = _setting(ctx.conn, "wal_level")
+    if level == "logical":
+        return CheckResult(name="wal_level", status=Status.PASS, evidence="wal_level = logical")
+    return CheckResult(
+        name="wal_level",
+        status=Status.FAIL,
+        evidence=f"wal_level = {level}: CDC needs logical decoding",
+        fix="ALTER SYSTEM SET wal_level = logical; then restart PostgreSQL",
+    )
+
+
+def check_replication_capacity(ctx: PreflightContext) -> CheckResult:
+    max_slots = int(_setting(ctx.conn, "max_replication_slots"))
+    max_senders = int(_setting(ctx.conn, "max_wal_senders"))
+    row = ctx.conn.execute(
+        "SELECT (SELECT count(*) FROM pg_replication_slots),"
+        " (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'walsender')"
+    ).fetchone()
+    used_slots, used_senders = (int(row[0]), int(row[1])) if row else (0, 0)
+    free_slots, free_senders = max_slots - used_slots, max_senders - used_senders
+    status = max(free_capacity_status(free_slots), free_capacity_status(free_senders), key=_severity)
+    evidence = (
+        f"replication slots {used_slots}/{max_slots} used ({free_slots} free); "
+        f"WAL senders {used_senders}/{max_senders} used ({free_senders} free)"
+    )
+    fix = (
+        ""
+        if status is Status.PASS
+        else (
+            "raise max_replication_slots and max_wal_senders (at least in-use + 2 each; restart needed) "
+            "or drop unused slots: SELECT pg_drop_replication_slot('<name>')"
+        )
+    )
+    return CheckResult(name="replication_capacity", status=status, evidence=evidence, fix=fix)
+
+
+def check_wal_sender_timeout(ctx: PreflightContext) -> CheckResult:
+    milliseconds = int(_setting(ctx.conn, "wal_sender_timeout"))
+    evidence = f"wal_sender_timeout = {milliseconds} ms"
+    if wal_sender_timeout_ok(milliseconds):
+        return CheckResult(name="wal_sender_timeout", status=Status.PASS, evidence=evidence)
+    return CheckResult(
+        name="wal_sender_timeout",
+        status=Status.FAIL,
+        evidence=f"{evidence}: below 10 s, DMS loses the replication connection",
+        fix="ALTER SYSTEM SET wal_sender_timeout = '60s'; SELECT pg_reload_conf();",
+    )
+
+
+def check_replication_privilege(ctx: PreflightContext) -> CheckResult:
+    row = ctx.conn.execute(
+        "SELECT current_user, r.rolsuper, r.rolreplication,"
+        " EXISTS (SELECT 1 FROM pg_roles g WHERE g.rolname = 'rds_replication'"
+        "         AND pg_has_role(current_user, g.oid, 'MEMBER'))"
+        " FROM pg_roles r WHERE r.rolname = current_user"
+    ).fetchone()
+    if row is None:
+        raise LookupError("current_user not found in pg_roles")
+    user, superuser, replication, rds_member = str(row[0]), bool(row[1]), bool(row[2]), bool(row[3])
+    held = (("SUPERUSER", superuser), ("REPLICATION", replication), ("rds_replication", rds_member))
+    granted = [label for label, has in held if has]
+    if granted:
+        return CheckResult(name="replication_privilege", status=Status.PASS, evidence=f"user {user} has {', '.join(granted)}")
+    return CheckResult(
+        name="replication_privilege",
+        status=Status.FAIL,
+        evidence=f"user {user} has neither REPLICATION, SUPERUSER nor membership in rds_replication",
+        fix=f'ALTER ROLE "{user}" WITH REPLICATION;  (on RDS: GRANT rds_replication TO "{user}";)',
+    )
+
+
+def check_select_privilege(ctx: PreflightContext) -> CheckResult:
+    readable = [r for r in ctx.relations if r.kind != catalog.SEQUENCE]
+    missing = [r.qualified for r in readable if not r.can_select]
+    if not readable:
+        return CheckResult(
+            name="select_privilege",
+            status=Status.FAIL,
+            evidence="no table matches dms.include minus dms.exclude",
+            fix="check the include/exclude rules in the config and the database name",
+        )
+    if missing:
+        return CheckResult(
+            name="select_privilege",
+            status=Status.FAIL,
+            evidence=f"no SELECT on {len(missing)} of {len(readable)} relations in scope: {_listed(missing)}",
+            fix="GRANT SELECT ON <table> TO <migration user>; for each (or GRANT SELECT ON ALL TABLES IN SCHEMA <schema>)",
+        )
+    return CheckResult(name="select_privilege", status=Status.PASS, evidence=f"SELECT on all {len(readable)} relations in scope")
+
+
+def check_primary_keys(ctx: PreflightContext) -> CheckResult:
+    tables = ctx.tables
+    missing = [t.qualified for t in tables if not t.has_primary_key and t.replica_identity not in ("f", "i")]
+    if not missing:
+        full = [t.qualified for t in tables if not t.has_primary_key]
+        extra = f" ({len(full)} without a key use REPLICA IDENTITY FULL/index: {_listed(full)})" if full else ""
+        return CheckResult(
+            name="primary_keys", status=Status.PASS, evidence=f"{len(tables)} tables in scope have a primary key{extra}"
+        )
+    cdc = ctx.dms.migration_type != "full-load"
+    return CheckResult(
+        name="primary_keys",
+        status=Status.FAIL if cdc else Status.WARN,
+        evidence=f"{len(missing)} tables without primary key or REPLICA IDENTITY FULL: {_listed(missing)}"
+        + ("; CDC cannot apply their UPDATE/DELETE" if cdc else "; harmless for full-load only"),
+        fix="add a primary key, or ALTER TABLE <table> REPLICA IDENTITY FULL;",
+    )
+
+
+def _largest_value_bytes(conn: psycopg.Connection[Any], column: Column) -> int | None:
+    target = sql.Identifier(column.name)
+    measured = target if column.type_name in _OCTET_TYPES else sql.SQL("{}::text").format(target)
+    query = sql.SQL("SELECT max(octet_length({})) FROM {}").format(
+        measured, sql.Identifier(column.relation.schema, column.relation.name)
+    )
+    row = conn.execute(query).fetchone()
+    return None if row is None or row[0] is None else int(row[0])
+
+
+def check_lob_sizes(ctx: PreflightContext) -> CheckResult:
+    limit_bytes = ctx.dms.lob_max_size_kb * 1024
+    lob_columns = [c for c in ctx.columns if is_lob_like(c)]
+    measurable = [c for c in lob_columns if c.relation.can_select]
+    unreadable = sorted({c.relation.qualified for c in lob_columns if not c.relation.can_select})
+    oversized: list[str] = []
+    for column in measurable:
+        largest = _largest_value_bytes(ctx.conn, column)
+        if largest is not None and largest > limit_bytes:
+            oversized.append(f"{column.qualified} {largest / 1024:.1f} KB")
+    skipped = f"; not measured (no SELECT): {_listed(unreadable)}" if unreadable else ""
+    if oversized:
+        return CheckResult(
+            name="lob_sizes",
+            status=Status.FAIL,
+            evidence=f"largest values above lob_max_size_kb = {ctx.dms.lob_max_size_kb}: {_listed(oversized)}{skipped}",
+            fix="raise dms.lob_max_size_kb above the largest value (the task fails instead of truncating), then deploy",
+        )
+    return CheckResult(
+        name="lob_sizes",
+        status=Status.WARN if unreadable else Status.PASS,
+        evidence=f"{len(measurable)} LOB-like columns, all within {ctx.dms.lob_max_size_kb} KB{skipped}",
+        fix="grant SELECT so every LOB column can be measured" if unreadable else "",
+    )
+
+
+def check_data_types(ctx: PreflightContext) -> CheckResult:
+    flagged = [f"{c.qualified} ({c.type_display}: {reason})" for c in ctx.columns if (reason := unfaithful_reason(c))]
+    if not flagged:
+        return CheckResult(name="data_types", status=Status.PASS, evidence=f"{len(ctx.columns)} columns, all of plain types")
+    return CheckResult(
+        name="data_types",
+        status=Status.WARN,
+        evidence=f"{len(flagged)} columns of types DMS does not carry faithfully: {_listed(flagged)}",
+        fix="create these types on Aurora before the load (schema-only dump) and compare the data after the full load",
+    )
+
+
+def check_sequences(ctx: PreflightContext) -> CheckResult:
+    sequences = [r.qualified for r in ctx.relations if r.kind == catalog.SEQUENCE]
+    if not sequences:
+        return CheckResult(name="sequences", status=Status.PASS, evidence="no sequences in scope")
+    return CheckResult(
+        name="sequences",
+        status=Status.WARN,
+        evidence=f"{len(sequences)} sequences in scope (DMS does not carry their values): {_listed(sequences)}",
+        fix="at cutover, after writes stop: python -m migration_ops.cutover sequences --env <env> --apply-dsn-env TARGET_DSN",
+    )
+
+
+def check_unreplicated_relations(ctx: PreflightContext) -> CheckResult:
+    unlogged = [r.qualified for r in ctx.relations if r.is_table and r.persistence == "u"]
+    views = [r.qualified for r in ctx.relations if r.kind == catalog.MATERIALIZED_VIEW]
+    if not unlogged and not views:
+        return CheckResult(name="unreplicated_relations", status=Status.PASS, evidence="no unlogged tables or materialized views")
+    parts = ([f"unlogged tables (no WAL, no CDC): {_listed(unlogged)}"] if unlogged else []) + (
+        [f"materialized views (not replicated): {_listed(views)}"] if views else []
+    )
+    return CheckResult(
+        name="unreplicated_relations",
+        status=Status.WARN,
+        evidence="; ".join(parts),
+        fix="ALTER TABLE <t> SET LOGGED, or reload them after cutover; create and REFRESH materialized views on Aurora",
+    )
+
+
+def check_database_size(ctx: PreflightContext) -> CheckResult:
+    row = ctx.conn.execute("SELECT current_database(), pg_database_size(current_database())").fetchone()
+    name, size = (str(row[0]), int(row[1])) if row else ("?", 0)
+    largest = sorted(ctx.tables, key=lambda t: t.total_bytes, reverse=True)[:5]
+    top = ", ".join(f"{t.qualified} {_human(t.total_bytes)}" for t in largest) or "none"
+    in_scope = sum(t.total_bytes for t in ctx.tables)
+    return CheckResult(
+        name="database_size",
+        status=Status.PASS,
+        evidence=f"database {name} {_human(size)}, {len(ctx.tables)} tables in scope {_human(in_scope)}; largest: {top}",
+    )
+
+
+def _human(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if value < 1024 or unit == "TB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} TB"
+
+
+def _severity(status: Status) -> int:
+    return (Status.PASS, Status.WARN, Status.FAIL).index(status)
+
+
+CHECKS: tuple[tuple[str, Callable[[PreflightContext], CheckResult]], ...] = (
+    ("server_version", check_server_version),
+    ("wal_level", check_wal_level),
+    ("replication_capacity", check_replication_capacity),
+    ("wal_sender_timeout", check_wal_sender_timeout),
+    ("replication_privilege", check_replication_privilege),
+    ("select_privilege", check_select_privilege),
+    ("primary_keys", check_primary_keys),
+    ("lob_sizes", check_lob_sizes),
+    ("data_types", check_data_types),
+    ("sequences", check_sequences),
+    ("unreplicated_relations", check_unreplicated_relations),
+    ("database_size", check_database_size),
+)
+
+
+def run_checks(ctx: PreflightContext) -> list[CheckResult]:
+    """Every check in order; a query that errors fails its own check, not the run."""
+    results = []
+    for name, check in CHECKS:
+        try:
+            results.append(check(ctx))
+        except (psycopg.Error, LookupError, ValueError) as error:
+            message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            failed = CheckResult(name=name, status=Status.FAIL, evidence=f"could not run: {message}", fix="see the evidence")
+            results.append(failed)
+    return results
+
+
+def worst(results: Sequence[CheckResult]) -> Status:
+    return max((result.status for result in results), key=_severity, default=Status.PASS)
