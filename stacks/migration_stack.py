@@ -237,12 +237,16 @@ class MigrationStack(TerraformStack):
         # S3-native locking (Terraform >= 1.10); cdktf's S3Backend predates the option.
         self.add_override("terraform.backend.s3.use_lockfile", True)
         if emulator is not None:
-            self.add_override("terraform.backend.s3.endpoints", {"s3": emulator.url, "sts": emulator.url})
-            self.add_override("terraform.backend.s3.use_path_style", True)
-            self.add_override("terraform.backend.s3.skip_credentials_validation", True)
-            self.add_override("terraform.backend.s3.skip_requesting_account_id", True)
-            self.add_override("terraform.backend.s3.skip_region_validation", True)
-            self.add_override("terraform.backend.s3.skip_metadata_api_check", True)
+            emulator_settings = {
+                "endpoints": {"s3": emulator.url, "sts": emulator.url},
+                "use_path_style": True,
+                "skip_credentials_validation": True,
+                "skip_requesting_account_id": True,
+                "skip_region_validation": True,
+                "skip_metadata_api_check": True,
+            }
+            for key, value in emulator_settings.items():
+                self.add_override(f"terraform.backend.s3.{key}", value)
 
 
 def _logs_may_use_key(*, region: str, account_id: str, partition: str) -> dict[str, Any]:
