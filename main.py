@@ -8,12 +8,14 @@ problem and leaves cdktf.out/ untouched.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import sys
 from pathlib import Path
 
 from config import ConfigError, environment_files, load_environments
 from config.loader import CONFIG_DIR
+from contract.dms_engines import engine_warnings
 from stacks.emulator import EMULATOR_ENV_VAR, LocalEmulator
 
 EXIT_BAD_CONFIG = 2
@@ -31,6 +33,10 @@ def main() -> int:
     except (ConfigError, ValueError) as error:
         print(f"configuration error:\n{error}", file=sys.stderr)
         return EXIT_BAD_CONFIG
+
+    for config in configs:
+        for warning in engine_warnings(config.dms.engine_version, today=dt.date.today()):
+            print(f"warning: {config.stack_name}: dms.engine_version: {warning}", file=sys.stderr)
 
     from stacks.app import DEFAULT_OUTDIR, synth_atomically  # heavy import only after input is known good
 

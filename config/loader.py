@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -30,8 +31,14 @@ def environment_files(config_dir: Path = CONFIG_DIR) -> list[Path]:
     return sorted(config_dir.glob("*.toml"))
 
 
-def load_environment(path: Path, *, overrides: Mapping[str, Any] | None = None) -> EnvironmentConfig:
-    """Load and validate one file; raise ConfigError naming every problem."""
+def load_environment(
+    path: Path, *, overrides: Mapping[str, Any] | None = None, today: dt.date | None = None
+) -> EnvironmentConfig:
+    """Load and validate one file; raise ConfigError naming every problem.
+
+    `overrides` replace top-level keys, or keys of a top-level table when given as a mapping.
+    `today` decides which DMS engine deadlines have passed (default: the real date).
+    """
     label = _label(path)
     try:
         with path.open("rb") as handle:
@@ -40,9 +47,13 @@ def load_environment(path: Path, *, overrides: Mapping[str, Any] | None = None) 
         raise ConfigError(problems=(f"{label}: file not found",)) from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(problems=(f"{label}: not valid TOML: {error}",)) from None
-    data.update(overrides or {})
+    for key, value in (overrides or {}).items():
+        if isinstance(value, Mapping) and isinstance(data.get(key), dict):
+            data[key] = {**data[key], **value}
+        else:
+            data[key] = value
     try:
-        return EnvironmentConfig.model_validate(data, context={"config_dir": path.parent})
+        return EnvironmentConfig.model_validate(data, context={"config_dir": path.parent, "today": today})
     except ValidationError as error:
         raise ConfigError(problems=tuple(f"{label}: {line}" for line in describe_errors(error))) from None
 
@@ -54,24 +65,31 @@ def load_environments(
 
     With `ephemeral_suffix`, the environment whose suffix is `ephemeral_base` is
     loaded a second time under the new suffix (a short-lived stack, e.g. per
-    pull request) without a file of its own.
+    pull request) without a file of its own. It always uses the existing DMS
+    service roles: they are account-wide, and the base environment owns them.
     """
     paths = list(paths)
-    configs: list[EnvironmentConfig] = []
+    loaded: dict[Path, EnvironmentConfig] = {}
     problems: list[str] = [] if paths else ["no environment files (*.toml) found"]
     for path in paths:
         try:
-            configs.append(load_environment(path))
+            loaded[path] = load_environment(path)
         except ConfigError as error:
             problems.extend(error.problems)
+    problems += _service_role_owners(loaded)
+    configs = list(loaded.values())
     if ephemeral_suffix is not None and not problems:
-        base = next((path for path, cfg in zip(paths, configs, strict=True) if cfg.environment_suffix == ephemeral_base), None)
+        base = next((path for path, cfg in loaded.items() if cfg.environment_suffix == ephemeral_base), None)
         if base is None:
             known = ", ".join(c.environment_suffix for c in configs) or "none"
             problems.append(f"ENVIRONMENT_SUFFIX: base environment {ephemeral_base!r} not found (known: {known})")
         else:
             try:
-                configs.append(load_environment(base, overrides={"environment_suffix": ephemeral_suffix}))
+                configs.append(
+                    load_environment(
+                        base, overrides={"environment_suffix": ephemeral_suffix, "dms": {"service_roles": "existing"}}
+                    )
+                )
             except ConfigError as error:
                 problems.extend(
                     line.replace(_label(base), f"{_label(base)} (as ENVIRONMENT_SUFFIX={ephemeral_suffix})", 1)
@@ -85,6 +103,24 @@ def load_environments(
     return configs
 
 
+def _service_role_owners(loaded: Mapping[Path, EnvironmentConfig]) -> list[str]:
+    """`dms-vpc-role` and `dms-cloudwatch-logs-role` exist once per account: only one environment may create them.
+
+    Environments are matched by `allowed_account_ids`; without it the account is unknown and not checked.
+    """
+    creators: dict[str, list[str]] = {}
+    for path, config in loaded.items():
+        if config.dms.service_roles == "create":
+            for account in config.allowed_account_ids:
+                creators.setdefault(account, []).append(_label(path))
+    return [
+        f"{', '.join(files)}: dms.service_roles: more than one environment in account {account} says 'create'; "
+        "the roles are account-wide: keep 'create' in one file and set 'existing' in the others"
+        for account, files in sorted(creators.items())
+        if len(files) > 1
+    ]
+
+
 def describe_errors(error: ValidationError) -> list[str]:
     """`field.path: what is wrong, got <value>` for each pydantic error."""
     lines = []
@@ -96,9 +132,23 @@ def describe_errors(error: ValidationError) -> list[str]:
             message = f"unknown key (allowed here: {', '.join(allowed)})"
         elif item["type"] == "missing":
             message = "required field is missing"
-        got = "" if item["type"] in ("missing", "extra_forbidden") else f", got {item['input']!r}"
-        lines.append(f"{location}: {message}{got}" if location else f"{message}{got}")
+        # Rules of a whole table (cross-field) name their fields and values themselves: never echo the table.
+        whole_table = _is_table(item["loc"])
+        got = "" if item["type"] in ("missing", "extra_forbidden") or whole_table else f", got {item['input']!r}"
+        for line in message.splitlines():
+            lines.append(f"{location}: {line}{got}" if location else f"{line}{got}")
     return lines
+
+
+def _is_table(location: tuple[int | str, ...]) -> bool:
+    """Whether `location` is a model (a TOML table), not one field of it."""
+    model: type[BaseModel] = EnvironmentConfig
+    for part in location:
+        annotation = model.model_fields[str(part)].annotation if str(part) in model.model_fields else None
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return False
+        model = annotation
+    return True
 
 
 def _allowed_keys(location: tuple[int | str, ...]) -> list[str]:

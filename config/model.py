@@ -8,11 +8,13 @@ a typo in a TOML file is an error, not a silently ignored setting.
 
 from __future__ import annotations
 
+import datetime as dt
 import ipaddress
 import re
 from pathlib import Path
 from typing import Annotated, Literal
 
+from cryptography import x509
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -23,6 +25,7 @@ from pydantic import (
     model_validator,
 )
 
+from contract.dms_engines import DEFAULT_DMS_ENGINE_VERSION, engine_problems
 from modules.metrics import INSTANCE_MEMORY_GIB
 
 POSTGRES_PORT = 5432
@@ -46,10 +49,15 @@ def _shape(pattern: str, example: str) -> AfterValidator:
 
 
 def _cidr(value: str) -> str:
+    # Terraform's cidr_ipv4 / security group rules need an explicit prefix; Python would read "10.0.0.1" as a /32.
+    if "/" not in value:
+        raise ValueError("expected an IPv4 CIDR block with its prefix length, like '10.20.0.0/16'")
     try:
         network = ipaddress.ip_network(value, strict=True)
     except ValueError as error:
         raise ValueError(f"expected an IPv4 CIDR block like '10.20.0.0/16' ({error})") from None
+    if network.version != 4:
+        raise ValueError("expected an IPv4 CIDR block (these fields become IPv4 security group rules)")
     if network.prefixlen == 0:
         raise ValueError("a CIDR block open to the whole internet is not allowed")
     return value
@@ -61,6 +69,9 @@ AccountId = Annotated[str, _shape(r"\d{12}", "123456789012")]
 VpcId = Annotated[str, _shape(r"vpc-([0-9a-f]{8}|[0-9a-f]{17})", "vpc-0123456789abcdef0")]
 SubnetId = Annotated[str, _shape(r"subnet-([0-9a-f]{8}|[0-9a-f]{17})", "subnet-0123456789abcdef0")]
 SecurityGroupId = Annotated[str, _shape(r"sg-([0-9a-f]{8}|[0-9a-f]{17})", "sg-0123456789abcdef0")]
+VPC_ENDPOINT_ID = re.compile(r"vpce-([0-9a-f]{8}|[0-9a-f]{17})")
+# The S3 backend refuses keys (and so prefixes) with a leading or trailing "/" or an empty segment.
+StateKeyPrefix = Annotated[str, _shape(r"[A-Za-z0-9!_.*'()-]+(/[A-Za-z0-9!_.*'()-]+)*", "teams/db/aurora-migration")]
 SecretArn = Annotated[
     str,
     _shape(
@@ -130,6 +141,18 @@ class NetworkConfig(StrictModel):
     application_cidr_blocks: tuple[Cidr, ...] = Field(
         default=(), description="CIDR blocks allowed to connect to Aurora on 5432 (never 0.0.0.0/0)."
     )
+    secrets_manager_endpoint: str = Field(
+        description="How DMS in private subnets reaches Secrets Manager: `create` an interface endpoint in the DMS "
+        "subnets (private DNS, 443 from the DMS group only), or the id of an existing Secrets Manager endpoint "
+        "(`vpce-...`) whose security group admits 443 from the DMS group (output `dms_security_group_id`)."
+    )
+
+    @field_validator("secrets_manager_endpoint")
+    @classmethod
+    def _create_or_endpoint_id(cls, value: str) -> str:
+        if value != "create" and not VPC_ENDPOINT_ID.fullmatch(value):
+            raise ValueError("expected 'create' or an interface endpoint id shaped like 'vpce-0123456789abcdef0'")
+        return value
 
     @field_validator("aurora_subnets", "dms_subnets")
     @classmethod
@@ -177,6 +200,10 @@ class SourceDatabaseConfig(StrictModel):
             raise ValueError("the file contains a private key; give only the CA certificate")
         if "-----BEGIN CERTIFICATE-----" not in text:
             raise ValueError("expected a PEM file with at least one '-----BEGIN CERTIFICATE-----' block")
+        try:
+            x509.load_pem_x509_certificates(text.encode())
+        except ValueError as error:
+            raise ValueError(f"{resolved}: not a readable PEM certificate bundle ({error})") from None
         return resolved
 
     @model_validator(mode="after")
@@ -286,7 +313,11 @@ class DmsConfig(StrictModel):
 
     replication_instance_class: str = Field(default="dms.c5.2xlarge", description="Replication instance class.")
     allocated_storage_gib: int = Field(default=100, ge=5, le=6144, description="Replication instance storage (GiB).")
-    engine_version: str = Field(default="3.5.4", description="DMS engine version, pinned (3.5.1+ is needed for PostgreSQL 15).")
+    engine_version: str = Field(
+        default=DEFAULT_DMS_ENGINE_VERSION,
+        description="DMS engine a new replication instance is created with; refused once AWS no longer creates "
+        "instances with it or when it cannot write to the Aurora major (table: contract/dms_engines.py).",
+    )
     multi_az: bool = Field(default=True, description="Multi-AZ replication instance.")
     preferred_maintenance_window: WeeklyWindow = Field(
         default="sat:04:00-sat:05:00", description="Weekly maintenance window, UTC."
@@ -322,10 +353,9 @@ class DmsConfig(StrictModel):
 
     @field_validator("engine_version")
     @classmethod
-    def _engine_supports_postgres_15(cls, value: str) -> str:
-        match = re.fullmatch(r"3\.(\d+)\.(\d+)", value)
-        if not match or (int(match.group(1)), int(match.group(2))) < (5, 1):
-            raise ValueError("pin a DMS engine 3.5.1 or newer (e.g. '3.5.4'); older engines cannot read PostgreSQL 15")
+    def _engine_version_shape(cls, value: str) -> str:
+        if not re.fullmatch(r"\d+\.\d+\.\d+", value):
+            raise ValueError(f"expected a DMS engine version like {DEFAULT_DMS_ENGINE_VERSION!r}")
         return value
 
 
@@ -360,7 +390,10 @@ class StateBackendConfig(StrictModel):
     bucket: BucketName = Field(description="Existing S3 bucket for Terraform state.")
     region: Region | None = Field(default=None, description="Region of the bucket (default: `aws_region`).")
     kms_key_id: KmsKeyArn | None = Field(default=None, description="CMK for state encryption (default: S3 default encryption).")
-    key_prefix: str = Field(default="aurora-migration", description="State key is `<key_prefix>/<suffix>/terraform.tfstate`.")
+    key_prefix: StateKeyPrefix = Field(
+        default="aurora-migration",
+        description="State key is `<key_prefix>/<suffix>/terraform.tfstate` (no leading or trailing `/`).",
+    )
 
 
 class EnvironmentConfig(StrictModel):
@@ -386,11 +419,20 @@ class EnvironmentConfig(StrictModel):
     state_backend: StateBackendConfig
 
     @model_validator(mode="after")
-    def _zones_are_in_region(self) -> EnvironmentConfig:
+    def _cross_field_rules(self, info: ValidationInfo) -> EnvironmentConfig:
+        problems = []
         for field_name, subnets in (("aurora_subnets", self.network.aurora_subnets), ("dms_subnets", self.network.dms_subnets)):
             foreign = sorted({zone for zone in subnets.values() if not zone.startswith(self.aws_region)})
             if foreign:
-                raise ValueError(f"network.{field_name}: availability zones {foreign} are not in aws_region {self.aws_region!r}")
+                problems.append(f"network.{field_name}: availability zones {foreign} are not in aws_region {self.aws_region!r}")
+        today = (info.context or {}).get("today") or dt.date.today()
+        problems += [
+            f"dms.engine_version: {problem}, got {self.dms.engine_version!r} (aurora.engine_version "
+            f"{self.aurora.engine_version!r})"
+            for problem in engine_problems(self.dms.engine_version, target_major=self.aurora.engine_major, today=today)
+        ]
+        if problems:
+            raise ValueError("\n".join(problems))
         return self
 
     @property

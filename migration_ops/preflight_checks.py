@@ -7,7 +7,6 @@ run one bounded query per column.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -17,13 +16,13 @@ import psycopg
 from psycopg import sql
 
 from config.model import DmsConfig
+from contract.dms_engines import oldest_engine_for_source, parse_engine_version
 from migration_ops import catalog
 from migration_ops.catalog import Column, Relation
 
 MAX_LISTED = 20
 MIN_WAL_SENDER_TIMEOUT_MS = 10_000
 # Newest PostgreSQL major -> oldest DMS engine that reads it.
-_DMS_ENGINE_FOR_MAJOR: tuple[tuple[int, tuple[int, int, int]], ...] = ((15, (3, 5, 1)), (16, (3, 5, 3)), (17, (3, 6, 1)))
 LOB_TYPES = frozenset({"text", "bytea", "json", "jsonb", "xml"})
 _OCTET_TYPES = frozenset({"text", "bytea", "varchar"})
 UNFAITHFUL_TYPE_KINDS = {"c": "composite", "e": "enum", "d": "domain", "r": "range", "m": "multirange"}
@@ -83,19 +82,10 @@ def _setting(conn: psycopg.Connection[Any], name: str) -> str:
 # --- pure rules, tested without a server -------------------------------------------------------
 
 
-def parse_engine_version(version: str) -> tuple[int, int, int]:
-    match = re.fullmatch(r"(\d+)\.(\d+)\.(\d+)", version)
-    if not match:
-        raise ValueError(f"not a DMS engine version: {version!r}")
-    return int(match.group(1)), int(match.group(2)), int(match.group(3))
-
-
 def required_dms_engine(pg_major: int) -> tuple[int, int, int] | None:
-    """Oldest DMS engine that supports this PostgreSQL major; None when no known engine does."""
-    for newest_major, engine in _DMS_ENGINE_FOR_MAJOR:
-        if pg_major <= newest_major:
-            return engine
-    return None
+    """Oldest DMS engine that reads this PostgreSQL major as a source (contract/dms_engines.py); None if none does."""
+    engine = oldest_engine_for_source(pg_major)
+    return None if engine is None else parse_engine_version(engine.version)
 
 
 def free_capacity_status(free: int) -> Status:

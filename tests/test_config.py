@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -45,12 +46,12 @@ def write_toml(path: Path, data: dict[str, Any]) -> Path:
     return path
 
 
-def problems_for(tmp_path: Path, data: dict[str, Any]) -> list[str]:
+def problems_for(tmp_path: Path, data: dict[str, Any], *, today: dt.date | None = None) -> list[str]:
     (tmp_path / "certs").mkdir(exist_ok=True)
     (tmp_path / "certs" / "example-onprem-ca.pem").write_text((CONFIG_DIR / "certs" / "example-onprem-ca.pem").read_text())
     path = write_toml(tmp_path / "env.toml", data)
     with pytest.raises(ConfigError) as caught:
-        load_environment(path)
+        load_environment(path, today=today)
     return list(caught.value.problems)
 
 
@@ -127,7 +128,15 @@ def test_unknown_key_in_a_section_lists_that_sections_keys(tmp_path: Path) -> No
         ("aurora", "master_username", "postgres", "non-default master username"),
         ("aurora", "performance_insights_retention_days", 10, "multiple of 31"),
         ("aurora", "log_retention_days", 10, "allowed CloudWatch retention values"),
-        ("dms", "engine_version", "3.4.7", "3.5.1 or newer"),
+        ("dms", "engine_version", "3.4.7", "unknown DMS engine version"),
+        ("dms", "engine_version", "3.5.4", "AWS stopped creating replication instances with DMS 3.5.4 after 2026-09-15"),
+        ("network", "vpc_cidr_block", "10.10.0.0", "with its prefix length"),
+        ("source", "cidr_block", "192.168.10.0", "with its prefix length"),
+        ("network", "application_cidr_blocks", ["2001:db8::/32"], "expected an IPv4 CIDR block"),
+        ("network", "secrets_manager_endpoint", "vpc-0a1b2c3d4e5f60001", "vpce-0123456789abcdef0"),
+        ("state_backend", "key_prefix", "/aurora-migration", "state_backend.key_prefix"),
+        ("state_backend", "key_prefix", "aurora-migration/", "state_backend.key_prefix"),
+        ("state_backend", "key_prefix", "teams//aurora", "state_backend.key_prefix"),
         ("dms", "migration_type", "full-load-only", "dms.migration_type"),
         ("dms", "include", [], "dms.include"),
         ("state_backend", "kms_key_id", "alias-without-arn", "state_backend.kms_key_id"),
@@ -136,15 +145,64 @@ def test_unknown_key_in_a_section_lists_that_sections_keys(tmp_path: Path) -> No
 def test_bad_value_names_field(tmp_path: Path, section: str, key: str, bad: Any, expected: str) -> None:
     data = dev_data()
     data[section][key] = bad
-    problems = problems_for(tmp_path, data)
+    problems = problems_for(tmp_path, data, today=dt.date(2026, 11, 29))
     assert len(problems) == 1 and expected in problems[0], problems
+    if isinstance(bad, str):
+        assert repr(bad) in problems[0], "the message shows the bad value"
+
+
+def test_a_certificate_file_that_only_looks_like_pem_is_refused(tmp_path: Path) -> None:
+    data = dev_data()
+    data["source"]["ca_certificate_file"] = "fake.pem"
+    (tmp_path / "fake.pem").write_text("-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n")
+    [problem] = problems_for(tmp_path, data)
+    assert "source.ca_certificate_file" in problem and "not a readable PEM certificate bundle" in problem
+
+
+def test_a_dms_engine_that_cannot_write_to_the_aurora_major_is_refused(tmp_path: Path) -> None:
+    data = dev_data()
+    data["aurora"]["engine_version"] = "16.4"
+    data["dms"]["engine_version"] = "3.5.2"
+    [problem] = problems_for(tmp_path, data, today=dt.date(2025, 1, 1))  # before 3.5.2's creation deadline
+    assert "dms.engine_version: DMS 3.5.2 cannot write to PostgreSQL 16" in problem
+    assert problem.endswith("got '3.5.2' (aurora.engine_version '16.4')")
+    data["dms"]["engine_version"] = "3.5.3"
+    path = write_toml(tmp_path / "env.toml", data)
+    assert load_environment(path, today=dt.date(2025, 1, 1)).dms.engine_version == "3.5.3"
+
+
+def test_cross_field_errors_name_fields_and_values_not_the_whole_table(tmp_path: Path) -> None:
+    data = dev_data()
+    data["aws_region"] = "us-east-1"
+    data["dms"]["engine_version"] = "3.5.4"
+    problems = problems_for(tmp_path, data, today=dt.date(2026, 11, 29))
+    assert len(problems) == 3, problems  # two subnet maps in the wrong region, and the engine deadline
+    for problem in problems:
+        assert "environment_suffix" not in problem and "'network':" not in problem, problem
+
+
+def test_two_environments_of_one_account_cannot_both_create_the_dms_service_roles(tmp_path: Path) -> None:
+    for name in ("dev", "staging"):
+        data = dev_data()
+        data["environment_suffix"] = name
+        (tmp_path / "certs").mkdir(exist_ok=True)
+        (tmp_path / "certs" / "example-onprem-ca.pem").write_text((CONFIG_DIR / "certs" / "example-onprem-ca.pem").read_text())
+        write_toml(tmp_path / f"{name}.toml", data)
+    with pytest.raises(ConfigError) as caught:
+        load_environments(environment_files(tmp_path))
+    [problem] = caught.value.problems
+    assert "dms.service_roles" in problem and "111111111111" in problem and "dev.toml" in problem and "staging.toml" in problem
+    data["dms"]["service_roles"] = "existing"
+    write_toml(tmp_path / "staging.toml", data)
+    assert len(load_environments(environment_files(tmp_path))) == 2
 
 
 def test_zone_outside_region_is_rejected(tmp_path: Path) -> None:
     data = dev_data()
     data["aws_region"] = "us-east-1"
-    [problem] = problems_for(tmp_path, data)
-    assert "are not in aws_region 'us-east-1'" in problem
+    problems = problems_for(tmp_path, data)
+    assert [p.split(": ")[1] for p in problems] == ["network.aurora_subnets", "network.dms_subnets"]
+    assert all("are not in aws_region 'us-east-1'" in problem for problem in problems)
 
 
 def test_verify_full_needs_a_ca_certificate(tmp_path: Path) -> None:
@@ -170,12 +228,13 @@ def test_invalid_toml_is_reported_with_the_file(tmp_path: Path) -> None:
     assert str(caught.value).startswith(f"{path}: not valid TOML")
 
 
-def test_ephemeral_environment_copies_the_base_under_a_new_suffix() -> None:
+def test_ephemeral_environment_copies_the_base_under_a_new_suffix_and_uses_its_service_roles() -> None:
     configs = load_environments(environment_files(), ephemeral_suffix="pr123", ephemeral_base="dev")
     by_suffix = {c.environment_suffix: c for c in configs}
-    assert by_suffix["pr123"].model_dump(exclude={"environment_suffix"}) == by_suffix["dev"].model_dump(
-        exclude={"environment_suffix"}
-    )
+    assert by_suffix["dev"].dms.service_roles == "create"
+    assert by_suffix["pr123"].dms.service_roles == "existing", "dms-vpc-role belongs to dev; a PR stack must not recreate it"
+    differing: Any = {"environment_suffix": True, "dms": {"service_roles"}}
+    assert by_suffix["pr123"].model_dump(exclude=differing) == by_suffix["dev"].model_dump(exclude=differing)
     assert by_suffix["pr123"].stack_name == "aurora-migration-pr123"
 
 
@@ -196,3 +255,29 @@ def test_defaults_are_the_documented_product_defaults() -> None:
     assert config.aurora.performance_insights_retention_days == 7
     assert config.monitoring.aurora_cpu_percent == 80
     assert config.monitoring.dms_cdc_latency_seconds == 300
+
+
+def test_dms_engine_deadlines_warn_within_90_days_and_refuse_after() -> None:
+    from contract.dms_engines import engine_problems, engine_warnings
+
+    assert engine_warnings("3.6.1", today=dt.date(2027, 1, 30)) == [
+        "DMS 3.6.1: AWS creates new replication instances with it only until 2027-04-30 (90 days); "
+        "plan the move to a newer engine"
+    ]
+    assert engine_warnings("3.6.1", today=dt.date(2027, 1, 29)) == []
+    assert engine_problems("3.6.1", target_major=16, today=dt.date(2027, 4, 30)) == []
+    [refused] = engine_problems("3.6.1", target_major=16, today=dt.date(2027, 5, 1))
+    assert "after 2027-04-30" in refused
+
+
+def test_the_dms_engine_table_names_its_sources_and_date() -> None:
+    import contract.dms_engines as table
+
+    assert "release notes" in (table.__doc__ or "") and "Targets for AWS DMS" in (table.__doc__ or "")
+    assert dt.date(2026, 11, 29) == table.TABLE_DATE
+    assert table.known_engine(table.DEFAULT_DMS_ENGINE_VERSION) is not None
+    assert [e.version for e in table.DMS_ENGINES] == sorted(
+        (e.version for e in table.DMS_ENGINES), key=table.parse_engine_version, reverse=True
+    )
+    assert table.oldest_engine_for_source(17).version == "3.6.1"  # type: ignore[union-attr]
+    assert table.oldest_engine_for_source(16).version == "3.5.3"  # type: ignore[union-attr]

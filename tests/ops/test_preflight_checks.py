@@ -63,7 +63,8 @@ def test_engine_requirements_per_major() -> None:
     assert required_dms_engine(15) == (3, 5, 1)
     assert required_dms_engine(16) == (3, 5, 3)
     assert required_dms_engine(17) == (3, 6, 1)
-    assert required_dms_engine(18) is None
+    assert required_dms_engine(18) == (3, 6, 1)  # DMS user guide: 17.x and 18.x sources need 3.6.1+
+    assert required_dms_engine(19) is None
 
 
 def test_legacy_server_fails_wal_level_and_wal_sender_timeout(pg_legacy: PgServer, dev_config: EnvironmentConfig) -> None:
