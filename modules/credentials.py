@@ -1,40 +1,47 @@
 """The Aurora credentials secret in the shape DMS and applications read.
 
-Holds `username`, `password`, `engine`, `port`, `host` (and `dbname`). The
-value is written through the write-only `secret_string_wo`, from the same
-ephemeral password the cluster receives, so the password is in neither the
-synthesized JSON nor the Terraform state. Rotation: bump
-`aurora.master_password_version`; one apply writes a new password to both.
+Holds `username`, `password`, `engine`, `port`, `host` (and `dbname`). It is a
+view of the master password secret (modules/master_password.py), written
+through the write-only `secret_string_wo`, so the password is in neither the
+synthesized JSON nor the Terraform state. Its version number is derived from
+everything it holds (the password's version, host, user, port, database), so
+any change to one of them rewrites it in the same apply.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cdktf import Fn
 from constructs import Construct
 
 from modules.aws import SecretsmanagerSecret, SecretsmanagerSecretVersion
+from modules.expressions import hcl_literal, version_number
 from modules.naming import Naming
+
+ENGINE = "postgres"
 
 
 @dataclass(frozen=True, kw_only=True)
 class CredentialsSecretProps:
     naming: Naming
+    """Physical names: the secret is `<prefix>-aurora-credentials-<suffix>`."""
     kms_key_arn: str
+    """CMK that encrypts the secret."""
     username: str
-    password_expression: str
-    """A Terraform expression (not a value) that yields the password, e.g. an ephemeral reference."""
-    password_version: int
-    host_expression: str
+    """Master user name."""
+    password: str
+    """Ephemeral token of the master password (MasterPassword.value)."""
+    password_version_id: str
+    """Version id of the master password secret; a new one rewrites this secret."""
+    host: str
+    """Writer endpoint of the cluster (token)."""
     port: int
+    """PostgreSQL port."""
     database_name: str
-    recovery_window_days: int = 7
-
-    def __post_init__(self) -> None:
-        if self.recovery_window_days != 0 and not 7 <= self.recovery_window_days <= 30:
-            raise ValueError(f"recovery_window_days: must be 0 or 7-30, got {self.recovery_window_days}")
-        if self.password_expression.startswith("${") or not self.password_expression.strip():
-            raise ValueError("password_expression: give a bare Terraform expression, not an interpolation or a value")
+    """Database DMS writes to."""
+    recovery_window_days: int
+    """Days a deleted secret can be restored (0 = at once)."""
 
 
 class CredentialsSecret(Construct):
@@ -48,22 +55,28 @@ class CredentialsSecret(Construct):
             kms_key_id=props.kms_key_arn,
             recovery_window_in_days=props.recovery_window_days,
         )
-        document = (
-            "${jsonencode({"
-            f'username = "{props.username}", '
-            f"password = {props.password_expression}, "
-            'engine = "postgres", '
-            f"port = {props.port}, "
-            f"host = {props.host_expression}, "
-            f'dbname = "{props.database_name}"'
-            "})}"
+        document = Fn.jsonencode(
+            {
+                "username": hcl_literal(props.username),
+                "password": props.password,
+                "engine": ENGINE,
+                "port": props.port,
+                "host": props.host,
+                "dbname": hcl_literal(props.database_name),
+            }
         )
         SecretsmanagerSecretVersion(
             self,
             "value",
             secret_id=self.secret.id,
             secret_string_wo=document,
-            secret_string_wo_version=props.password_version,
+            secret_string_wo_version=version_number(
+                props.password_version_id,
+                props.host,
+                hcl_literal(props.username),
+                str(props.port),
+                hcl_literal(props.database_name),
+            ),
         )
 
     @property

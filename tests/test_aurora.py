@@ -29,6 +29,8 @@ BASE_PROPS = AuroraClusterProps(
     security_group_id="sg-00000000000000001",
     kms_key_arn="arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555",
     master_username="migration_admin",
+    master_password="${ephemeral.aws_secretsmanager_secret_version.unit.secret_string}",
+    master_password_version_id="1",
     database_name="app",
 )
 
@@ -81,19 +83,63 @@ def test_deletion_protection_and_final_snapshot_follow_the_environment(synthesiz
     assert "final_snapshot_identifier" not in dev
 
 
+def _secret_named(document: Document, purpose: str) -> tuple[str, dict[str, Any]]:
+    found = [(key, value) for key, value in resources(document, "aws_secretsmanager_secret").items() if purpose in value["name"]]
+    assert len(found) == 1, f"expected one secret named *{purpose}*, found {[key for key, _ in found]}"
+    return found[0]
+
+
+def _version_of(document: Document, secret_key: str) -> dict[str, Any]:
+    found = [
+        value
+        for value in resources(document, "aws_secretsmanager_secret_version").values()
+        if value["secret_id"] == f"${{aws_secretsmanager_secret.{secret_key}.id}}"
+    ]
+    assert len(found) == 1
+    version: dict[str, Any] = found[0]
+    return version
+
+
 @pytest.mark.parametrize("suffix", ENVIRONMENTS)
-def test_master_password_is_ephemeral_and_write_only(suffix: str, synthesized: dict[str, Document]) -> None:
+def test_the_master_password_secret_is_the_one_source_of_the_password(suffix: str, synthesized: dict[str, Document]) -> None:
+    """Generated into its own secret; the cluster is written from a read-back of that secret's exact version."""
     document = synthesized[suffix]
+    master_key, master = _secret_named(document, "aurora-master-password")
+    assert master["kms_key_id"].startswith("${aws_kms_key.")
+    master_version = _version_of(document, master_key)
+    (generator_name,) = document["ephemeral"]["aws_secretsmanager_random_password"]
+    assert (
+        master_version["secret_string_wo"]
+        == f"${{ephemeral.aws_secretsmanager_random_password.{generator_name}.random_password}}"
+    )
+    assert master_version["secret_string_wo_version"] == 1
+    (reader_name, reader) = next(iter(document["ephemeral"]["aws_secretsmanager_secret_version"].items()))
+    assert reader["secret_id"] == f"${{aws_secretsmanager_secret.{master_key}.id}}"
+    version_reference = reader["version_id"]
+    assert version_reference.startswith("${aws_secretsmanager_secret_version.") and version_reference.endswith(".version_id}")
+    (local_name,) = [
+        k
+        for k, v in document["locals"].items()
+        if v == f"${{ephemeral.aws_secretsmanager_secret_version.{reader_name}.secret_string}}"
+    ]
+
     cluster = only_resource(document, "aws_rds_cluster")
     assert "master_password" not in cluster
     assert "manage_master_user_password" not in cluster
-    assert (
-        cluster["master_password_wo"] == "${ephemeral.aws_secretsmanager_random_password.aurora_master_password.random_password}"
+    assert cluster["master_password_wo"] == f"${{local.{local_name}}}"
+    assert version_reference.removeprefix("${").removesuffix("}") in cluster["master_password_wo_version"], (
+        "a new version of the master password secret must rewrite the cluster's password"
     )
-    assert cluster["master_password_wo_version"] == 1
-    generator = document["ephemeral"]["aws_secretsmanager_random_password"]["aurora_master_password"]
-    assert generator["password_length"] >= 32
-    assert set('/@"') <= set(generator["exclude_characters"]), "RDS rejects these characters"
+
+
+@pytest.mark.parametrize("suffix", ENVIRONMENTS)
+def test_the_generated_password_fits_rds_and_dms(suffix: str, synthesized: dict[str, Document]) -> None:
+    generator = next(iter(synthesized[suffix]["ephemeral"]["aws_secretsmanager_random_password"].values()))
+    assert 8 <= generator["password_length"] <= 41, "botocore rds CreateDBCluster.MasterUserPassword: 8 to 41 characters"
+    excluded = set(generator["exclude_characters"])
+    assert set('/"@ ') <= excluded, "RDS refuses these in a master password"
+    assert set("{};+%") <= excluded, "DMS refuses these in PostgreSQL endpoint secrets"
+    assert set(".:") <= excluded, "DMS secrets guide (rotation) also excludes these"
 
 
 @pytest.mark.parametrize("suffix", ENVIRONMENTS)
@@ -101,22 +147,27 @@ def test_credentials_secret_holds_the_five_keys_without_the_password_in_json(
     suffix: str, synthesized: dict[str, Document]
 ) -> None:
     document = synthesized[suffix]
-    secret = only_resource(document, "aws_secretsmanager_secret")
-    version = only_resource(document, "aws_secretsmanager_secret_version")
+    key, secret = _secret_named(document, "aurora-credentials")
+    version = _version_of(document, key)
     assert secret["kms_key_id"].startswith("${aws_kms_key.")
     assert "secret_string" not in version
     value = version["secret_string_wo"]
-    keys = re.findall(r"(\w+) = ", value)
+    keys = re.findall(r'"(\w+)" = ', value)
     assert {"username", "password", "engine", "port", "host"} <= set(keys)
-    assert "password = ephemeral.aws_secretsmanager_random_password.aurora_master_password.random_password" in value
-    assert 'engine = "postgres"' in value and "port = 5432" in value
-    assert re.search(r"host = aws_rds_cluster\.\w+\.endpoint", value)
-    assert version["secret_string_wo_version"] == only_resource(document, "aws_rds_cluster")["master_password_wo_version"]
+    assert re.search(r'"password" = local\.master-password_current-value_\w+', value)
+    assert '"engine" = "postgres"' in value and '"port" = 5432' in value
+    assert re.search(r'"host" = aws_rds_cluster\.\w+\.endpoint', value)
+    written_from = re.findall(
+        r"aws_secretsmanager_secret_version\.[\w-]+\.version_id|aws_rds_cluster\.\w+\.endpoint",
+        version["secret_string_wo_version"],
+    )
+    assert len(written_from) == 2, "rewritten when the password's version or the host changes"
 
 
 def test_secret_recovery_window_follows_config(synthesized: dict[str, Document]) -> None:
-    assert only_resource(synthesized["dev"], "aws_secretsmanager_secret")["recovery_window_in_days"] == 0
-    assert only_resource(synthesized["prod"], "aws_secretsmanager_secret")["recovery_window_in_days"] == 7
+    for purpose in ("aurora-credentials", "aurora-master-password"):
+        assert _secret_named(synthesized["dev"], purpose)[1]["recovery_window_in_days"] == 0
+        assert _secret_named(synthesized["prod"], purpose)[1]["recovery_window_in_days"] == 7
 
 
 @pytest.mark.parametrize("suffix", ENVIRONMENTS)
@@ -227,13 +278,14 @@ def test_security_group_rules_are_described_and_never_open_to_the_internet(
     for rule in ingress + egress:
         assert rule.get("description"), rule
         assert rule.get("cidr_ipv4") != "0.0.0.0/0"
-    ingress_ports = {(r["from_port"], r["to_port"]) for r in ingress}
-    assert ingress_ports == {(5432, 5432)}
-    from_dms = [r for r in ingress if "network_dms" in r.get("referenced_security_group_id", "")]
+    into_aurora = [r for r in ingress if r["security_group_id"].startswith("${aws_security_group.network_aurora")]
+    assert {(r["from_port"], r["to_port"]) for r in into_aurora} == {(5432, 5432)}
+    from_dms = [r for r in into_aurora if "network_dms" in r.get("referenced_security_group_id", "")]
     assert len(from_dms) == 1
     network = environments[suffix].network
-    assert len(ingress) == 1 + len(network.application_security_group_ids) + len(network.application_cidr_blocks)
-    assert {r.get("cidr_ipv4") for r in egress} >= {environments[suffix].source.cidr_block, network.vpc_cidr_block}
+    assert len(into_aurora) == 1 + len(network.application_security_group_ids) + len(network.application_cidr_blocks)
+    assert environments[suffix].source.cidr_block in {r.get("cidr_ipv4") for r in egress}
+    assert {(r["from_port"], r["to_port"]) for r in egress} == {(5432, 5432), (443, 443)}
 
 
 @pytest.mark.parametrize(

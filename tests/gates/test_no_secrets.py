@@ -3,9 +3,12 @@
 Every file under the synth output is read as text and, when it is JSON,
 walked as data (including JSON documents embedded in string attributes, such
 as IAM policies). Allowed: write-only arguments (`*_wo`) whose value references
-an `ephemeral.` resource, and non-string settings such as `password_length` or
-`master_password_wo_version`. Everything else that looks like a credential is
-a finding. The patterns are precise enough to fail: see the planted cases below.
+an `ephemeral.` resource or a local that is itself ephemeral (a local whose
+value is an ephemeral reference: Terraform lets it flow only into write-only
+arguments), `*_wo_version` numbers or expressions that reference no secret
+value, and non-string settings such as `password_length`. Everything else that
+looks like a credential is a finding. The patterns are precise enough to fail:
+see the planted cases below.
 """
 
 from __future__ import annotations
@@ -48,27 +51,49 @@ def _embedded(value: str) -> Any | None:
         return None
 
 
-def structural_findings(value: Any, path: str = "$") -> Iterator[str]:
+EPHEMERAL_REFERENCE = re.compile(r"^\$\{ephemeral\.[A-Za-z0-9_.-]+\}$")
+
+
+def ephemeral_locals(document: Any) -> frozenset[str]:
+    """Locals whose whole value is an ephemeral reference (Terraform treats them as ephemeral too)."""
+    locals_block = document.get("locals", {}) if isinstance(document, dict) else {}
+    return frozenset(name for name, value in locals_block.items() if isinstance(value, str) and EPHEMERAL_REFERENCE.match(value))
+
+
+def _string_finding(where: str, key: str, item: str, secret_reference: re.Pattern[str], ephemeral: frozenset[str]) -> str | None:
+    write_only = key.endswith("_wo")
+    if where.startswith("$.locals.") and key in ephemeral:
+        return None  # an ephemeral local: never stored; where it flows is checked at the places that use it
+    if key.endswith("_wo_version"):
+        return f"{where}: a write-only version must not be derived from a secret value" if secret_reference.search(item) else None
+    if write_only and PASSWORD_KEY.search(key) and not secret_reference.search(item):
+        return f"{where}: write-only password argument without an ephemeral value"
+    if not write_only and PASSWORD_KEY.search(key):
+        return f"{where}: password-like argument holds a string (use a write-only *_wo argument)"
+    if not write_only and secret_reference.search(item):
+        return f"{where}: references a secret value outside a write-only argument"
+    return None
+
+
+def structural_findings(value: Any, path: str = "$", ephemeral: frozenset[str] | None = None) -> Iterator[str]:
     """Password-like keys holding strings, and secret references outside write-only arguments."""
+    if ephemeral is None:
+        ephemeral = ephemeral_locals(value)
+    references = SECRET_REFERENCE.pattern + "".join(f"|\\blocal\\.{re.escape(name)}\\b" for name in sorted(ephemeral))
+    secret_reference = re.compile(references)
     if isinstance(value, dict):
         for key, item in value.items():
             where = f"{path}.{key}"
-            write_only = key.endswith("_wo")
-            if isinstance(item, str):
-                if write_only and PASSWORD_KEY.search(key) and "ephemeral." not in item:
-                    yield f"{where}: write-only password argument without an ephemeral value"
-                elif not write_only and PASSWORD_KEY.search(key):
-                    yield f"{where}: password-like argument holds a string (use a write-only *_wo argument)"
-                elif not write_only and SECRET_REFERENCE.search(item):
-                    yield f"{where}: references a secret value outside a write-only argument"
-            yield from structural_findings(item, where)
+            if isinstance(item, str) and (finding := _string_finding(where, key, item, secret_reference, ephemeral)):
+                yield finding
+            yield from structural_findings(item, where, ephemeral)
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            yield from structural_findings(item, f"{path}[{index}]")
+            yield from structural_findings(item, f"{path}[{index}]", ephemeral)
     elif isinstance(value, str):
         embedded = _embedded(value)
         if embedded is not None:
-            yield from structural_findings(embedded, f"{path}<json>")
+            yield from structural_findings(embedded, f"{path}<json>", ephemeral)
 
 
 def text_findings(text: str) -> Iterator[str]:
@@ -112,8 +137,12 @@ def _keys_holding(value: Any, needle: str) -> Iterator[str]:
 
 def test_the_master_password_reaches_only_write_only_arguments(synthesized: dict[str, Any]) -> None:
     for suffix, document in synthesized.items():
-        holders = sorted(set(_keys_holding(document, "ephemeral.")))
-        assert holders == ["master_password_wo", "secret_string_wo"], suffix
+        carriers = ephemeral_locals(document)
+        assert len(carriers) == 1, f"{suffix}: expected one ephemeral local (the master password read back), got {carriers}"
+        holders = set(_keys_holding(document, "ephemeral."))
+        for name in carriers:
+            holders |= set(_keys_holding(document, f"local.{name}"))
+        assert holders == {*carriers, "master_password_wo", "secret_string_wo"}, suffix
 
 
 LEGITIMATE = {
@@ -169,6 +198,24 @@ PLANTED: dict[str, tuple[dict[str, Any] | str, str]] = {
     "write-only from a variable": (
         {"resource": {"aws_rds_cluster": {"c": {"master_password_wo": "${var.master_password}"}}}},
         "write-only password argument without an ephemeral value",
+    ),
+    "ephemeral local in an output": (
+        {
+            "locals": {"pw": "${ephemeral.aws_secretsmanager_secret_version.s.secret_string}"},
+            "output": {"pw": {"value": "${local.pw}"}},
+        },
+        "references a secret value outside a write-only argument",
+    ),
+    "write-only version derived from the secret": (
+        {
+            "locals": {"pw": "${ephemeral.aws_secretsmanager_secret_version.s.secret_string}"},
+            "resource": {
+                "aws_rds_cluster": {
+                    "c": {"master_password_wo": "${local.pw}", "master_password_wo_version": "${sha256(local.pw)}"}
+                }
+            },
+        },
+        "a write-only version must not be derived from a secret value",
     ),
     "ephemeral value in an output": (
         {"output": {"pw": {"value": "${ephemeral.aws_secretsmanager_random_password.p.random_password}"}}},
