@@ -46,6 +46,8 @@ from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAla
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from cdktf_cdktf_provider_aws.data_aws_iam_role import DataAwsIamRole
 from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
+from cdktf_cdktf_provider_aws.data_aws_vpc import DataAwsVpc
+from cdktf_cdktf_provider_aws.data_aws_vpc_endpoint import DataAwsVpcEndpoint
 from cdktf_cdktf_provider_aws.db_event_subscription import DbEventSubscription
 from cdktf_cdktf_provider_aws.db_parameter_group import DbParameterGroup, DbParameterGroupParameter
 from cdktf_cdktf_provider_aws.db_subnet_group import DbSubnetGroup
@@ -73,6 +75,7 @@ from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from cdktf_cdktf_provider_aws.sns_topic import SnsTopic
 from cdktf_cdktf_provider_aws.sns_topic_policy import SnsTopicPolicy
 from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
+from cdktf_cdktf_provider_aws.vpc_endpoint import VpcEndpoint
 from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 
@@ -86,6 +89,8 @@ __all__ = [
     "DataAwsCallerIdentity",
     "DataAwsIamRole",
     "DataAwsPartition",
+    "DataAwsVpc",
+    "DataAwsVpcEndpoint",
     "DbEventSubscription",
     "DbParameterGroup",
     "DbParameterGroupParameter",
@@ -112,6 +117,7 @@ __all__ = [
     "SnsTopic",
     "SnsTopicPolicy",
     "SnsTopicSubscription",
+    "VpcEndpoint",
     "VpcSecurityGroupEgressRule",
     "VpcSecurityGroupIngressRule",
 ]

@@ -14,14 +14,11 @@ from constructs import Construct
 from modules.aws import SecurityGroup, VpcSecurityGroupEgressRule, VpcSecurityGroupIngressRule
 from modules.naming import Naming
 
-HTTPS_PORT = 443
-
 
 @dataclass(frozen=True, kw_only=True)
 class MigrationNetworkProps:
     naming: Naming
     vpc_id: str
-    vpc_cidr_block: str
     database_port: int
     source_cidr_block: str
     source_port: int
@@ -29,7 +26,7 @@ class MigrationNetworkProps:
     application_cidr_blocks: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        for cidr in (self.vpc_cidr_block, self.source_cidr_block, *self.application_cidr_blocks):
+        for cidr in (self.source_cidr_block, *self.application_cidr_blocks):
             if cidr.endswith("/0"):
                 raise ValueError(f"CIDR blocks: {cidr!r} opens the database to the internet")
 
@@ -50,7 +47,7 @@ class MigrationNetwork(Construct):
             self,
             "dms",
             name=naming.name("dms"),
-            description="DMS replication instance: reaches the source, Aurora and VPC endpoints only",
+            description="DMS replication instance: reaches the source, Aurora and the Secrets Manager endpoint only",
             vpc_id=props.vpc_id,
             tags={"Name": naming.name("dms")},
         )
@@ -110,14 +107,4 @@ class MigrationNetwork(Construct):
             from_port=port,
             to_port=port,
             description="PostgreSQL to the Aurora target cluster",
-        )
-        VpcSecurityGroupEgressRule(
-            self,
-            "dms-to-vpc-endpoints",
-            security_group_id=dms_id,
-            cidr_ipv4=props.vpc_cidr_block,
-            ip_protocol="tcp",
-            from_port=HTTPS_PORT,
-            to_port=HTTPS_PORT,
-            description="HTTPS to VPC interface endpoints (Secrets Manager, KMS) inside the VPC",
         )

@@ -27,6 +27,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import time
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -227,13 +228,37 @@ def normalize_address(reported: str, document: Mapping[str, Any]) -> str:
     return f"{types[0]}.{name}" if len(types) == 1 else reported
 
 
+def checkov_readable(document: Mapping[str, Any]) -> dict[str, Any]:
+    """The document without settings checkov 3.3.30's JSON parser cannot read and no check looks at.
+
+    Its parser expects every entry of the `terraform` block to be a block, so the string
+    `required_version` fails the whole file ("this method receives only dicts").
+    """
+    readable = dict(document)
+    settings = readable.get("terraform")
+    if isinstance(settings, Mapping):
+        readable["terraform"] = {key: value for key, value in settings.items() if isinstance(value, Mapping)}
+    return readable
+
+
 def scan(files: Mapping[str, Path], *, timeout_seconds: float = 600) -> ScanResult:
-    """Run checkov once over every file; findings keyed by the label given for each file."""
-    paths = {label: path.resolve() for label, path in files.items()}
-    labels = {path: label for label, path in paths.items()}
-    if len(labels) != len(paths):
+    """Run checkov once over every file (as `checkov_readable` copies); findings keyed by each file's label."""
+    originals = {label: path.resolve() for label, path in files.items()}
+    if len(set(originals.values())) != len(originals):
         raise ValueError("scan: two labels name the same file")
-    documents = {label: json.loads(path.read_text(encoding="utf-8")) for label, path in paths.items()}
+    documents = {label: json.loads(path.read_text(encoding="utf-8")) for label, path in originals.items()}
+    with tempfile.TemporaryDirectory(prefix="checkov-") as copies:
+        paths = {}
+        for index, (label, document) in enumerate(documents.items()):
+            copy = Path(copies) / str(index) / STACK_FILE
+            copy.parent.mkdir()
+            copy.write_text(json.dumps(checkov_readable(document), indent=2), encoding="utf-8")
+            paths[label] = copy.resolve()
+        return _scan_copies(paths, documents, timeout_seconds=timeout_seconds)
+
+
+def _scan_copies(paths: Mapping[str, Path], documents: Mapping[str, Any], *, timeout_seconds: float) -> ScanResult:
+    labels = {path: label for label, path in paths.items()}
     command = [sys.executable, "-m", "checkov.main", "--framework", FRAMEWORK, "--skip-download", "-o", "json"]
     command += ["-f", *map(str, paths.values())]
     started = time.perf_counter()

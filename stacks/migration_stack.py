@@ -14,12 +14,16 @@ from modules.credentials import CredentialsSecret, CredentialsSecretProps
 from modules.dms import DmsReplication, DmsReplicationProps, SourceEndpointProps, TargetEndpointProps
 from modules.dms_documents import TaskDocumentsProps, rules_from
 from modules.kms import EncryptionKey, EncryptionKeyProps
+from modules.master_password import MasterPassword, MasterPasswordProps
 from modules.monitoring import Monitoring, MonitoringProps
 from modules.naming import Naming
 from modules.network import MigrationNetwork, MigrationNetworkProps
+from modules.secrets_endpoint import SecretsManagerEndpoint, SecretsManagerEndpointProps
 from stacks.emulator import EMULATED_SERVICES, LocalEmulator
 
 STATE_FILE = "terraform.tfstate"
+# Ephemeral resources (1.10) and write-only arguments (1.11) in the emitted JSON need this Terraform.
+REQUIRED_TERRAFORM_VERSION = ">= 1.11.0"
 
 
 def state_key(config: EnvironmentConfig) -> str:
@@ -67,7 +71,6 @@ class MigrationStack(TerraformStack):
             props=MigrationNetworkProps(
                 naming=naming,
                 vpc_id=config.network.vpc_id,
-                vpc_cidr_block=config.network.vpc_cidr_block,
                 database_port=POSTGRES_PORT,
                 source_cidr_block=config.source.cidr_block,
                 source_port=config.source.port,
@@ -75,7 +78,30 @@ class MigrationStack(TerraformStack):
                 application_cidr_blocks=config.network.application_cidr_blocks,
             ),
         )
+        SecretsManagerEndpoint(
+            self,
+            "secrets-manager-endpoint",
+            props=SecretsManagerEndpointProps(
+                naming=naming,
+                region=config.aws_region,
+                vpc_id=config.network.vpc_id,
+                vpc_cidr_block=config.network.vpc_cidr_block,
+                subnets=config.network.dms_subnets,
+                dms_security_group_id=network.dms_security_group.id,
+                endpoint=config.network.secrets_manager_endpoint,
+            ),
+        )
         aurora_config = config.aurora
+        master_password = MasterPassword(
+            self,
+            "master-password",
+            props=MasterPasswordProps(
+                naming=naming,
+                kms_key_arn=database_key.arn,
+                rotation_version=aurora_config.master_password_version,
+                recovery_window_days=aurora_config.secret_recovery_window_days,
+            ),
+        )
         aurora = AuroraCluster(
             self,
             "aurora",
@@ -91,7 +117,8 @@ class MigrationStack(TerraformStack):
                 security_group_id=network.aurora_security_group.id,
                 kms_key_arn=database_key.arn,
                 master_username=aurora_config.master_username,
-                master_password_version=aurora_config.master_password_version,
+                master_password=master_password.value,
+                master_password_version_id=master_password.version_id,
                 database_name=aurora_config.database_name,
                 backup_retention_days=aurora_config.backup_retention_days,
                 preferred_backup_window=aurora_config.preferred_backup_window,
@@ -111,9 +138,9 @@ class MigrationStack(TerraformStack):
                 naming=naming,
                 kms_key_arn=database_key.arn,
                 username=aurora_config.master_username,
-                password_expression=aurora.master_password_expression,
-                password_version=aurora_config.master_password_version,
-                host_expression=f"{aurora.address}.endpoint",
+                password=master_password.value,
+                password_version_id=master_password.version_id,
+                host=aurora.endpoint,
                 port=POSTGRES_PORT,
                 database_name=aurora_config.database_name,
                 recovery_window_days=aurora_config.secret_recovery_window_days,
@@ -191,6 +218,10 @@ class MigrationStack(TerraformStack):
             cluster_id=(aurora.cluster_identifier, "Aurora cluster identifier"),
             instance_ids=(aurora.instance_identifiers, "Aurora instance identifiers; the first is created as the writer"),
             aurora_security_group_id=(network.aurora_security_group.id, "Security group of Aurora (add application rules here)"),
+            dms_security_group_id=(
+                network.dms_security_group.id,
+                "Security group of the DMS replication instance (an existing Secrets Manager endpoint must admit it on 443)",
+            ),
             database_kms_key_arn=(database_key.arn, "CMK of the cluster, Performance Insights, secret and logs"),
             dms_task_arn=(dms.task_arn, "DMS replication task (full load and CDC); started by the operator, see the runbook"),
             dms_replication_instance_arn=(dms.replication_instance_arn, "DMS replication instance"),
@@ -234,6 +265,7 @@ class MigrationStack(TerraformStack):
             encrypt=True,
             kms_key_id=backend.kms_key_id,
         )
+        self.add_override("terraform.required_version", REQUIRED_TERRAFORM_VERSION)
         # S3-native locking (Terraform >= 1.10); cdktf's S3Backend predates the option.
         self.add_override("terraform.backend.s3.use_lockfile", True)
         if emulator is not None:

@@ -27,6 +27,7 @@ BASE_PROPS = DmsReplicationProps(
     subnet_ids=("subnet-00000000000000001", "subnet-00000000000000002"),
     security_group_id="sg-00000000000000001",
     kms_key_arn=KEY,
+    engine_version="3.6.1",
     documents=TaskDocumentsProps(include=(TableRule(schema_name="public"),)),
     source=SourceEndpointProps(
         database_name="orders", secret_arn=SOURCE_SECRET, ssl_mode="require", heartbeat_frequency_minutes=5
@@ -141,9 +142,37 @@ def test_source_endpoint_uses_tls_with_the_ca_and_secrets_manager(
     assert settings["heartbeat_enable"] is True
     assert settings["heartbeat_frequency"] == config.dms.heartbeat_frequency_minutes
     assert settings["fail_tasks_on_lob_truncation"] is True
-    assert settings["plugin_name"] == "test_decoding"
+    assert settings["plugin_name"] == "test-decoding"
     for endpoint in endpoints.values():
         assert not {"password", "username", "server_name"} & set(endpoint)
+
+
+@pytest.mark.parametrize("suffix", ENVIRONMENTS)
+def test_endpoint_settings_use_values_of_the_dms_api_enums(suffix: str, synthesized: dict[str, Document]) -> None:
+    """`terraform validate` and moto accept any string here; the DMS API does not (it refused `test_decoding`)."""
+    import botocore.session
+    from botocore.model import StringShape
+
+    model = botocore.session.get_session().get_service_model("dms")
+    plugin_shape, ssl_shape = model.shape_for("PluginNameValue"), model.shape_for("DmsSslModeValue")
+    assert isinstance(plugin_shape, StringShape) and isinstance(ssl_shape, StringShape)
+    plugins, ssl_modes = plugin_shape.enum, ssl_shape.enum
+    for endpoint in resources(synthesized[suffix], "aws_dms_endpoint").values():
+        assert endpoint["ssl_mode"] in ssl_modes
+        plugin = endpoint["postgres_settings"].get("plugin_name")
+        assert plugin is None or plugin in plugins, f"{plugin!r} is not in PluginNameValue {plugins}"
+
+
+@pytest.mark.parametrize("suffix", ENVIRONMENTS)
+def test_engine_versions_drift_with_aws_minor_upgrades_without_a_downgrade_plan(
+    suffix: str, synthesized: dict[str, Document]
+) -> None:
+    """Both are created at the configured version and auto-upgraded by AWS; the 5.x provider would plan a downgrade."""
+    instance = only_resource(synthesized[suffix], "aws_dms_replication_instance")
+    cluster = only_resource(synthesized[suffix], "aws_rds_cluster")
+    assert instance["auto_minor_version_upgrade"] is True
+    assert "engine_version" in instance["lifecycle"]["ignore_changes"]
+    assert "engine_version" in cluster["lifecycle"]["ignore_changes"]
 
 
 @pytest.mark.parametrize("suffix", ENVIRONMENTS)
@@ -226,7 +255,6 @@ def test_task_log_group_is_precreated_with_retention_and_kms(created_roles: Docu
         ({"source": dataclasses.replace(BASE_PROPS.source, ssl_mode="none")}, "source.ssl_mode"),
         ({"target": dataclasses.replace(BASE_PROPS.target, ssl_mode="none")}, "target.ssl_mode"),
         ({"source": dataclasses.replace(BASE_PROPS.source, ssl_mode="verify-full")}, "source.ca_certificate_pem"),
-        ({"engine_version": "3.4.7"}, "engine_version"),
         ({"subnet_ids": ("subnet-00000000000000001",)}, "subnet_ids"),
     ],
 )

@@ -1,0 +1,156 @@
+"""How the DMS replication instance, in private subnets, reaches Secrets Manager.
+
+DMS reads both endpoints' credentials from Secrets Manager. From engine 3.4.7 on,
+a replication instance on a private network needs a Secrets Manager interface
+VPC endpoint for that (DMS user guide, "Configuring VPC endpoints for AWS DMS"),
+whose security group admits the replication instance (DMS user guide, "Using
+secrets to access AWS Database Migration Service endpoints").
+
+`create`: an interface endpoint in the DMS subnets (one per AZ, as AWS allows)
+with private DNS, so `secretsmanager.<region>.amazonaws.com` resolves to it
+inside the VPC, and a security group admitting 443 from the DMS group only.
+An existing endpoint id: looked up, and the plan fails unless it is a Secrets
+Manager endpoint of this VPC with private DNS. Either way the VPC must resolve
+private DNS names (enableDnsSupport and enableDnsHostnames), checked at plan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from cdktf import Postcondition, TerraformResourceLifecycle
+from constructs import Construct
+
+from modules.aws import (
+    DataAwsVpc,
+    DataAwsVpcEndpoint,
+    SecurityGroup,
+    VpcEndpoint,
+    VpcSecurityGroupEgressRule,
+    VpcSecurityGroupIngressRule,
+)
+from modules.naming import Naming
+
+HTTPS_PORT = 443
+CREATE = "create"
+
+
+@dataclass(frozen=True, kw_only=True)
+class SecretsManagerEndpointProps:
+    naming: Naming
+    """Physical names: the endpoint's security group is `<prefix>-secretsmanager-endpoint-<suffix>`."""
+    region: str
+    """Region of the endpoint service (`com.amazonaws.<region>.secretsmanager`)."""
+    vpc_id: str
+    """VPC of the replication instance."""
+    vpc_cidr_block: str
+    """Where DMS may send HTTPS when the endpoint's own security group is not ours."""
+    subnets: Mapping[str, str]
+    """DMS subnets, subnet id -> AZ; the created endpoint takes the first subnet of each AZ."""
+    dms_security_group_id: str
+    """Security group of the replication instance."""
+    endpoint: str
+    """`create`, or the id of an existing Secrets Manager interface endpoint."""
+
+
+class SecretsManagerEndpoint(Construct):
+    """Exposes `endpoint_id`."""
+
+    def __init__(self, scope: Construct, id_: str, *, props: SecretsManagerEndpointProps) -> None:
+        super().__init__(scope, id_)
+        service_name = f"com.amazonaws.{props.region}.secretsmanager"
+        DataAwsVpc(
+            self,
+            "vpc",
+            id=props.vpc_id,
+            lifecycle=TerraformResourceLifecycle(
+                postcondition=[
+                    Postcondition(
+                        condition="${self.enable_dns_support && self.enable_dns_hostnames}",
+                        error_message=f"VPC {props.vpc_id} must have DNS support and DNS hostnames enabled: the "
+                        "replication instance finds Secrets Manager through the endpoint's private DNS name.",
+                    )
+                ]
+            ),
+        )
+        if props.endpoint == CREATE:
+            self.endpoint_id = self._create(props, service_name)
+        else:
+            self.endpoint_id = self._existing(props, service_name)
+
+    def _create(self, props: SecretsManagerEndpointProps, service_name: str) -> str:
+        name = props.naming.name("secretsmanager-endpoint")
+        group = SecurityGroup(
+            self,
+            "security-group",
+            name=name,
+            description="Secrets Manager interface endpoint: HTTPS from the DMS replication instance only",
+            vpc_id=props.vpc_id,
+            tags={"Name": name},
+        )
+        VpcSecurityGroupIngressRule(
+            self,
+            "from-dms",
+            security_group_id=group.id,
+            referenced_security_group_id=props.dms_security_group_id,
+            ip_protocol="tcp",
+            from_port=HTTPS_PORT,
+            to_port=HTTPS_PORT,
+            description="HTTPS from the DMS replication instance (endpoint credentials)",
+        )
+        VpcSecurityGroupEgressRule(
+            self,
+            "dms-to-endpoint",
+            security_group_id=props.dms_security_group_id,
+            referenced_security_group_id=group.id,
+            ip_protocol="tcp",
+            from_port=HTTPS_PORT,
+            to_port=HTTPS_PORT,
+            description="HTTPS to the Secrets Manager interface endpoint (endpoint credentials)",
+        )
+        first_subnet_per_zone: dict[str, str] = {}
+        for subnet, zone in sorted(props.subnets.items()):
+            first_subnet_per_zone.setdefault(zone, subnet)
+        endpoint = VpcEndpoint(
+            self,
+            "endpoint",
+            vpc_id=props.vpc_id,
+            service_name=service_name,
+            vpc_endpoint_type="Interface",
+            subnet_ids=sorted(first_subnet_per_zone.values()),
+            security_group_ids=[group.id],
+            private_dns_enabled=True,
+            tags={"Name": name},
+        )
+        return endpoint.id
+
+    def _existing(self, props: SecretsManagerEndpointProps, service_name: str) -> str:
+        endpoint = DataAwsVpcEndpoint(
+            self,
+            "endpoint",
+            id=props.endpoint,
+            lifecycle=TerraformResourceLifecycle(
+                postcondition=[
+                    Postcondition(
+                        condition=f'${{self.service_name == "{service_name}" && self.vpc_id == "{props.vpc_id}" '
+                        "&& self.private_dns_enabled}",
+                        error_message=f"network.secrets_manager_endpoint {props.endpoint} must be a {service_name} "
+                        f"interface endpoint in {props.vpc_id} with private DNS enabled.",
+                    )
+                ]
+            ),
+        )
+        # The endpoint's security groups are not ours: DMS may send HTTPS inside the VPC, and the runbook
+        # asks for an ingress rule from the DMS group on the endpoint's group.
+        VpcSecurityGroupEgressRule(
+            self,
+            "dms-to-endpoint",
+            security_group_id=props.dms_security_group_id,
+            cidr_ipv4=props.vpc_cidr_block,
+            ip_protocol="tcp",
+            from_port=HTTPS_PORT,
+            to_port=HTTPS_PORT,
+            description="HTTPS to the existing Secrets Manager interface endpoint inside the VPC",
+        )
+        return endpoint.id
