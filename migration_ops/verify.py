@@ -102,7 +102,7 @@ def read_outputs(args: argparse.Namespace, stack_name: str) -> dict[str, Any]:
         raise UsageError("terraform is not on PATH (needed to read outputs from --workdir; or give --outputs)")
     try:
         completed = subprocess.run(
-            [terraform, "output", "-json"],
+            [terraform, "output", "-json", "-no-color"],
             cwd=workdir,
             capture_output=True,
             text=True,
@@ -112,7 +112,11 @@ def read_outputs(args: argparse.Namespace, stack_name: str) -> dict[str, Any]:
     except subprocess.TimeoutExpired:
         raise UsageError(f"terraform output -json in {workdir} timed out") from None
     if completed.returncode != 0:
-        raise UsageError(f"terraform output -json in {workdir} failed: {completed.stderr.strip()[-500:]}")
+        raise UsageError(
+            f"terraform output -json in {workdir} failed: {completed.stderr.strip()[-500:]}\n"
+            f"hint: the stack must be deployed and its folder initialized: run `make deploy ENV=<env>` "
+            f"(or `terraform init` in {workdir}), or pass --outputs with a saved `terraform output -json`"
+        )
     return normalize_outputs(json.loads(completed.stdout or "{}"), stack_name)
 
 

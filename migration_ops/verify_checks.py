@@ -181,10 +181,18 @@ def check_cluster_engine(ctx: VerifyContext) -> CheckResult:
     engine, version = cluster.get("Engine", "?"), cluster.get("EngineVersion", "?")
     wanted = ctx.expect.engine_version
     evidence = f"engine={engine} version={version} (configured {wanted})"
-    version_ok = version == wanted or version.startswith(f"{wanted}.")
-    if engine != AURORA_ENGINE or not version_ok:
-        return _fail(name, f"{evidence}; expected engine {AURORA_ENGINE} version {wanted}[.x]")
+    # The cluster is created at the configured version and AWS upgrades minors after that (README "Versions").
+    if engine != AURORA_ENGINE or not _same_major_not_older(version, wanted):
+        return _fail(name, f"{evidence}; expected engine {AURORA_ENGINE} at major {wanted.split('.')[0]}, {wanted} or newer")
     return _pass(name, evidence)
+
+
+def _same_major_not_older(actual: str, configured: str) -> bool:
+    def parts(version: str) -> tuple[int, ...]:
+        return tuple(int(part) for part in version.split(".") if part.isdigit())
+
+    running, wanted = parts(actual), parts(configured)
+    return bool(running) and running[0] == wanted[0] and running >= wanted
 
 
 def check_instances_available(ctx: VerifyContext) -> CheckResult:

@@ -138,19 +138,20 @@ def alarm_specs(props: MonitoringProps) -> list[AlarmSpec]:
                 "and logs fill it: check log_temp_files output and large sorts or index builds.",
             ),
         ]
-        if number > 1:
-            specs.append(
-                AlarmSpec(
-                    purpose=f"aurora-replica-lag-db-{number}",
-                    metric=aurora_instance("AuroraReplicaLag", instance, statistic="Maximum"),
-                    comparison="GreaterThanThreshold",
-                    threshold=limits.aurora_replica_lag_ms,
-                    treat_missing_data="missing",
-                    description=f"Reader {instance} lags the writer by more than {limits.aurora_replica_lag_ms} ms. Readers may "
-                    "serve stale data; check write volume on the writer and the reader's CPU.",
-                )
-            )
     specs += [
+        # Reader ids change roles on failover (a reader becomes the writer); AuroraReplicaLagMaximum is published
+        # by the writer for all of its readers (Aurora user guide, "Amazon CloudWatch metrics for Amazon Aurora"),
+        # and the Role=WRITER dimension follows whichever instance is the writer.
+        AlarmSpec(
+            purpose="aurora-replica-lag",
+            metric=aurora_writer("AuroraReplicaLagMaximum", props.cluster_identifier, statistic="Maximum"),
+            comparison="GreaterThanThreshold",
+            threshold=limits.aurora_replica_lag_ms,
+            treat_missing_data="missing",
+            description=f"A reader lags the writer by more than {limits.aurora_replica_lag_ms} ms (the largest lag of any "
+            "reader, measured on whichever instance is the writer, so it survives failovers). Readers may serve stale "
+            "data; check the writer's write volume and each reader's CPU (dashboard, per-instance replica lag).",
+        ),
         AlarmSpec(
             purpose="aurora-deadlocks",
             metric=aurora_writer("Deadlocks", props.cluster_identifier),
@@ -314,7 +315,13 @@ class Monitoring(Construct):
         panels: list[tuple[str, list[Metric]]] = [
             ("Aurora CPU %", [aurora_instance("CPUUtilization", i) for i in instances]),
             ("Aurora connections", [aurora_instance("DatabaseConnections", i, statistic="Maximum") for i in instances]),
-            ("Aurora replica lag (ms)", [aurora_instance("AuroraReplicaLag", i, statistic="Maximum") for i in instances[1:]]),
+            (
+                "Aurora replica lag (ms)",  # every instance: after a failover the first one is a reader
+                [
+                    aurora_writer("AuroraReplicaLagMaximum", props.cluster_identifier, statistic="Maximum"),
+                    *[aurora_instance("AuroraReplicaLag", i, statistic="Maximum") for i in instances],
+                ],
+            ),
             ("Aurora commit latency (ms)", [aurora_instance("CommitLatency", i) for i in instances]),
             ("DMS CDC latency (s)", [dms_task(f"CDCLatency{side}", dms_id, task_id) for side in ("Source", "Target")]),
             (

@@ -15,6 +15,10 @@ from stacks.emulator import LocalEmulator
 from stacks.migration_stack import MigrationStack
 
 DEFAULT_OUTDIR = "cdktf.out"
+STACKS_DIR = "stacks"
+# What `terraform init`/`apply` (and so `cdktf deploy`) keep beside a stack's cdk.tf.json: the provider
+# installation and backend settings, the provider lock file, and local state or plans if someone made them.
+TERRAFORM_WORKING_FILES = (".terraform", ".terraform.lock.hcl", "terraform.tfstate", "terraform.tfstate.backup", "*.tfplan")
 
 
 def build_app(
@@ -26,13 +30,18 @@ def build_app(
 
 
 def synth_atomically(configs: Sequence[EnvironmentConfig], *, outdir: Path, emulator: LocalEmulator | None = None) -> None:
-    """Synthesize into a sibling temp dir and swap it in, so `outdir` is never half-written."""
+    """Synthesize into a sibling temp dir and swap it in, so `outdir` is never half-written.
+
+    Terraform's working files in each stack folder of the previous output move into the new one before the
+    swap, so a synth after `cdktf deploy` keeps `terraform output`, `make verify` and the next plan working.
+    """
     outdir = outdir.resolve()
     outdir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.", dir=outdir.parent))
     try:
         app, _ = build_app(configs, outdir=str(staging), emulator=emulator)
         app.synth()
+        _carry_terraform_working_files(outdir / STACKS_DIR, staging / STACKS_DIR)
         previous = outdir.with_name(f".{outdir.name}.previous")
         shutil.rmtree(previous, ignore_errors=True)
         if outdir.exists():
@@ -41,3 +50,16 @@ def synth_atomically(configs: Sequence[EnvironmentConfig], *, outdir: Path, emul
         shutil.rmtree(previous, ignore_errors=True)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _carry_terraform_working_files(old_stacks: Path, new_stacks: Path) -> None:
+    """Move Terraform's own files of every stack that is synthesized again (same rename-in-place filesystem)."""
+    if not old_stacks.is_dir():
+        return
+    for new_stack in sorted(path for path in new_stacks.iterdir() if path.is_dir()):
+        old_stack = old_stacks / new_stack.name
+        if not old_stack.is_dir():
+            continue
+        for pattern in TERRAFORM_WORKING_FILES:
+            for kept in sorted(old_stack.glob(pattern)):
+                os.replace(kept, new_stack / kept.name)

@@ -113,6 +113,26 @@ def test_synth_writes_every_environment_plus_the_ephemeral_one(config_copy: Path
     assert leftovers == [], "the staging directory of the atomic swap was left behind"
 
 
+def test_synth_keeps_what_terraform_keeps_beside_each_stack(config_copy: Path, previous_output: Path) -> None:
+    """After `cdktf deploy`, a new synth must not delete .terraform/ and the lock file (terraform output needs them)."""
+    dev = previous_output / "stacks" / "aurora-migration-dev"
+    (dev / ".terraform").mkdir()
+    (dev / ".terraform" / "terraform.tfstate").write_text('{"backend": "s3"}')
+    (dev / ".terraform.lock.hcl").write_text("# provider hashes\n")
+    (dev / "reviewed.tfplan").write_text("plan")
+    (dev / "stray-notes.txt").write_text("not terraform's")
+
+    result = run_main(config_copy, previous_output, ENVIRONMENT_SUFFIX="pr42", ENVIRONMENT_BASE="dev")
+
+    assert result.returncode == 0, result.stderr
+    assert (dev / ".terraform" / "terraform.tfstate").read_text() == '{"backend": "s3"}'
+    assert (dev / ".terraform.lock.hcl").read_text() == "# provider hashes\n"
+    assert (dev / "reviewed.tfplan").exists()
+    assert not (dev / "stray-notes.txt").exists(), "only Terraform's own files are carried over"
+    assert "previous" not in (dev / "cdk.tf.json").read_text(), "the synthesized files are new"
+    assert not (previous_output / "stacks" / "aurora-migration-pr42" / ".terraform").exists()
+
+
 def test_emulator_switch_refuses_non_loopback_addresses(config_copy: Path, previous_output: Path) -> None:
     result = run_main(config_copy, previous_output, AURORA_MIGRATION_TEST_EMULATOR_URL="http://10.0.0.5:5000")
     assert result.returncode == 2

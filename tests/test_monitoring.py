@@ -95,8 +95,7 @@ def test_every_alarm_a_dba_pages_on_exists_with_metric_and_threshold(unit: Docum
         "aurora-freeable-memory-db-1-unit": ("AWS/RDS", "FreeableMemory", "Minimum", "LessThanThreshold", 512 * MIB),
         "aurora-connections-db-2-unit": ("AWS/RDS", "DatabaseConnections", "Maximum", "GreaterThanThreshold", limit),
         "aurora-free-local-storage-db-3-unit": ("AWS/RDS", "FreeLocalStorage", "Minimum", "LessThanThreshold", 5120 * MIB),
-        "aurora-replica-lag-db-2-unit": ("AWS/RDS", "AuroraReplicaLag", "Maximum", "GreaterThanThreshold", 2000),
-        "aurora-replica-lag-db-3-unit": ("AWS/RDS", "AuroraReplicaLag", "Maximum", "GreaterThanThreshold", 2000),
+        "aurora-replica-lag-unit": ("AWS/RDS", "AuroraReplicaLagMaximum", "Maximum", "GreaterThanThreshold", 2000),
         "aurora-deadlocks-unit": ("AWS/RDS", "Deadlocks", "Average", "GreaterThanThreshold", 0),
         "dms-cpu-utilization-unit": ("AWS/DMS", "CPUUtilization", "Average", "GreaterThanThreshold", 80),
         "dms-free-storage-unit": ("AWS/DMS", "FreeStorageSpace", "Minimum", "LessThanThreshold", 10 * GIB),
@@ -106,13 +105,19 @@ def test_every_alarm_a_dba_pages_on_exists_with_metric_and_threshold(unit: Docum
         alarm = alarms[name]
         assert (alarm["namespace"], alarm["metric_name"], alarm["statistic"]) == (namespace, metric, statistic), name
         assert (alarm["comparison_operator"], alarm["threshold"]) == (comparison, threshold), name
-    assert "aurora-replica-lag-db-1-unit" not in alarms, "the writer has no replica lag"
+    assert not [name for name in alarms if name.startswith("aurora-replica-lag-db-")], (
+        "a per-reader lag alarm watches the wrong instance after a failover"
+    )
+    assert alarms["aurora-replica-lag-unit"]["dimensions"] == {
+        "DBClusterIdentifier": "aurora-migration-cluster-unit",
+        "Role": "WRITER",
+    }, "the writer publishes the largest lag of its readers, whichever instance is the writer"
     assert alarms["aurora-deadlocks-unit"]["dimensions"] == {
         "DBClusterIdentifier": "aurora-migration-cluster-unit",
         "Role": "WRITER",
     }
     assert alarms["dms-free-storage-unit"]["dimensions"] == {"ReplicationInstanceIdentifier": "aurora-migration-replication-unit"}
-    assert len(alarms) == 3 * 4 + 2 + 1 + 2 + 3
+    assert len(alarms) == 3 * 4 + 1 + 1 + 2 + 3
 
 
 def test_no_silent_alarms_every_alarm_notifies_the_topic_and_is_explained(unit: Document) -> None:
@@ -245,7 +250,8 @@ def test_dashboard_is_json_and_shows_only_this_stacks_resources(unit: Document) 
     for wanted in ("CPU", "connections", "replica lag", "commit latency", "CDC latency", "throughput", "validation"):
         assert any(wanted.lower() in t.lower() for t in titles), wanted
     task = {"ReplicationInstanceIdentifier": "aurora-migration-replication-unit", "ReplicationTaskIdentifier": "TASKRESOURCEID"}
-    allowed = [{"DBInstanceIdentifier": instance} for instance in INSTANCES] + [task]
+    writer = {"DBClusterIdentifier": "aurora-migration-cluster-unit", "Role": "WRITER"}
+    allowed = [{"DBInstanceIdentifier": instance} for instance in INSTANCES] + [task, writer]
     shown = set()
     for widget in metric_widgets:
         assert widget["properties"]["region"] == "eu-west-1"

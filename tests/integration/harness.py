@@ -232,6 +232,9 @@ def seed_environment(aws: LocalAws, base: Mapping[str, Any], *, existing_service
 
     vpc_cidr = ipaddress.ip_network(network["vpc_cidr_block"])
     vpc_id = ec2.create_vpc(CidrBlock=str(vpc_cidr))["Vpc"]["VpcId"]
+    # As in a real VPC that uses interface endpoints with private DNS (the stack checks both at plan time).
+    ec2.modify_vpc_attribute(VpcId=vpc_id, EnableDnsSupport={"Value": True})
+    ec2.modify_vpc_attribute(VpcId=vpc_id, EnableDnsHostnames={"Value": True})
     network["vpc_id"] = vpc_id
     blocks: Iterator[ipaddress.IPv4Network | ipaddress.IPv6Network] = vpc_cidr.subnets(new_prefix=24)
     subnet_ids: dict[str, str] = {}
@@ -492,16 +495,16 @@ class Deployment:
         return {name: item["value"] for name, item in json.loads(completed.stdout).items()}
 
 
-def prepare_terraform(aws: LocalAws, toolchain: Toolchain, seeded: SeededEnvironment, workdir: Path) -> Deployment:
-    """Synthesize in-process with the emulator switch (build_app), for `terraform init` + `apply` in the stack dir.
+def synthesize_for_emulator(aws: LocalAws, data: Mapping[str, Any], workdir: Path) -> tuple[Path, Path, list[str]]:
+    """Write `data` as an environment file, synthesize it in-process with the emulator switch, drop what moto lacks.
 
-    Resources moto cannot create are dropped from the JSON (and listed).
+    Returns the config file, the stack dir and the removed addresses.
     """
     from config import load_environment
     from stacks.app import build_app
     from stacks.emulator import LocalEmulator
 
-    config_file = write_toml(seeded.data, workdir / f"{seeded.suffix}.toml")
+    config_file = write_toml(data, workdir / f"{data['environment_suffix']}.toml")
     config = load_environment(config_file)
     outdir = workdir / "cdktf.out"
     app, _ = build_app([config], outdir=str(outdir), emulator=LocalEmulator(url=aws.url))
@@ -510,6 +513,41 @@ def prepare_terraform(aws: LocalAws, toolchain: Toolchain, seeded: SeededEnviron
     document = json.loads((stack_dir / "cdk.tf.json").read_text())
     removed = strip_unsupported(document)
     (stack_dir / "cdk.tf.json").write_text(json.dumps(document, indent=2))
+    return config_file, stack_dir, removed
+
+
+def redeploy_with(aws: LocalAws, deployment: Deployment, changes: Mapping[str, Mapping[str, Any]], workdir: Path) -> Ran:
+    """Re-synthesize a terraform-path deployment with changed config tables and `terraform apply` it in place."""
+    data: dict[str, Any] = json.loads(json.dumps(deployment.seeded.data))
+    for table, values in changes.items():
+        data.setdefault(table, {}).update(values)
+    _, stack_dir, _ = synthesize_for_emulator(aws, data, workdir)
+    (deployment.stack_dir / "cdk.tf.json").write_text((stack_dir / "cdk.tf.json").read_text())
+    return terraform_apply(deployment)
+
+
+def terraform_apply(deployment: Deployment, *extra: str) -> Ran:
+    return run_ok(
+        (deployment.terraform, "apply", "-auto-approve", "-input=false", "-no-color", *extra),
+        cwd=deployment.stack_dir,
+        env=deployment.env,
+        timeout=900,
+    )
+
+
+def moto_backend(service: str, seeded: SeededEnvironment) -> Any:
+    """The in-process moto backend of the environment's account and region (for what the API never returns)."""
+    from moto.backends import get_backend
+
+    return get_backend(service)[seeded.account.account_id][seeded.region]  # type: ignore[call-overload]
+
+
+def prepare_terraform(aws: LocalAws, toolchain: Toolchain, seeded: SeededEnvironment, workdir: Path) -> Deployment:
+    """Synthesize in-process with the emulator switch (build_app), for `terraform init` + `apply` in the stack dir.
+
+    Resources moto cannot create are dropped from the JSON (and listed).
+    """
+    config_file, stack_dir, removed = synthesize_for_emulator(aws, seeded.data, workdir)
     terraform = str(toolchain.terraform)
     return Deployment(
         label=f"{seeded.suffix} (terraform)",

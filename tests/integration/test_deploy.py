@@ -14,10 +14,13 @@ are substituted, plus what moto cannot take (printed; see docs/integration.md).
 
 from __future__ import annotations
 
+import json
+import subprocess
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -31,10 +34,14 @@ from tests.integration.harness import (
     assert_breakages_detected,
     assert_verify_passes,
     inventory,
+    moto_backend,
     prepare_cdktf_cli,
     prepare_terraform,
     read_config,
+    redeploy_with,
+    run_ok,
     seed_environment,
+    terraform_apply,
 )
 
 pytestmark = pytest.mark.integration
@@ -51,6 +58,7 @@ def _staging(aws: LocalAws) -> SeededEnvironment:
     base["aurora"]["reader_count"] = 1
     base["source"]["ssl_mode"] = "require"  # the path without a CA certificate (dev covers verify-full)
     del base["source"]["ca_certificate_file"]
+    base["aurora"]["secret_recovery_window_days"] = 0  # the password test replaces a secret under the same name
     return seed_environment(aws, base, existing_service_roles=True)
 
 
@@ -122,6 +130,106 @@ def test_verify_names_what_is_broken(name: str, deployments: Deployments, local_
     deployment = deployments.get(name)
     detected = assert_breakages_detected(local_aws, deployment)
     print(f"\n{deployment.label} detected:", *detected, sep="\n  ")
+
+
+def _resource_key(deployment: Deployment, resource_type: str, name_part: str = "") -> str:
+    found = [
+        key
+        for key, value in deployment.document["resource"][resource_type].items()
+        if name_part in str(value.get("name", value.get("identifier", "")))
+    ]
+    assert len(found) == 1, f"{resource_type} *{name_part}*: {found}"
+    return f"{resource_type}.{found[0]}"
+
+
+def _planned_changes(deployment: Deployment) -> dict[str, dict[str, Any]]:
+    """`terraform plan`, as `{address: resource change}` from `terraform show -json`."""
+    run_ok(
+        (deployment.terraform, "plan", "-input=false", "-no-color", "-out=drift.tfplan"),
+        cwd=deployment.stack_dir,
+        env=deployment.env,
+        timeout=600,
+    )
+    shown = subprocess.run(
+        [deployment.terraform, "show", "-json", "drift.tfplan"],
+        cwd=deployment.stack_dir,
+        env=deployment.env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    return {change["address"]: change["change"] for change in json.loads(shown.stdout).get("resource_changes", [])}
+
+
+def test_aws_minor_upgrades_do_not_make_the_next_plan_downgrade(deployments: Deployments) -> None:
+    """AWS upgrades the cluster and the replication instance; the next plan must not propose the old versions."""
+    deployment = deployments.get("staging")
+    seeded = deployment.seeded
+    outputs = deployment.outputs()
+    cluster = moto_backend("rds", seeded).clusters[outputs["cluster_id"]]
+    cluster.engine_version = "15.99"  # a minor newer than any configured one
+    [instance] = moto_backend("dms", seeded).replication_instances.values()
+    instance.engine_version = "3.6.99"
+    cluster_address = _resource_key(deployment, "aws_rds_cluster")
+    instance_address = _resource_key(deployment, "aws_dms_replication_instance")
+
+    changes = _planned_changes(deployment)
+
+    for address in (cluster_address, instance_address):
+        change = changes[address]
+        assert (change["after"] or {}).get("engine_version") == (change["before"] or {}).get("engine_version"), (
+            f"{address}: the plan would change engine_version {change['before'].get('engine_version')!r} -> "
+            f"{change['after'].get('engine_version')!r} ({change['actions']})"
+        )
+        assert "delete" not in change["actions"], f"{address}: {change['actions']}"
+
+
+def _passwords(aws: LocalAws, deployment: Deployment) -> dict[str, str]:
+    """What the cluster holds (moto's backend: the API never returns it) and what each secret holds."""
+    seeded, outputs = deployment.seeded, deployment.outputs()
+    secrets = seeded.client(aws, "secretsmanager")
+    cluster = moto_backend("rds", seeded).clusters[outputs["cluster_id"]]
+    master_name = f"{seeded.data.get('name_prefix', 'aurora-migration')}-aurora-master-password-{seeded.suffix}"
+    credentials = json.loads(secrets.get_secret_value(SecretId=outputs["secret_arn"])["SecretString"])
+    return {
+        "cluster": cluster._master_user_password,
+        "credentials secret": credentials["password"],
+        "master password secret": secrets.get_secret_value(SecretId=master_name)["SecretString"],
+    }
+
+
+def _assert_one_password(aws: LocalAws, deployment: Deployment, step: str) -> str:
+    found = _passwords(aws, deployment)
+    assert len(set(found.values())) == 1, f"after {step}: the cluster and the secrets disagree: " + ", ".join(
+        f"{holder} holds password #{sorted(set(found.values())).index(value)}" for holder, value in found.items()
+    )
+    password = found["cluster"]
+    assert not set(password) & set('/"@ {};+%.:'), f"after {step}: a character RDS or DMS refuses"
+    return password
+
+
+def test_the_cluster_and_its_secrets_agree_on_the_password_through_rotation_and_replacement(
+    deployments: Deployments, local_aws: LocalAws, tmp_path: Path
+) -> None:
+    deployment = deployments.get("staging")
+    created = _assert_one_password(local_aws, deployment, "create")
+
+    redeploy_with(local_aws, deployment, {"aurora": {"master_password_version": 2}}, tmp_path)
+    deployment.cached_outputs = None
+    rotated = _assert_one_password(local_aws, deployment, "rotation (master_password_version 1 -> 2)")
+    assert rotated != created, "rotation did not write a new password"
+
+    credentials = _resource_key(deployment, "aws_secretsmanager_secret", "aurora-credentials")
+    terraform_apply(deployment, f"-replace={credentials}")
+    deployment.cached_outputs = None
+    assert _assert_one_password(local_aws, deployment, "replacing the credentials secret") == rotated
+
+    cluster = _resource_key(deployment, "aws_rds_cluster")
+    instances = [f"aws_rds_cluster_instance.{key}" for key in deployment.document["resource"]["aws_rds_cluster_instance"]]
+    terraform_apply(deployment, f"-replace={cluster}", *(f"-replace={instance}" for instance in instances))
+    deployment.cached_outputs = None
+    assert _assert_one_password(local_aws, deployment, "replacing the cluster") == rotated
 
 
 def test_destroy_leaves_nothing(deployments: Deployments, local_aws: LocalAws) -> None:
