@@ -218,7 +218,8 @@ class AuroraConfig(StrictModel):
 
     engine_version: str = Field(
         default="15.12",
-        description="Aurora PostgreSQL `major.minor`. The parameter group family is derived from the major.",
+        description="Aurora PostgreSQL `major.minor` a new cluster is created with; AWS upgrades minors after that and "
+        "the cluster ignores this value once created (README, Versions). The parameter group family follows the major.",
     )
     instance_class: str = Field(default="db.r6g.large", description="Instance class of the writer and every reader.")
     reader_count: int = Field(default=2, ge=1, le=15, description="Readers besides the writer (1-15).")

@@ -137,3 +137,26 @@ def test_emulator_switch_refuses_non_loopback_addresses(config_copy: Path, previ
     result = run_main(config_copy, previous_output, AURORA_MIGRATION_TEST_EMULATOR_URL="http://10.0.0.5:5000")
     assert result.returncode == 2
     assert "only a loopback URL is allowed" in result.stderr
+
+
+@pytest.mark.terraform
+def test_verify_says_what_to_run_when_the_stack_folder_was_never_deployed(tmp_path: Path) -> None:
+    """terraform's own error comes through without colour codes, followed by the command that fixes it."""
+    if shutil.which("terraform") is None:
+        pytest.skip("terraform is not on PATH")
+    stack_dir = tmp_path / "aurora-migration-dev"
+    stack_dir.mkdir()
+    (stack_dir / "cdk.tf.json").write_text('{"terraform": {"backend": {"s3": {"bucket": "b", "key": "k", "region": "eu-west-1"}}}}')
+    env = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
+    result = subprocess.run(
+        [sys.executable, "-m", "migration_ops.verify", "--env", "dev", "--workdir", str(stack_dir)],
+        cwd=REPO_ROOT,
+        env={**env, "TF_CLI_CONFIG_FILE": os.devnull},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 2, result.stderr
+    assert "terraform output -json" in result.stderr and "\x1b[" not in result.stderr
+    assert "run `make deploy ENV=<env>`" in result.stderr

@@ -116,3 +116,11 @@ def test_synthesized_json_has_nothing_cdktf_specific_to_terraform(suffix: str, s
     assert "TfToken" not in text and "${Token" not in text, "an unresolved cdktf token leaked into the JSON"
     assert synthesized[suffix]["terraform"]["required_providers"]["aws"]["version"] == "5.100.0"
     assert "//" in keys(synthesized[suffix])  # construct paths are kept as Terraform JSON comments only
+
+
+@pytest.mark.parametrize("suffix", ["dev", "staging", "prod"])
+def test_the_stack_declares_the_terraform_it_needs(suffix: str, synthesized: dict[str, Any]) -> None:
+    """Ephemeral resources (1.10) and write-only arguments (1.11): older Terraform must refuse the stack up front."""
+    document = synthesized[suffix]
+    assert document["terraform"]["required_version"] == ">= 1.11.0"
+    assert "ephemeral" in document

@@ -516,14 +516,16 @@ def synthesize_for_emulator(aws: LocalAws, data: Mapping[str, Any], workdir: Pat
     return config_file, stack_dir, removed
 
 
-def redeploy_with(aws: LocalAws, deployment: Deployment, changes: Mapping[str, Mapping[str, Any]], workdir: Path) -> Ran:
+def redeploy_with(
+    aws: LocalAws, deployment: Deployment, changes: Mapping[str, Mapping[str, Any]], workdir: Path, *apply_options: str
+) -> Ran:
     """Re-synthesize a terraform-path deployment with changed config tables and `terraform apply` it in place."""
     data: dict[str, Any] = json.loads(json.dumps(deployment.seeded.data))
     for table, values in changes.items():
         data.setdefault(table, {}).update(values)
     _, stack_dir, _ = synthesize_for_emulator(aws, data, workdir)
     (deployment.stack_dir / "cdk.tf.json").write_text((stack_dir / "cdk.tf.json").read_text())
-    return terraform_apply(deployment)
+    return terraform_apply(deployment, *apply_options)
 
 
 def terraform_apply(deployment: Deployment, *extra: str) -> Ran:
