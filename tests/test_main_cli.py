@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -146,7 +147,8 @@ def test_verify_says_what_to_run_when_the_stack_folder_was_never_deployed(tmp_pa
         pytest.skip("terraform is not on PATH")
     stack_dir = tmp_path / "aurora-migration-dev"
     stack_dir.mkdir()
-    (stack_dir / "cdk.tf.json").write_text('{"terraform": {"backend": {"s3": {"bucket": "b", "key": "k", "region": "eu-west-1"}}}}')
+    backend = {"terraform": {"backend": {"s3": {"bucket": "b", "key": "k", "region": "eu-west-1"}}}}
+    (stack_dir / "cdk.tf.json").write_text(json.dumps(backend))
     env = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
     result = subprocess.run(
         [sys.executable, "-m", "migration_ops.verify", "--env", "dev", "--workdir", str(stack_dir)],

@@ -58,7 +58,8 @@ def test_an_existing_endpoint_is_checked_at_plan_time_and_dms_may_reach_it_insid
     [lookup] = endpoint.values()
     assert lookup["id"] == "vpce-0123456789abcdef0"
     [condition] = lookup["lifecycle"]["postcondition"]
-    for clause in ('self.service_name == "com.amazonaws.eu-west-1.secretsmanager"', "self.private_dns_enabled", "vpc-00000000000000001"):
+    service = 'self.service_name == "com.amazonaws.eu-west-1.secretsmanager"'
+    for clause in (service, "self.private_dns_enabled", 'self.vpc_id == "vpc-00000000000000001"'):
         assert clause in condition["condition"]
     egress = only_resource(document, "aws_vpc_security_group_egress_rule")
     assert (egress["cidr_ipv4"], egress["from_port"]) == ("10.10.0.0/16", 443)
