@@ -11,7 +11,7 @@ RUN := pipenv run
 ENV ?= dev
 STACK := aurora-migration-$(ENV)
 
-.PHONY: install synth test lint hermetic snapshots scan review bench deploy diff destroy verify preflight clean
+.PHONY: install synth test lint hermetic snapshots scan contract review bench deploy diff destroy verify preflight clean
 
 .make/pipenv:
 	@mkdir -p .make
@@ -51,6 +51,10 @@ snapshots: install
 
 scan: synth
 	$(RUN) python -m review.checkov_scan
+
+# AWS contract gate: every stack against botocore's API models and AWS's documented rules (docs/gates.md).
+contract: synth
+	$(RUN) python -m review.aws_contract cdktf.out/stacks
 
 review: synth
 	$(RUN) python -m review.plan_report
