@@ -16,7 +16,7 @@ from typing import Any
 from moto.dms.models import DatabaseMigrationServiceBackend, FakeReplicationInstance, FakeReplicationTask
 from moto.rds.models import DBInstance
 
-from tests.integration import moto_standins
+from tests.integration import moto_contract, moto_standins
 
 _APPLIED_FLAG = "_aurora_migration_patched"
 
@@ -118,5 +118,8 @@ def apply() -> None:
     # 4. Not a patch: moto has no ImportCertificate / *EventSubscription* for DMS at all
     #    (aws_dms_certificate, aws_dms_event_subscription); see moto_standins.
     moto_standins.install()
+
+    # 5. The opposite of a patch: moto refuses what AWS's API models refuse (moto_contract).
+    moto_contract.install()
 
     setattr(FakeReplicationTask, _APPLIED_FLAG, True)
