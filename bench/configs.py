@@ -8,6 +8,7 @@ import tomllib
 from pathlib import Path
 
 SUFFIX_LINE = re.compile(r'^environment_suffix\s*=\s*"[^"]*"\s*$', re.MULTILINE)
+SERVICE_ROLES_LINE = re.compile(r'^service_roles\s*=\s*"create"\s*$', re.MULTILINE)
 DMS_HEADER = re.compile(r"^\[dms\]\s*$", re.MULTILINE)
 
 
@@ -42,11 +43,15 @@ def _with_include_rules(text: str, count: int) -> str:
 
 
 def environments_dir(source_dir: Path, target: Path, count: int) -> Path:
-    """`count` copies of dev.toml as environments e01, e02, ..."""
+    """`count` copies of dev.toml as environments e01, e02, ...
+
+    They share dev's account, so only e01 may create the account-wide DMS service roles.
+    """
     text = _prepare(source_dir, target)
     for index in range(1, count + 1):
         suffix = f"e{index:02d}"
-        (target / f"{suffix}.toml").write_text(_with_suffix(text, suffix))
+        copy = text if index == 1 else SERVICE_ROLES_LINE.sub('service_roles = "existing"', text)
+        (target / f"{suffix}.toml").write_text(_with_suffix(copy, suffix))
     return target
 
 
