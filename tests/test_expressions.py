@@ -9,7 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from cdktf import App, Fn, TerraformLocal, TerraformOutput, TerraformStack
+from cdktf import App, Fn, LocalBackend, TerraformLocal, TerraformOutput, TerraformStack
 
 from modules.expressions import ephemeral_block, hcl_literal, version_number
 from tests.helpers import synth_scope
@@ -25,6 +25,7 @@ def test_literals_survive_a_cdktf_function_as_terraform_evaluates_them(tmp_path:
         pytest.skip("terraform is not on PATH")
     app = App(outdir=str(tmp_path))
     stack = TerraformStack(app, "literals")
+    LocalBackend(stack, path=str(tmp_path / "literals.tfstate"))  # cdktf's default writes into the working directory
     TerraformOutput(stack, "document", value=Fn.jsonencode({"value": hcl_literal(AWKWARD), "port": 5432}))
     app.synth()
     workdir = tmp_path / "stacks" / "literals"
