@@ -25,15 +25,12 @@ from pydantic import (
     model_validator,
 )
 
+from contract.aws_limits import CLOUDWATCH_RETENTION_DAYS
 from contract.dms_engines import DEFAULT_DMS_ENGINE_VERSION, engine_problems
 from modules.metrics import INSTANCE_MEMORY_GIB
 
 POSTGRES_PORT = 5432
 SUPPORTED_AURORA_MAJORS = (14, 15, 16)
-CLOUDWATCH_RETENTION_DAYS = (
-    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192,
-    2557, 2922, 3288, 3653,
-)  # fmt: skip
 RESERVED_MASTER_USERNAMES = frozenset({"postgres", "admin", "administrator", "root", "rdsadmin", "master"})
 
 

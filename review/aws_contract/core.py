@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-STACK_FILE = "cdk.tf.json"
+from review.stackdiff import STACK_FILE
+
 BLOCKS = {"resource": "", "data": "data.", "ephemeral": "ephemeral."}
 
 

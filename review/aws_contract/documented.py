@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from contract.aws_limits import CLOUDWATCH_RETENTION_DAYS
 from contract.passwords import DMS_FORBIDDEN_PASSWORD_CHARACTERS, RDS_FORBIDDEN_PASSWORD_CHARACTERS
 from review.aws_contract.core import Stack, Violation, is_expression, values_at
 
@@ -47,7 +48,6 @@ def _excludes(characters: str) -> Check:
 
 RDS_IDENTIFIER = "1-{n} letters, digits or hyphens; first a letter; no trailing hyphen or two consecutive hyphens"
 DMS_IDENTIFIER = "ASCII letters, digits and hyphens; first a letter; no trailing hyphen or two consecutive hyphens"
-LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
 PI_RETENTION_DAYS = (7, *range(31, 713, 31), 731)
 SNS_TOPIC_NAME = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
@@ -90,8 +90,8 @@ DOCUMENTED_RULES: tuple[DocumentedRule, ...] = (
           "at most 255 letters, digits, periods, underscores or hyphens; not 'default'",
           "botocore dms CreateReplicationSubnetGroup.ReplicationSubnetGroupIdentifier documentation",
           lambda v: isinstance(v, str) and bool(re.fullmatch(r"[A-Za-z0-9._-]{1,255}", v)) and v.lower() != "default"),
-    _rule("aws_cloudwatch_log_group", "retention_in_days", f"one of {', '.join(map(str, LOG_RETENTION_DAYS))}",
-          "botocore logs PutRetentionPolicy.retentionInDays documentation", _one_of(*LOG_RETENTION_DAYS)),
+    _rule("aws_cloudwatch_log_group", "retention_in_days", f"one of {', '.join(map(str, CLOUDWATCH_RETENTION_DAYS))}",
+          "botocore logs PutRetentionPolicy.retentionInDays documentation", _one_of(*CLOUDWATCH_RETENTION_DAYS)),
     _rule("aws_secretsmanager_secret", "recovery_window_in_days", "0 (delete at once) or 7-30",
           "botocore secretsmanager DeleteSecret.RecoveryWindowInDays documentation", lambda v: v == 0 or _between(7, 30)(v)),
     _rule("ephemeral.aws_secretsmanager_random_password", "exclude_characters",

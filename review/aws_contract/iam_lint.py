@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from review.aws_contract.core import Stack, Violation
+from review.stackdiff import REPO_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 WAIVERS_FILE = REPO_ROOT / "security" / "iam-lint-waivers.toml"
 POLICY_ATTRIBUTES = {
     "aws_iam_role": "assume_role_policy",

@@ -1,0 +1,9 @@
+"""Value sets AWS documents for settings the config accepts and the contract gate checks."""
+
+from __future__ import annotations
+
+# botocore `logs` model, PutRetentionPolicy.retentionInDays documentation ("Possible values are: ...").
+CLOUDWATCH_RETENTION_DAYS = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192,
+    2557, 2922, 3288, 3653,
+)  # fmt: skip
