@@ -8,13 +8,27 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from contract.naming import CDC_LATENCY_SIDES
+
 if TYPE_CHECKING:
     from mypy_boto3_cloudwatch import CloudWatchClient
     from mypy_boto3_dms import DatabaseMigrationServiceClient
 
-LATENCY_METRICS = ("CDCLatencySource", "CDCLatencyTarget")
 LATENCY_WINDOW = timedelta(minutes=30)
 AwsError = (ClientError, BotoCoreError)
+
+
+def cdc_latency_metric(side: str) -> str:
+    """`source` -> `CDCLatencySource`: the AWS/DMS metric of one side of CDC latency."""
+    return f"CDCLatency{side.title()}"
+
+
+LATENCY_METRICS = tuple(cdc_latency_metric(side) for side in CDC_LATENCY_SIDES)
+
+
+def task_resource_id(arn: str) -> str:
+    """Last field of the task's ARN: CloudWatch's ReplicationTaskIdentifier dimension."""
+    return arn.rsplit(":", 1)[-1]
 
 
 class TaskError(Exception):
@@ -157,7 +171,7 @@ def table_statistics(dms: DatabaseMigrationServiceClient, arn: str) -> tuple[tup
 def task_status(dms: DatabaseMigrationServiceClient, cloudwatch: CloudWatchClient, arn: str) -> TaskStatus:
     task = describe_task(dms, arn)
     instance = _instance_identifier(dms, str(task.get("ReplicationInstanceArn", "")))
-    resource_id = arn.rsplit(":", 1)[-1]
+    resource_id = task_resource_id(arn)
     latency = (
         latest_latency(cloudwatch, instance_identifier=instance, task_resource_id=resource_id)
         if instance

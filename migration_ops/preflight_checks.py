@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
 import psycopg
@@ -19,33 +18,16 @@ from config.model import DmsConfig
 from contract.dms_engines import oldest_engine_for_source, parse_engine_version
 from migration_ops import catalog
 from migration_ops.catalog import Column, Relation
+from migration_ops.results import CheckResult, Status, worse
 
 MAX_LISTED = 20
 MIN_WAL_SENDER_TIMEOUT_MS = 10_000
-# Newest PostgreSQL major -> oldest DMS engine that reads it.
 LOB_TYPES = frozenset({"text", "bytea", "json", "jsonb", "xml"})
 _OCTET_TYPES = frozenset({"text", "bytea", "varchar"})
 UNFAITHFUL_TYPE_KINDS = {"c": "composite", "e": "enum", "d": "domain", "r": "range", "m": "multirange"}
 UNFAITHFUL_TYPE_NAMES = frozenset(
     {"tsvector", "tsquery", "point", "line", "lseg", "box", "path", "polygon", "circle", "txid_snapshot", "pg_snapshot"}
 )
-
-
-class Status(StrEnum):
-    PASS = "pass"
-    WARN = "warn"
-    FAIL = "fail"
-
-
-@dataclass(frozen=True, kw_only=True)
-class CheckResult:
-    name: str
-    status: Status
-    evidence: str
-    fix: str = ""
-
-    def as_dict(self) -> dict[str, str]:
-        return {"name": self.name, "status": self.status.value, "evidence": self.evidence, "fix": self.fix}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -167,7 +149,7 @@ def check_replication_capacity(ctx: PreflightContext) -> CheckResult:
     ).fetchone()
     used_slots, used_senders = (int(row[0]), int(row[1])) if row else (0, 0)
     free_slots, free_senders = max_slots - used_slots, max_senders - used_senders
-    status = max(free_capacity_status(free_slots), free_capacity_status(free_senders), key=_severity)
+    status = worse(free_capacity_status(free_slots), free_capacity_status(free_senders))
     evidence = (
         f"replication slots {used_slots}/{max_slots} used ({free_slots} free); "
         f"WAL senders {used_senders}/{max_senders} used ({free_senders} free)"
@@ -355,10 +337,6 @@ def _human(size: int) -> str:
     return f"{value:.1f} TB"
 
 
-def _severity(status: Status) -> int:
-    return (Status.PASS, Status.WARN, Status.FAIL).index(status)
-
-
 CHECKS: tuple[tuple[str, Callable[[PreflightContext], CheckResult]], ...] = (
     ("server_version", check_server_version),
     ("wal_level", check_wal_level),
@@ -386,7 +364,3 @@ def run_checks(ctx: PreflightContext) -> list[CheckResult]:
             failed = CheckResult(name=name, status=Status.FAIL, evidence=f"could not run: {message}", fix="see the evidence")
             results.append(failed)
     return results
-
-
-def worst(results: Sequence[CheckResult]) -> Status:
-    return max((result.status for result in results), key=_severity, default=Status.PASS)

@@ -1,7 +1,7 @@
 """Post-deploy checks: each one a small function of a `VerifyContext` returning a frozen `CheckResult`.
 
-The checks read the stack's outputs (names from `stacks/migration_stack.py`)
-and ask AWS what is really there. A missing output fails its check with
+The checks read the stack's outputs (names from `contract/outputs.py`) and ask
+AWS what is really there; alarm names come from `contract/naming.py`. A missing output fails its check with
 `output X missing` instead of crashing; an AWS error fails the check that
 hit it; a connection or credentials problem stops the run (`VerifyAborted`),
 because then no check result means anything. No check ever prints the
@@ -14,10 +14,22 @@ import json
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
+
+from config import EnvironmentConfig
+from contract.aurora import AURORA_ENGINE
+from contract.naming import (
+    AURORA_CPU_ALARM,
+    CDC_LATENCY_SIDES,
+    Naming,
+    cdc_latency_alarm_purpose,
+    instance_alarm_purpose,
+)
+from contract.outputs import Output
+from migration_ops import dms_task
+from migration_ops.results import CheckResult, failed, passed, skipped
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudwatch import CloudWatchClient
@@ -27,7 +39,6 @@ if TYPE_CHECKING:
     from mypy_boto3_rds.type_defs import DBClusterTypeDef, DBInstanceTypeDef
     from mypy_boto3_secretsmanager import SecretsManagerClient
 
-AURORA_ENGINE = "aurora-postgresql"
 SECRET_KEYS = ("username", "password", "engine", "port", "host")
 # Error codes that mean "these credentials do not work here", not "this resource is wrong".
 _CREDENTIAL_ERROR_CODES = frozenset(
@@ -43,37 +54,6 @@ _CREDENTIAL_ERROR_CODES = frozenset(
 )
 
 
-class Status(StrEnum):
-    PASS = "PASS"
-    FAIL = "FAIL"
-    SKIP = "SKIP"
-
-
-@dataclass(frozen=True, kw_only=True)
-class CheckResult:
-    name: str
-    status: Status
-    evidence: str
-
-    def line(self) -> str:
-        return f"{self.status.value} {self.name}: {self.evidence}"
-
-
-@dataclass(frozen=True, kw_only=True)
-class Expectations:
-    """What the environment's config says should be deployed."""
-
-    stack_name: str
-    environment_suffix: str
-    engine_version: str
-    reader_count: int
-    performance_insights_retention_days: int
-    replication_instance_class: str
-    multi_az: bool
-    migration_type: str
-    master_username: str
-
-
 @dataclass(frozen=True, kw_only=True)
 class AwsClients:
     rds: RDSClient
@@ -85,7 +65,8 @@ class AwsClients:
 @dataclass(frozen=True, kw_only=True)
 class VerifyContext:
     outputs: Mapping[str, Any]
-    expect: Expectations
+    config: EnvironmentConfig
+    """What should be deployed: the environment's config (with --suffix applied)."""
     aws: AwsClients
     emulated: bool
     """True when pointed at an emulator (--endpoint-url): checks that need a real network path are skipped."""
@@ -93,7 +74,11 @@ class VerifyContext:
     poll_interval_seconds: float = 10.0
     _cache: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
-    def output(self, name: str) -> Any:
+    @property
+    def naming(self) -> Naming:
+        return Naming(prefix=self.config.name_prefix, suffix=self.config.environment_suffix)
+
+    def output(self, name: Output) -> Any:
         value = self.outputs.get(name)
         if value is None or value in ("", []):
             raise MissingOutputError(name)
@@ -117,23 +102,11 @@ class VerifyAbortedError(Exception):
 Check = Callable[[VerifyContext], CheckResult]
 
 
-def _pass(name: str, evidence: str) -> CheckResult:
-    return CheckResult(name=name, status=Status.PASS, evidence=evidence)
-
-
-def _fail(name: str, evidence: str) -> CheckResult:
-    return CheckResult(name=name, status=Status.FAIL, evidence=evidence)
-
-
-def _skip(name: str, evidence: str) -> CheckResult:
-    return CheckResult(name=name, status=Status.SKIP, evidence=evidence)
-
-
 # --- Aurora -----------------------------------------------------------------------------------
 
 
 def _cluster(ctx: VerifyContext) -> DBClusterTypeDef | None:
-    cluster_id = str(ctx.output("cluster_id"))
+    cluster_id = str(ctx.output(Output.CLUSTER_ID))
 
     def load() -> DBClusterTypeDef | None:
         try:
@@ -150,7 +123,7 @@ def _cluster(ctx: VerifyContext) -> DBClusterTypeDef | None:
 
 def _instances(ctx: VerifyContext) -> list[DBInstanceTypeDef]:
     """Every instance that is a member of the cluster or named in output instance_ids."""
-    cluster_id = str(ctx.output("cluster_id"))
+    cluster_id = str(ctx.output(Output.CLUSTER_ID))
 
     def load() -> list[DBInstanceTypeDef]:
         paginator = ctx.aws.rds.get_paginator("describe_db_instances")
@@ -167,24 +140,24 @@ def check_cluster_available(ctx: VerifyContext) -> CheckResult:
     name = "aurora.cluster"
     cluster = _cluster(ctx)
     if cluster is None:
-        return _fail(name, f"cluster {ctx.output('cluster_id')} not found")
+        return failed(name, f"cluster {ctx.output(Output.CLUSTER_ID)} not found")
     status = cluster.get("Status", "?")
     evidence = f"cluster {cluster['DBClusterIdentifier']} status={status}"
-    return _pass(name, evidence) if status == "available" else _fail(name, f"{evidence} (expected available)")
+    return passed(name, evidence) if status == "available" else failed(name, f"{evidence} (expected available)")
 
 
 def check_cluster_engine(ctx: VerifyContext) -> CheckResult:
     name = "aurora.engine"
     cluster = _cluster(ctx)
     if cluster is None:
-        return _fail(name, f"cluster {ctx.output('cluster_id')} not found")
+        return failed(name, f"cluster {ctx.output(Output.CLUSTER_ID)} not found")
     engine, version = cluster.get("Engine", "?"), cluster.get("EngineVersion", "?")
-    wanted = ctx.expect.engine_version
+    wanted = ctx.config.aurora.engine_version
     evidence = f"engine={engine} version={version} (configured {wanted})"
     # The cluster is created at the configured version and AWS upgrades minors after that (README "Versions").
     if engine != AURORA_ENGINE or not _same_major_not_older(version, wanted):
-        return _fail(name, f"{evidence}; expected engine {AURORA_ENGINE} at major {wanted.split('.')[0]}, {wanted} or newer")
-    return _pass(name, evidence)
+        return failed(name, f"{evidence}; expected engine {AURORA_ENGINE} at major {wanted.split('.')[0]}, {wanted} or newer")
+    return passed(name, evidence)
 
 
 def _same_major_not_older(actual: str, configured: str) -> bool:
@@ -199,8 +172,8 @@ def check_instances_available(ctx: VerifyContext) -> CheckResult:
     name = "aurora.instances"
     cluster = _cluster(ctx)
     if cluster is None:
-        return _fail(name, f"cluster {ctx.output('cluster_id')} not found")
-    expected_ids = [str(item) for item in ctx.output("instance_ids")]
+        return failed(name, f"cluster {ctx.output(Output.CLUSTER_ID)} not found")
+    expected_ids = [str(item) for item in ctx.output(Output.INSTANCE_IDS)]
     members = {member["DBInstanceIdentifier"]: member for member in cluster.get("DBClusterMembers", [])}
     described = {instance["DBInstanceIdentifier"]: instance for instance in _instances(ctx)}
     problems: list[str] = []
@@ -211,8 +184,8 @@ def check_instances_available(ctx: VerifyContext) -> CheckResult:
     readers = [identifier for identifier, member in members.items() if not member.get("IsClusterWriter")]
     if len(writers) != 1:
         problems.append(f"expected 1 writer, found {len(writers)}")
-    if len(readers) < ctx.expect.reader_count:
-        problems.append(f"expected {ctx.expect.reader_count} readers, found {len(readers)}")
+    if len(readers) < ctx.config.aurora.reader_count:
+        problems.append(f"expected {ctx.config.aurora.reader_count} readers, found {len(readers)}")
     unavailable = [
         f"{identifier}={described[identifier].get('DBInstanceStatus', '?')}"
         for identifier in members
@@ -228,7 +201,7 @@ def check_instances_available(ctx: VerifyContext) -> CheckResult:
         return f"{identifier} ({instance.get('AvailabilityZone', '?')}, {instance.get('DBInstanceStatus', '?')})"
 
     evidence = f"writer {', '.join(map(describe, writers)) or 'none'}; readers {', '.join(map(describe, readers)) or 'none'}"
-    return _fail(name, f"{'; '.join(problems)} -- {evidence}") if problems else _pass(name, evidence)
+    return failed(name, f"{'; '.join(problems)} -- {evidence}") if problems else passed(name, evidence)
 
 
 def check_instance_zones(ctx: VerifyContext) -> CheckResult:
@@ -236,15 +209,15 @@ def check_instance_zones(ctx: VerifyContext) -> CheckResult:
     instances = _instances(ctx)
     zones = sorted({instance.get("AvailabilityZone", "?") for instance in instances})
     evidence = f"{len(instances)} instances in {len(zones)} AZs: {', '.join(zones) or 'none'}"
-    return _pass(name, evidence) if len(zones) >= 2 else _fail(name, f"{evidence} (need >= 2)")
+    return passed(name, evidence) if len(zones) >= 2 else failed(name, f"{evidence} (need >= 2)")
 
 
 def check_performance_insights(ctx: VerifyContext) -> CheckResult:
     name = "aurora.performance-insights"
     instances = _instances(ctx)
     if not instances:
-        return _fail(name, f"no instances in cluster {ctx.output('cluster_id')}")
-    wanted = ctx.expect.performance_insights_retention_days
+        return failed(name, f"no instances in cluster {ctx.output(Output.CLUSTER_ID)}")
+    wanted = ctx.config.aurora.performance_insights_retention_days
     wrong = [
         f"{instance['DBInstanceIdentifier']} enabled={instance.get('PerformanceInsightsEnabled', False)} "
         f"retention={instance.get('PerformanceInsightsRetentionPeriod', '-')}"
@@ -252,8 +225,8 @@ def check_performance_insights(ctx: VerifyContext) -> CheckResult:
         if not instance.get("PerformanceInsightsEnabled") or instance.get("PerformanceInsightsRetentionPeriod") != wanted
     ]
     if wrong:
-        return _fail(name, f"expected enabled with {wanted} days retention: {'; '.join(wrong)}")
-    return _pass(name, f"enabled with {wanted} days retention on {len(instances)} instances")
+        return failed(name, f"expected enabled with {wanted} days retention: {'; '.join(wrong)}")
+    return passed(name, f"enabled with {wanted} days retention on {len(instances)} instances")
 
 
 # --- DMS --------------------------------------------------------------------------------------
@@ -261,11 +234,11 @@ def check_performance_insights(ctx: VerifyContext) -> CheckResult:
 
 def check_replication_instance(ctx: VerifyContext) -> CheckResult:
     name = "dms.replication-instance"
-    arn = str(ctx.output("dms_replication_instance_arn"))
+    arn = str(ctx.output(Output.DMS_REPLICATION_INSTANCE_ARN))
     found = ctx.aws.dms.describe_replication_instances(Filters=[{"Name": "replication-instance-arn", "Values": [arn]}])
     instances = found.get("ReplicationInstances", [])
     if not instances:
-        return _fail(name, f"{arn} not found")
+        return failed(name, f"{arn} not found")
     instance = instances[0]
     klass, multi_az, status = (
         instance.get("ReplicationInstanceClass", "?"),
@@ -274,35 +247,35 @@ def check_replication_instance(ctx: VerifyContext) -> CheckResult:
     )
     evidence = f"{instance.get('ReplicationInstanceIdentifier', arn)} class={klass} multi_az={multi_az} status={status}"
     problems = []
-    if klass != ctx.expect.replication_instance_class:
-        problems.append(f"class should be {ctx.expect.replication_instance_class}")
-    if multi_az != ctx.expect.multi_az:
-        problems.append(f"multi_az should be {ctx.expect.multi_az}")
+    if klass != ctx.config.dms.replication_instance_class:
+        problems.append(f"class should be {ctx.config.dms.replication_instance_class}")
+    if multi_az != ctx.config.dms.multi_az:
+        problems.append(f"multi_az should be {ctx.config.dms.multi_az}")
     if status != "available":
         problems.append("status should be available")
-    return _fail(name, f"{evidence} ({'; '.join(problems)})") if problems else _pass(name, evidence)
+    return failed(name, f"{evidence} ({'; '.join(problems)})") if problems else passed(name, evidence)
 
 
 def check_replication_task(ctx: VerifyContext) -> CheckResult:
     name = "dms.task"
-    arn = str(ctx.output("dms_task_arn"))
+    arn = str(ctx.output(Output.DMS_TASK_ARN))
     found = ctx.aws.dms.describe_replication_tasks(
         Filters=[{"Name": "replication-task-arn", "Values": [arn]}], WithoutSettings=True
     )
     tasks = found.get("ReplicationTasks", [])
     if not tasks:
-        return _fail(name, f"{arn} not found")
+        return failed(name, f"{arn} not found")
     task = tasks[0]
     migration_type, status = task.get("MigrationType", "?"), task.get("Status", "?")
     evidence = f"{task.get('ReplicationTaskIdentifier', arn)} type={migration_type} status={status}"
-    if migration_type != ctx.expect.migration_type:
-        return _fail(name, f"{evidence} (expected type {ctx.expect.migration_type})")
+    if migration_type != ctx.config.dms.migration_type:
+        return failed(name, f"{evidence} (expected type {ctx.config.dms.migration_type})")
     if status == "failed":
-        return _fail(name, f"{evidence}: {task.get('LastFailureMessage', 'no failure message')}")
-    return _pass(name, evidence)
+        return failed(name, f"{evidence}: {task.get('LastFailureMessage', 'no failure message')}")
+    return passed(name, evidence)
 
 
-_ENDPOINT_OUTPUTS = (("source", "dms_source_endpoint_arn"), ("target", "dms_target_endpoint_arn"))
+_ENDPOINT_OUTPUTS = (("source", Output.DMS_SOURCE_ENDPOINT_ARN), ("target", Output.DMS_TARGET_ENDPOINT_ARN))
 
 
 def _endpoint_arns(ctx: VerifyContext) -> dict[str, str]:
@@ -327,15 +300,15 @@ def check_endpoints(ctx: VerifyContext) -> CheckResult:
         if endpoint_type != kind:
             problems.append(f"{kind} endpoint has type {endpoint_type}")
     evidence = "; ".join(described)
-    return _fail(name, "; ".join(problems + ([evidence] if evidence else []))) if problems else _pass(name, evidence)
+    return failed(name, "; ".join(problems + ([evidence] if evidence else []))) if problems else passed(name, evidence)
 
 
 def check_endpoint_connections(ctx: VerifyContext) -> CheckResult:
     name = "dms.connections"
     endpoints = _endpoint_arns(ctx)
-    instance_arn = str(ctx.output("dms_replication_instance_arn"))
+    instance_arn = str(ctx.output(Output.DMS_REPLICATION_INSTANCE_ARN))
     if ctx.emulated:
-        return _skip(name, "skipped: emulator (test-connection needs the real source and Aurora reachable from DMS)")
+        return skipped(name, "skipped: emulator (test-connection needs the real source and Aurora reachable from DMS)")
     dms = ctx.aws.dms
     for arn in endpoints.values():
         try:
@@ -353,10 +326,10 @@ def check_endpoint_connections(ctx: VerifyContext) -> CheckResult:
         f"{kind} {status}" + (f" ({message})" if message else "") for kind, (status, message) in statuses.items()
     )
     if all(status == "successful" for status, _ in statuses.values()):
-        return _pass(name, evidence)
+        return passed(name, evidence)
     if any(status == "testing" for status, _ in statuses.values()):
-        return _fail(name, f"{evidence} after {ctx.connection_timeout_seconds:.0f}s")
-    return _fail(name, evidence)
+        return failed(name, f"{evidence} after {ctx.connection_timeout_seconds:.0f}s")
+    return failed(name, evidence)
 
 
 def _connection(dms: DatabaseMigrationServiceClient, instance_arn: str, endpoint_arn: str) -> tuple[str, str]:
@@ -376,16 +349,16 @@ def _connection(dms: DatabaseMigrationServiceClient, instance_arn: str, endpoint
 
 def check_credentials_secret(ctx: VerifyContext) -> CheckResult:
     name = "secret.credentials"
-    arn = str(ctx.output("secret_arn"))
+    arn = str(ctx.output(Output.SECRET_ARN))
     secret_string = ctx.aws.secretsmanager.get_secret_value(SecretId=arn).get("SecretString")
     if secret_string is None:
-        return _fail(name, f"{arn} has no SecretString (binary secret?)")
+        return failed(name, f"{arn} has no SecretString (binary secret?)")
     try:
         document = json.loads(secret_string)
     except ValueError:
-        return _fail(name, f"{arn} is not a JSON document")  # never echo the value: it may hold the password
+        return failed(name, f"{arn} is not a JSON document")  # never echo the value: it may hold the password
     if not isinstance(document, dict):
-        return _fail(name, f"{arn} is JSON but not an object")
+        return failed(name, f"{arn} is JSON but not an object")
     missing = [key for key in SECRET_KEYS if document.get(key) in (None, "")]
     shown = ", ".join(f"{key}={document.get(key)!r}" for key in ("username", "engine", "port", "host") if key in document)
     password_note = "password present" if document.get("password") not in (None, "") else "password missing"
@@ -393,20 +366,17 @@ def check_credentials_secret(ctx: VerifyContext) -> CheckResult:
     problems = []
     if missing:
         problems.append(f"missing keys: {', '.join(missing)}")
-    if "username" in document and document["username"] != ctx.expect.master_username:
-        problems.append(f"username should be {ctx.expect.master_username!r}")
-    return _fail(name, f"{'; '.join(problems)} -- {evidence}") if problems else _pass(name, evidence)
+    if "username" in document and document["username"] != ctx.config.aurora.master_username:
+        problems.append(f"username should be {ctx.config.aurora.master_username!r}")
+    return failed(name, f"{'; '.join(problems)} -- {evidence}") if problems else passed(name, evidence)
 
 
 # --- Alarms -----------------------------------------------------------------------------------
 
 
-def _alarms_with_prefix(ctx: VerifyContext, prefix: str) -> list[MetricAlarmTypeDef]:
-    paginator = ctx.aws.cloudwatch.get_paginator("describe_alarms")
-    alarms: list[MetricAlarmTypeDef] = []
-    for page in paginator.paginate(AlarmNamePrefix=prefix, AlarmTypes=["MetricAlarm"]):
-        alarms.extend(page.get("MetricAlarms", []))
-    return alarms
+def _named_alarms(ctx: VerifyContext, names: Sequence[str]) -> dict[str, MetricAlarmTypeDef]:
+    found = ctx.aws.cloudwatch.describe_alarms(AlarmNames=list(names), AlarmTypes=["MetricAlarm"]).get("MetricAlarms", [])
+    return {alarm["AlarmName"]: alarm for alarm in found}
 
 
 def _alarm_problems(alarms: Sequence[MetricAlarmTypeDef], topic_arn: str) -> list[str]:
@@ -425,37 +395,34 @@ def _dimension(alarm: MetricAlarmTypeDef, name: str) -> str | None:
 
 
 def check_aurora_cpu_alarms(ctx: VerifyContext) -> CheckResult:
-    """An `aurora-cpu-utilization-*-<suffix>` alarm with actions watches every instance in output instance_ids."""
+    """`aurora-cpu-utilization-db-<n>-<suffix>` exists with actions for each instance in output instance_ids."""
     name = "alarms.aurora-cpu"
-    topic_arn = str(ctx.output("alarm_topic_arn"))
-    instance_ids = [str(item) for item in ctx.output("instance_ids")]
-    suffix = f"-{ctx.expect.environment_suffix}"
-    alarms = [alarm for alarm in _alarms_with_prefix(ctx, "aurora-cpu-utilization-") if alarm["AlarmName"].endswith(suffix)]
-    if not alarms:
-        return _fail(name, f"no alarm named aurora-cpu-utilization-*{suffix}")
-    problems = _alarm_problems(alarms, topic_arn)
-    watched = {_dimension(alarm, "DBInstanceIdentifier") for alarm in alarms if alarm.get("MetricName") == "CPUUtilization"}
+    topic_arn = str(ctx.output(Output.ALARM_TOPIC_ARN))
+    instance_ids = [str(item) for item in ctx.output(Output.INSTANCE_IDS)]
+    wanted = [ctx.naming.alarm(instance_alarm_purpose(AURORA_CPU_ALARM, number)) for number in range(1, len(instance_ids) + 1)]
+    by_name = _named_alarms(ctx, wanted)
+    problems = [f"{alarm_name} missing" for alarm_name in wanted if alarm_name not in by_name]
+    problems += _alarm_problems(list(by_name.values()), topic_arn)
+    watched = {
+        _dimension(alarm, "DBInstanceIdentifier") for alarm in by_name.values() if alarm.get("MetricName") == "CPUUtilization"
+    }
     unwatched = [identifier for identifier in instance_ids if identifier not in watched]
     if unwatched:
         problems.append(f"no CPUUtilization alarm for {', '.join(unwatched)}")
-    names = ", ".join(sorted(alarm["AlarmName"] for alarm in alarms))
     if problems:
-        return _fail(name, "; ".join(problems))
-    return _pass(name, f"{len(alarms)} alarms notifying the topic, one per instance: {names}")
+        return failed(name, "; ".join(problems))
+    return passed(name, f"{len(by_name)} alarms notifying the topic, one per instance: {', '.join(sorted(by_name))}")
 
 
 def check_dms_latency_alarms(ctx: VerifyContext) -> CheckResult:
     """`dms-cdc-latency-{source,target}-<suffix>` exist with actions and watch the task in output dms_task_arn."""
     name = "alarms.dms-cdc-latency"
-    topic_arn = str(ctx.output("alarm_topic_arn"))
-    task_resource_id = str(ctx.output("dms_task_arn")).rsplit(":", 1)[-1]  # CloudWatch's ReplicationTaskIdentifier
-    wanted = {
-        f"dms-cdc-latency-{side}-{ctx.expect.environment_suffix}": f"CDCLatency{side.title()}" for side in ("source", "target")
-    }
-    found = ctx.aws.cloudwatch.describe_alarms(AlarmNames=list(wanted), AlarmTypes=["MetricAlarm"]).get("MetricAlarms", [])
-    by_name = {alarm["AlarmName"]: alarm for alarm in found}
+    topic_arn = str(ctx.output(Output.ALARM_TOPIC_ARN))
+    task_resource_id = dms_task.task_resource_id(str(ctx.output(Output.DMS_TASK_ARN)))
+    wanted = {ctx.naming.alarm(cdc_latency_alarm_purpose(side)): dms_task.cdc_latency_metric(side) for side in CDC_LATENCY_SIDES}
+    by_name = _named_alarms(ctx, list(wanted))
     problems = [f"{alarm_name} missing" for alarm_name in wanted if alarm_name not in by_name]
-    problems += _alarm_problems(found, topic_arn)
+    problems += _alarm_problems(list(by_name.values()), topic_arn)
     for alarm_name, metric in wanted.items():
         alarm = by_name.get(alarm_name)
         if alarm is None:
@@ -464,8 +431,8 @@ def check_dms_latency_alarms(ctx: VerifyContext) -> CheckResult:
         if watched != (metric, task_resource_id):
             problems.append(f"{alarm_name} watches {watched[0]} of task {watched[1]}, expected {metric} of {task_resource_id}")
     if problems:
-        return _fail(name, "; ".join(problems))
-    return _pass(name, f"{', '.join(wanted)} watch task {task_resource_id} and notify the topic")
+        return failed(name, "; ".join(problems))
+    return passed(name, f"{', '.join(wanted)} watch task {task_resource_id} and notify the topic")
 
 
 # --- Running ----------------------------------------------------------------------------------
@@ -491,11 +458,11 @@ def run_check(name: str, check: Check, ctx: VerifyContext) -> CheckResult:
     try:
         return check(ctx)
     except MissingOutputError as error:
-        return _fail(name, str(error))
+        return failed(name, str(error))
     except ClientError as error:
         if _code(error) in _CREDENTIAL_ERROR_CODES:
             raise VerifyAbortedError(f"AWS refused the credentials ({_code(error)}): {_message(error)}") from error
-        return _fail(name, f"AWS error {_code(error)}: {_message(error)}")
+        return failed(name, f"AWS error {_code(error)}: {_message(error)}")
     except BotoCoreError as error:  # no route, no credentials, no region, timeouts
         raise VerifyAbortedError(f"cannot reach AWS: {error}") from error
 
@@ -503,11 +470,7 @@ def run_check(name: str, check: Check, ctx: VerifyContext) -> CheckResult:
 def iter_checks(ctx: VerifyContext, *, skip: frozenset[str] = frozenset()) -> Iterator[CheckResult]:
     """Results in CHECKS order, each as soon as it is known."""
     for name, check in CHECKS.items():
-        yield _skip(name, "skipped: --skip") if name in skip else run_check(name, check, ctx)
-
-
-def run_checks(ctx: VerifyContext, *, skip: frozenset[str] = frozenset()) -> list[CheckResult]:
-    return list(iter_checks(ctx, skip=skip))
+        yield skipped(name, "skipped: --skip") if name in skip else run_check(name, check, ctx)
 
 
 def _code(error: ClientError) -> str:

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from migration_ops.verify_checks import CHECKS, Status, check_endpoint_connections
+from migration_ops.results import Status
+from migration_ops.verify_checks import CHECKS, check_endpoint_connections
 from tests.integration.harness import REPO_ROOT, Account, LocalAws, Ran, check_lines, run, subprocess_env
 
 pytestmark = pytest.mark.integration
@@ -97,7 +98,7 @@ def test_usage_and_connection_errors_exit_2(account: Account, tmp_path: Path, ar
 def test_connection_check_on_a_real_account_tests_both_endpoints(local_aws: LocalAws, account: Account) -> None:
     """The branch that runs only without --endpoint-url, driven in-process against moto's test-connection."""
     from config import load_environment
-    from migration_ops.verify import aws_clients, expectations
+    from migration_ops.verify import aws_clients
     from migration_ops.verify_checks import VerifyContext
 
     dms = local_aws.client("dms", "eu-west-1", account)
@@ -119,7 +120,7 @@ def test_connection_check_on_a_real_account_tests_both_endpoints(local_aws: Loca
                 "dms_source_endpoint_arn": endpoints["source"],
                 "dms_target_endpoint_arn": endpoints["target"],
             },
-            expect=expectations(load_environment(DEV_CONFIG)),
+            config=load_environment(DEV_CONFIG),
             aws=aws_clients(region="eu-west-1", endpoint_url=local_aws.url),
             emulated=False,
             poll_interval_seconds=0.05,

@@ -1,4 +1,4 @@
-"""`python -m migration_ops.cutover start|status|stop` against moto in-process."""
+"""`python -m migration_ops.cutover start|status|stop` against moto in-process, finding the task like verify does."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from contract.layout import stack_directory
 from migration_ops import cutover, dms_task
+from tests.ops.helpers import needs_terraform, write_state
 
 REGION = "eu-west-1"
 INSTANCE_ID = "aurora-migration-replication-test"
@@ -129,7 +131,36 @@ def test_errors_exit_2_with_a_message(task_arn: str, tmp_path: Path, capsys: pyt
     assert "no dms_task_arn output" in capsys.readouterr().err
 
 
-def test_task_arn_from_a_cdktf_outputs_file(tmp_path: Path) -> None:
+@needs_terraform
+def test_start_and_stop_find_the_stack_outputs_themselves(
+    task_arn: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With only --env: `terraform output -json` in cdktf.out/stacks/<stack>, as verify does; --suffix picks its stack."""
+    monkeypatch.chdir(tmp_path)
+    write_state(tmp_path / stack_directory("aurora-migration-pr42"), {"dms_task_arn": task_arn})
+
+    assert cutover.main(["start", "--env", "dev", "--suffix", "pr42", "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["task_arn"] == task_arn
+    assert document["results"] == [
+        {"name": "task.start", "status": "pass", "evidence": f"start (start-replication) {task_arn}: running", "fix": ""}
+    ]
+    assert task_state(task_arn) == "running"
+
+    assert cutover.main(["stop", "--env", "dev"]) == 2  # aurora-migration-dev was never deployed here
+    assert "cdktf.out/stacks/aurora-migration-dev: not a directory" in capsys.readouterr().err
+    assert cutover.main(["stop", "--env", "dev", "--workdir", str(tmp_path / stack_directory("aurora-migration-pr42"))]) == 0
+    assert capsys.readouterr().out.strip() == f"stop {task_arn}: stopped"
+    assert task_state(task_arn) == "stopped"
+
+
+def test_a_cdktf_outputs_file_without_env(task_arn: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     outputs = tmp_path / "outputs.json"
-    outputs.write_text(json.dumps({"aurora-migration-dev": {"dms_task_arn": "arn:aws:dms:eu-west-1:1:task:ABC"}}))
-    assert cutover.task_arn_from_outputs(outputs) == "arn:aws:dms:eu-west-1:1:task:ABC"
+    outputs.write_text(json.dumps({"aurora-migration-dev": {"dms_task_arn": task_arn}}))
+    assert cutover.main(["status", "--outputs", str(outputs), "--region", REGION, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["arn"] == task_arn
+
+
+def test_without_env_outputs_or_arn_it_says_what_to_give(task_arn: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cutover.main(["status", "--region", REGION]) == 2
+    assert capsys.readouterr().err == "error: give --env or --config (to find the stack's outputs), or --task-arn\n"

@@ -7,14 +7,8 @@ import pytest
 
 from config import EnvironmentConfig
 from config.model import TableSelection
-from migration_ops.preflight_checks import (
-    CHECKS,
-    CheckResult,
-    Status,
-    free_capacity_status,
-    required_dms_engine,
-    wal_sender_timeout_ok,
-)
+from migration_ops.preflight_checks import CHECKS, free_capacity_status, required_dms_engine, wal_sender_timeout_ok
+from migration_ops.results import CheckResult, Status
 from migration_ops.source_db import connect
 from tests.ops.conftest import MIGRATOR, NO_REPLICATION, RDS_STYLE
 from tests.ops.helpers import SHOP_EXCLUDE, dms_variant, run_all

@@ -1,4 +1,4 @@
-"""`python -m migration_ops.preflight` end to end: exit codes, --json, --strict, --from-secret, errors."""
+"""`python -m migration_ops.preflight` end to end: exit codes (migration_ops/cli.py), --json, --strict, --from-secret, errors."""
 
 from __future__ import annotations
 
@@ -39,9 +39,9 @@ def test_clean_source_exits_0_and_json_parses(pg: PgServer) -> None:
     completed = run_cli("--dsn-env", "SOURCE_DSN", "--json", "--strict", dsn=pg.dsn("clean", MIGRATOR))
     assert completed.returncode == 0, completed.stderr
     document = json.loads(completed.stdout)
-    assert document["environment"] == "dev"
+    assert (document["environment"], document["stack"]) == ("dev", "aurora-migration-dev")
     assert document["source"] == f"{MIGRATOR}@127.0.0.1:{pg.port}/clean"
-    assert document["summary"] == {"pass": 12, "warn": 0, "fail": 0}
+    assert document["summary"] == {"pass": 12, "warn": 0, "fail": 0, "skip": 0}
     assert {item["status"] for item in document["results"]} == {"pass"}
     assert set(document["results"][0]) == {"name", "status", "evidence", "fix"}
 
@@ -52,13 +52,14 @@ def test_warnings_exit_0_and_1_with_strict(pg: PgServer) -> None:
     assert relaxed.returncode == 0, relaxed.stderr
     assert "WARN    sequences" in relaxed.stdout
     assert "public.tickets_id_seq" in relaxed.stdout
-    assert "summary: 11 passed, 1 warnings, 0 failed" in relaxed.stdout
+    assert "summary: 11 passed, 1 warnings, 0 failed, 0 skipped" in relaxed.stdout
     assert run_cli("--dsn-env", "SOURCE_DSN", "--strict", dsn=dsn).returncode == 1
 
 
-def test_failures_exit_2_with_fixes_in_the_table(pg: PgServer) -> None:
+def test_failures_exit_1_with_fixes_in_the_table(pg: PgServer) -> None:
+    """A failed check is exit 1, as in verify; 2 means the preflight could not run at all."""
     completed = run_cli("--dsn-env", "SOURCE_DSN", dsn=pg.dsn("shop", MIGRATOR))
-    assert completed.returncode == 2
+    assert completed.returncode == 1, completed.stderr
     lines = completed.stdout.splitlines()
     assert lines[1].split() == ["STATUS", "CHECK", "EVIDENCE"]
     failing = {line.split()[1] for line in lines if line.startswith("FAIL")}
@@ -77,6 +78,7 @@ def test_connection_error_exits_2_without_traceback(pg: PgServer) -> None:
     assert "environment variable NOT_SET_ANYWHERE is not set" in missing.stderr
     unknown = run_cli("--dsn-env", "SOURCE_DSN", "--env", "nope", dsn=pg.dsn("clean"))
     assert unknown.returncode == 2
+    assert "error: --env nope: no such environment" in unknown.stderr
 
 
 def test_from_secret_takes_the_user_from_secrets_manager(

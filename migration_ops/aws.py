@@ -1,0 +1,16 @@
+"""boto3 sessions and client settings of the operations commands, in one place."""
+
+from __future__ import annotations
+
+import boto3
+from botocore.config import Config
+
+
+def client_settings(*, read_timeout: int = 60) -> Config:
+    """Three standard-mode attempts, a short connect timeout: an unreachable API fails fast."""
+    return Config(retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=10, read_timeout=read_timeout)
+
+
+def session(region: str | None) -> boto3.session.Session:
+    """A session in `region`, or in the AWS default region (environment, profile) when None."""
+    return boto3.session.Session(region_name=region)
