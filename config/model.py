@@ -2,7 +2,7 @@
 
 Every field is either required or has a documented default; the README's
 configuration reference is generated from the same field descriptions
-(`python -m config.reference`). Models are frozen and reject unknown keys so
+(`python -m stacks.reference`). Models are frozen and reject unknown keys so
 a typo in a TOML file is an error, not a silently ignored setting.
 """
 
@@ -25,12 +25,11 @@ from pydantic import (
     model_validator,
 )
 
+from contract.aurora import INSTANCE_MEMORY_GIB, POSTGRES_PORT, SUPPORTED_AURORA_MAJORS, engine_major
 from contract.aws_limits import CLOUDWATCH_RETENTION_DAYS
+from contract.dms import MigrationType, ServiceRolesMode, SourceSslMode
 from contract.dms_engines import DEFAULT_DMS_ENGINE_VERSION, engine_problems
-from modules.metrics import INSTANCE_MEMORY_GIB
 
-POSTGRES_PORT = 5432
-SUPPORTED_AURORA_MAJORS = (14, 15, 16)
 RESERVED_MASTER_USERNAMES = frozenset({"postgres", "admin", "administrator", "root", "rdsadmin", "master"})
 
 
@@ -175,9 +174,7 @@ class SourceDatabaseConfig(StrictModel):
     credentials_kms_key_arn: KmsKeyArn | None = Field(
         default=None, description="CMK that encrypts that secret, if not the AWS-managed key (DMS is allowed to decrypt with it)."
     )
-    ssl_mode: Literal["verify-full", "verify-ca", "require"] = Field(
-        default="verify-full", description="TLS mode of the source endpoint; `none` is not accepted."
-    )
+    ssl_mode: SourceSslMode = Field(default="verify-full", description="TLS mode of the source endpoint; `none` is not accepted.")
     ca_certificate_file: Path | None = Field(
         default=None,
         description="PEM CA bundle of the source's server certificate, relative to the config file; needed by verify-*.",
@@ -296,7 +293,7 @@ class AuroraConfig(StrictModel):
 
     @property
     def engine_major(self) -> int:
-        return int(self.engine_version.split(".")[0])
+        return engine_major(self.engine_version)
 
 
 class TableSelection(StrictModel):
@@ -320,13 +317,11 @@ class DmsConfig(StrictModel):
     preferred_maintenance_window: WeeklyWindow = Field(
         default="sat:04:00-sat:05:00", description="Weekly maintenance window, UTC."
     )
-    service_roles: Literal["create", "existing"] = Field(
+    service_roles: ServiceRolesMode = Field(
         default="create",
         description="`create` the account-wide `dms-vpc-role`/`dms-cloudwatch-logs-role`, or use `existing` ones.",
     )
-    migration_type: Literal["full-load", "cdc", "full-load-and-cdc"] = Field(
-        default="full-load-and-cdc", description="Replication task type."
-    )
+    migration_type: MigrationType = Field(default="full-load-and-cdc", description="Replication task type.")
     include: tuple[TableSelection, ...] = Field(
         default=(TableSelection(schema_name="public"),),
         min_length=1,

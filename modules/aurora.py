@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from cdktf import TerraformResourceLifecycle
 from constructs import Construct
 
-from config.model import POSTGRES_PORT, SUPPORTED_AURORA_MAJORS
-from modules.aurora_parameters import AuroraParameterGroups, AuroraParameterGroupsProps, engine_major
+from contract.aurora import AURORA_ENGINE, POSTGRES_PORT
+from contract.naming import Naming, postgresql_log_group
+from modules.aurora_parameters import AuroraParameterGroups, AuroraParameterGroupsProps
 from modules.aws import (
     CloudwatchLogGroup,
     DbSubnetGroup,
@@ -18,58 +19,47 @@ from modules.aws import (
     RdsClusterInstance,
 )
 from modules.expressions import version_number
-from modules.naming import Naming
 from modules.policy import service_trust_policy
 
-ENGINE = "aurora-postgresql"
 ENHANCED_MONITORING_POLICY = "policy/service-role/AmazonRDSEnhancedMonitoringRole"
 
 
 @dataclass(frozen=True, kw_only=True)
 class AuroraClusterProps:
+    """The values below are validated by the config model (config/model.py, `aurora` and `network`)."""
+
     naming: Naming
     partition: str
     account_id: str
     engine_version: str
+    """`major.minor` a new cluster is created with; ignored once it exists (AWS applies minor upgrades)."""
     instance_class: str
-    reader_count: int = 2
+    """Class of the writer and every reader."""
+    reader_count: int
+    """Readers besides the writer."""
     subnet_ids: tuple[str, ...]
     availability_zones: tuple[str, ...]
     """Distinct AZs of the subnets; the writer takes the first, readers the others in turn."""
     security_group_id: str
     kms_key_arn: str
+    """CMK of the storage, Performance Insights and the PostgreSQL log group."""
     master_username: str
     master_password: str
     """Ephemeral token of the master password (MasterPassword.value); written only to `master_password_wo`."""
     master_password_version_id: str
     """Version id of the master password secret: the cluster's password is rewritten whenever it changes."""
     database_name: str
-    backup_retention_days: int = 7
-    preferred_backup_window: str = "03:00-04:00"
-    preferred_maintenance_window: str = "sun:04:30-sun:05:30"
-    deletion_protection: bool = True
-    skip_final_snapshot: bool = False
-    performance_insights_retention_days: int = 7
-    monitoring_interval_seconds: int = 60
-    log_retention_days: int = 30
-    log_min_duration_statement_ms: int = 1000
-
-    def __post_init__(self) -> None:
-        problems = []
-        if self.reader_count < 1:
-            problems.append(f"reader_count: need at least 1 reader for failover, got {self.reader_count}")
-        if engine_major(self.engine_version) not in SUPPORTED_AURORA_MAJORS:
-            problems.append(
-                f"engine_version: major {engine_major(self.engine_version)} unsupported, allowed {SUPPORTED_AURORA_MAJORS}"
-            )
-        if not 7 <= self.backup_retention_days <= 35:
-            problems.append(f"backup_retention_days: must be 7-35, got {self.backup_retention_days}")
-        if len(set(self.availability_zones)) < 2:
-            problems.append(f"availability_zones: need at least 2 distinct AZs, got {list(self.availability_zones)}")
-        if len(self.subnet_ids) < 2:
-            problems.append(f"subnet_ids: need at least 2 subnets, got {len(self.subnet_ids)}")
-        if problems:
-            raise ValueError("; ".join(problems))
+    """Database created with the cluster (the DMS target database)."""
+    backup_retention_days: int
+    preferred_backup_window: str
+    preferred_maintenance_window: str
+    deletion_protection: bool
+    skip_final_snapshot: bool
+    performance_insights_retention_days: int
+    monitoring_interval_seconds: int
+    """Enhanced Monitoring interval of every instance."""
+    log_retention_days: int
+    log_min_duration_statement_ms: int
 
     @property
     def instance_zones(self) -> tuple[str, ...]:
@@ -86,7 +76,7 @@ class AuroraCluster(Construct):
     def __init__(self, scope: Construct, id_: str, *, props: AuroraClusterProps) -> None:
         super().__init__(scope, id_)
         naming = props.naming
-        cluster_identifier = naming.name("cluster")
+        cluster_identifier = naming.cluster_identifier
 
         subnet_group = DbSubnetGroup(
             self,
@@ -108,7 +98,7 @@ class AuroraCluster(Construct):
         self.log_group = CloudwatchLogGroup(
             self,
             "postgresql-log",
-            name=f"/aws/rds/cluster/{cluster_identifier}/postgresql",
+            name=postgresql_log_group(cluster_identifier),
             retention_in_days=props.log_retention_days,
             kms_key_id=props.kms_key_arn,
         )
@@ -129,7 +119,7 @@ class AuroraCluster(Construct):
             self,
             "cluster",
             cluster_identifier=cluster_identifier,
-            engine=ENGINE,
+            engine=AURORA_ENGINE,
             engine_mode="provisioned",
             # The version a new cluster is created with. AWS applies minor upgrades (auto_minor_version_upgrade on
             # the instances) and the 5.x provider would then plan a downgrade to this full version, so the
@@ -169,9 +159,9 @@ class AuroraCluster(Construct):
             instance = RdsClusterInstance(
                 self,
                 f"instance-{index + 1}",
-                identifier=naming.name(f"db-{index + 1}"),
+                identifier=naming.instance_identifier(index + 1),
                 cluster_identifier=self.cluster.id,
-                engine=ENGINE,
+                engine=AURORA_ENGINE,
                 instance_class=props.instance_class,
                 availability_zone=zone,
                 db_subnet_group_name=subnet_group.name,
@@ -192,8 +182,6 @@ class AuroraCluster(Construct):
                 depends_on=None if is_writer else [self.instances[0]],
             )
             self.instances.append(instance)
-        self.parameter_group_family = parameters.family
-        self.instance_zones = props.instance_zones
 
     @property
     def endpoint(self) -> str:

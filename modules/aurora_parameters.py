@@ -8,24 +8,16 @@ from typing import Literal
 from cdktf import TerraformResourceLifecycle
 from constructs import Construct
 
+from contract.aurora import engine_major, parameter_group_family
+from contract.naming import Naming
 from modules.aws import (
     DbParameterGroup,
     DbParameterGroupParameter,
     RdsClusterParameterGroup,
     RdsClusterParameterGroupParameter,
 )
-from modules.naming import Naming
 
 ApplyMethod = Literal["immediate", "pending-reboot"]
-
-
-def engine_major(engine_version: str) -> int:
-    return int(engine_version.split(".", 1)[0])
-
-
-def parameter_group_family(engine_version: str) -> str:
-    """`15.12` -> `aurora-postgresql15`: a major upgrade changes the family here and nowhere else."""
-    return f"aurora-postgresql{engine_major(engine_version)}"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -39,11 +31,9 @@ class Parameter:
 class AuroraParameterGroupsProps:
     naming: Naming
     engine_version: str
+    """The family (and so the parameter groups' names) follows its major."""
     log_min_duration_statement_ms: int
-
-    def __post_init__(self) -> None:
-        if self.log_min_duration_statement_ms < 0:
-            raise ValueError(f"log_min_duration_statement_ms: must be >= 0, got {self.log_min_duration_statement_ms}")
+    """Statements slower than this are logged."""
 
     def cluster_parameters(self) -> tuple[Parameter, ...]:
         return (

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from cdktf import Fn
 from constructs import Construct
 
+from contract.naming import Naming
 from modules.aws import SecretsmanagerSecret, SecretsmanagerSecretVersion
 from modules.expressions import hcl_literal, version_number
-from modules.naming import Naming
 
 ENGINE = "postgres"
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
 from cdktf import Fn, TerraformLocal, TerraformResourceLifecycle
 from constructs import Construct
 
+from contract.dms import SOURCE_PLUGIN, TARGET_SSL_MODE, MigrationType, ServiceRolesMode, SourceSslMode
+from contract.naming import Naming, dms_task_log_group
 from modules.aws import (
     CloudwatchLogGroup,
     DmsCertificate,
@@ -17,45 +18,46 @@ from modules.aws import (
     DmsReplicationSubnetGroup,
     DmsReplicationTask,
 )
-from modules.dms_documents import MIGRATION_TYPES, TaskDocumentsProps, table_mappings, task_settings
+from modules.dms_documents import TaskDocumentsProps, table_mappings, task_settings
 from modules.dms_roles import (
     DmsServiceRoles,
     DmsServiceRolesProps,
     SecretsAccessRole,
     SecretsAccessRoleProps,
-    ServiceRolesMode,
 )
-from modules.naming import Naming
 
-SslMode = Literal["verify-full", "verify-ca", "require"]
-ALLOWED_SSL_MODES: tuple[SslMode, ...] = ("verify-full", "verify-ca", "require")
-# The logical decoding plugin every PostgreSQL 9.4+ ships; pglogical needs an extension on the source.
-# The API spells it with a hyphen: botocore `dms` model, enum PluginNameValue (no-preference | test-decoding | pglogical).
-SOURCE_PLUGIN = "test-decoding"
 # Triggers and foreign keys on the target must not fire while DMS applies rows the source already checked.
 TARGET_AFTER_CONNECT_SCRIPT = "SET session_replication_role = replica"
 
 
 @dataclass(frozen=True, kw_only=True)
 class SourceEndpointProps:
+    """The on-premises PostgreSQL database (config table `source`)."""
+
     database_name: str
     secret_arn: str
-    secret_kms_key_arn: str | None = None
-    ssl_mode: str = "verify-full"
-    ca_certificate_pem: str | None = None
-    heartbeat_frequency_minutes: int = 5
+    """Secret with the migration user's `username`, `password`, `host`, `port`."""
+    secret_kms_key_arn: str | None
+    """CMK of that secret, or None for the AWS-managed key."""
+    ssl_mode: SourceSslMode
+    ca_certificate_pem: str | None
+    """PEM CA bundle of the source's certificate; present exactly when `ssl_mode` is a verify-* mode."""
+    heartbeat_frequency_minutes: int
 
 
 @dataclass(frozen=True, kw_only=True)
 class TargetEndpointProps:
+    """The Aurora cluster, reached through its credentials secret over TLS (`TARGET_SSL_MODE`)."""
+
     database_name: str
     secret_arn: str
     secret_kms_key_arn: str
-    ssl_mode: str = "require"
 
 
 @dataclass(frozen=True, kw_only=True)
 class DmsReplicationProps:
+    """The values below are validated by the config model (config/model.py, `dms`, `source`, `network`)."""
+
     naming: Naming
     account_id: str
     partition: str
@@ -63,33 +65,19 @@ class DmsReplicationProps:
     subnet_ids: tuple[str, ...]
     security_group_id: str
     kms_key_arn: str
-    service_roles: ServiceRolesMode = "create"
-    replication_instance_class: str = "dms.c5.2xlarge"
-    allocated_storage_gib: int = 100
+    """CMK of the replication instance storage, the endpoints and the task log group."""
+    service_roles: ServiceRolesMode
+    replication_instance_class: str
+    allocated_storage_gib: int
     engine_version: str
-    multi_az: bool = True
-    preferred_maintenance_window: str = "sat:04:00-sat:05:00"
-    migration_type: str = "full-load-and-cdc"
-    task_log_retention_days: int = 30
+    """DMS engine a new replication instance is created with; ignored once it exists."""
+    multi_az: bool
+    preferred_maintenance_window: str
+    migration_type: MigrationType
+    task_log_retention_days: int
     documents: TaskDocumentsProps
     source: SourceEndpointProps
     target: TargetEndpointProps
-
-    def __post_init__(self) -> None:
-        problems = []
-        if self.migration_type not in MIGRATION_TYPES:
-            problems.append(f"migration_type: must be one of {list(MIGRATION_TYPES)}, got {self.migration_type!r}")
-        for name, mode in (("source.ssl_mode", self.source.ssl_mode), ("target.ssl_mode", self.target.ssl_mode)):
-            if mode not in ALLOWED_SSL_MODES:
-                problems.append(f"{name}: must be one of {list(ALLOWED_SSL_MODES)} (TLS is mandatory), got {mode!r}")
-        if self.source.ssl_mode.startswith("verify") and not self.source.ca_certificate_pem:
-            problems.append(f"source.ca_certificate_pem: required for ssl_mode {self.source.ssl_mode!r}")
-        if self.target.ssl_mode != "require" and self.target.ssl_mode in ALLOWED_SSL_MODES:
-            problems.append("target.ssl_mode: only 'require' is supported for Aurora (no RDS CA bundle is imported)")
-        if len(self.subnet_ids) < 2:
-            problems.append(f"subnet_ids: need at least 2 subnets, got {len(self.subnet_ids)}")
-        if problems:
-            raise ValueError("; ".join(problems))
 
 
 class DmsReplication(Construct):
@@ -123,12 +111,12 @@ class DmsReplication(Construct):
             subnet_ids=list(props.subnet_ids),
             depends_on=service_roles.ready,
         )
-        replication_instance_id = naming.name("replication")
+        replication_instance_id = naming.replication_instance_identifier
         # DMS writes task logs here; created first so they expire and are encrypted.
         CloudwatchLogGroup(
             self,
             "task-log",
-            name=f"dms-tasks-{replication_instance_id}",
+            name=dms_task_log_group(replication_instance_id),
             retention_in_days=props.task_log_retention_days,
             kms_key_id=props.kms_key_arn,
         )
@@ -193,14 +181,14 @@ class DmsReplication(Construct):
             database_name=props.target.database_name,
             secrets_manager_arn=props.target.secret_arn,
             secrets_manager_access_role_arn=secrets_role.arn,
-            ssl_mode=props.target.ssl_mode,
+            ssl_mode=TARGET_SSL_MODE,
             kms_key_arn=props.kms_key_arn,
             postgres_settings=DmsEndpointPostgresSettings(after_connect_script=TARGET_AFTER_CONNECT_SCRIPT),
         )
         self.task = DmsReplicationTask(
             self,
             "task",
-            replication_task_id=naming.name("task"),
+            replication_task_id=naming.replication_task_identifier,
             migration_type=props.migration_type,
             replication_instance_arn=self.replication_instance.replication_instance_arn,
             source_endpoint_arn=self.source_endpoint.endpoint_arn,
@@ -233,3 +221,16 @@ class DmsReplication(Construct):
     @property
     def replication_instance_identifier(self) -> str:
         return self.replication_instance.replication_instance_id
+
+    @property
+    def task_identifier(self) -> str:
+        """`replication_task_id`: what DMS event subscriptions name as their source."""
+        return self.task.replication_task_id
+
+    @property
+    def source_endpoint_arn(self) -> str:
+        return self.source_endpoint.endpoint_arn
+
+    @property
+    def target_endpoint_arn(self) -> str:
+        return self.target_endpoint.endpoint_arn

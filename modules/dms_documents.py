@@ -7,36 +7,35 @@ shows up as a change in every `terraform plan`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
+from contract.dms import TARGET_TABLE_PREP_MODE
 from modules.policy import canonical_json
 
-MigrationType = Literal["full-load", "cdc", "full-load-and-cdc"]
-MIGRATION_TYPES: tuple[MigrationType, ...] = ("full-load", "cdc", "full-load-and-cdc")
 LOGGED_COMPONENTS = ("SOURCE_UNLOAD", "SOURCE_CAPTURE", "TARGET_LOAD", "TARGET_APPLY", "TASK_MANAGER")
 STOP = "STOP_TASK"
 
 
 @dataclass(frozen=True, kw_only=True)
 class TableRule:
+    """One selection rule; `%` is the wildcard."""
+
     schema_name: str
-    table_name: str = "%"
+    table_name: str
 
 
 @dataclass(frozen=True, kw_only=True)
 class TaskDocumentsProps:
-    include: tuple[TableRule, ...]
-    exclude: tuple[TableRule, ...] = ()
-    lob_max_size_kb: int = 32
-    control_schema: str = "dms_control"
+    """The values below are validated by the config model (config/model.py, `dms`)."""
 
-    def __post_init__(self) -> None:
-        if not self.include:
-            raise ValueError("include: table mappings need at least one include rule, got none")
-        if not 1 <= self.lob_max_size_kb <= 102400:
-            raise ValueError(f"lob_max_size_kb: must be 1-102400, got {self.lob_max_size_kb}")
+    include: tuple[TableRule, ...]
+    """Selection rules of the tables to migrate, in order (at least one)."""
+    exclude: tuple[TableRule, ...]
+    lob_max_size_kb: int
+    """Limited-LOB-mode size; the task fails on a larger value instead of truncating it."""
+    control_schema: str
+    """Schema of the DMS control tables on the target."""
 
 
 def table_mappings(props: TaskDocumentsProps) -> str:
@@ -80,7 +79,7 @@ def task_settings(props: TaskDocumentsProps) -> str:
             },
             "FullLoadSettings": {
                 # The schema is created on Aurora beforehand (runbook): DMS must not drop or recreate it.
-                "TargetTablePrepMode": "DO_NOTHING",
+                "TargetTablePrepMode": TARGET_TABLE_PREP_MODE,
                 "CreatePkAfterFullLoad": False,
                 "StopTaskCachedChangesApplied": False,
                 "StopTaskCachedChangesNotApplied": False,
@@ -162,8 +161,3 @@ def task_settings(props: TaskDocumentsProps) -> str:
             "FailTaskWhenCleanTaskResourceFailed": False,
         }
     )
-
-
-def rules_from(selections: Sequence[Any]) -> tuple[TableRule, ...]:
-    """Config selections (anything with schema_name/table_name) as TableRules."""
-    return tuple(TableRule(schema_name=s.schema_name, table_name=s.table_name) for s in selections)

@@ -10,32 +10,28 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
 
 from cdktf import ITerraformDependable
 from constructs import Construct
 
+from contract.dms import CLOUDWATCH_LOGS_ROLE, VPC_MANAGEMENT_ROLE, ServiceRolesMode
+from contract.naming import Naming
 from modules.aws import DataAwsIamRole, IamRole, IamRolePolicy, IamRolePolicyAttachment
-from modules.naming import Naming
 from modules.policy import policy_document, service_trust_policy
 
-ServiceRolesMode = Literal["create", "existing"]
 DMS_SERVICE = "dms.amazonaws.com"
 SERVICE_ROLES = {
-    "dms-vpc-role": "policy/service-role/AmazonDMSVPCManagementRole",
-    "dms-cloudwatch-logs-role": "policy/service-role/AmazonDMSCloudWatchLogsRole",
+    VPC_MANAGEMENT_ROLE: "policy/service-role/AmazonDMSVPCManagementRole",
+    CLOUDWATCH_LOGS_ROLE: "policy/service-role/AmazonDMSCloudWatchLogsRole",
 }
 
 
 @dataclass(frozen=True, kw_only=True)
 class DmsServiceRolesProps:
     mode: ServiceRolesMode
+    """`create` the account-wide roles, or look up `existing` ones."""
     account_id: str
     partition: str
-
-    def __post_init__(self) -> None:
-        if self.mode not in ("create", "existing"):
-            raise ValueError(f"service_roles: must be 'create' or 'existing', got {self.mode!r}")
 
 
 class DmsServiceRoles(Construct):

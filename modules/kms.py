@@ -2,27 +2,28 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from constructs import Construct
 
 from modules.aws import KmsAlias, KmsKey
 from modules.policy import Statement, policy_document
 
+# The longest window KMS allows (7-30): a key scheduled for deletion by mistake can be recovered for a month.
+KEY_DELETION_WINDOW_DAYS = 30
+
 
 @dataclass(frozen=True, kw_only=True)
 class EncryptionKeyProps:
     alias_name: str
+    """`alias/<alias_name>` names the key."""
     description: str
     account_id: str
     partition: str
-    service_statements: tuple[Statement, ...] = field(default=())
+    service_statements: tuple[Statement, ...]
     """Extra statements for AWS services that use the key directly (not through IAM grants)."""
-    deletion_window_days: int = 30
 
     def __post_init__(self) -> None:
-        if not 7 <= self.deletion_window_days <= 30:
-            raise ValueError(f"deletion_window_days: must be 7-30, got {self.deletion_window_days}")
         for statement in self.service_statements:
             if statement.get("Principal") == "*" or statement.get("Principal", {}).get("AWS") == "*":
                 raise ValueError(f"service_statements: wildcard principal in {statement.get('Sid')!r}")
@@ -49,7 +50,7 @@ class EncryptionKey(Construct):
             "key",
             description=props.description,
             enable_key_rotation=True,
-            deletion_window_in_days=props.deletion_window_days,
+            deletion_window_in_days=KEY_DELETION_WINDOW_DAYS,
             policy=policy_document(statements),
         )
         KmsAlias(self, "alias", name=f"alias/{props.alias_name}", target_key_id=self.key.key_id)

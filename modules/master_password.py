@@ -26,10 +26,10 @@ from dataclasses import dataclass
 
 from constructs import Construct
 
+from contract.naming import Naming
 from contract.passwords import GENERATED_PASSWORD_EXCLUDED_CHARACTERS, GENERATED_PASSWORD_LENGTH
 from modules.aws import SecretsmanagerSecret, SecretsmanagerSecretVersion
 from modules.expressions import ephemeral_block, ephemeral_value
-from modules.naming import Naming
 
 
 @dataclass(frozen=True, kw_only=True)

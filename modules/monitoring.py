@@ -6,12 +6,14 @@ modules/metrics.py, which the dashboard uses too.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Literal
 
 from constructs import Construct
 
-from config.model import MonitoringConfig
+from contract.aurora import GIB, MIB
+from contract.naming import AURORA_CPU_ALARM, Naming, cdc_latency_alarm_purpose, instance_alarm_purpose
 from modules.aws import (
     CloudwatchDashboard,
     CloudwatchMetricAlarm,
@@ -22,17 +24,8 @@ from modules.aws import (
     SnsTopicSubscription,
 )
 from modules.kms import EncryptionKey, EncryptionKeyProps
-from modules.metrics import (
-    GIB,
-    MIB,
-    Metric,
-    aurora_instance,
-    aurora_writer,
-    default_max_connections,
-    dms_instance,
-    dms_task,
-)
-from modules.naming import Naming
+from modules.metrics import Metric, aurora_instance, aurora_writer, dms_instance, dms_task
+from modules.moved import moved_from
 from modules.policy import Statement, canonical_json, policy_document
 
 Comparison = Literal["GreaterThanThreshold", "LessThanThreshold"]
@@ -66,43 +59,65 @@ class AlarmSpec:
 
 
 @dataclass(frozen=True, kw_only=True)
+class AlarmThresholds:
+    """When each alarm fires (the `monitoring` config table documents each value)."""
+
+    aurora_cpu_percent: float
+    aurora_freeable_memory_mib: int
+    aurora_replica_lag_ms: int
+    aurora_connections_percent: float
+    """Share of `MonitoringProps.instance_max_connections`."""
+    aurora_free_local_storage_mib: int
+    aurora_deadlocks_per_second: float
+    dms_cdc_latency_seconds: int
+    dms_cpu_percent: float
+    dms_free_storage_gib: int
+    dms_freeable_memory_mib: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class Subscription:
+    """One subscriber of the alarm topic."""
+
+    protocol: Literal["email", "https"]
+    endpoint: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class MonitoringProps:
     naming: Naming
     account_id: str
     partition: str
     region: str
-    thresholds: MonitoringConfig
+    """Region of the dashboard's metrics."""
+    thresholds: AlarmThresholds
+    period_seconds: int
+    """Length of one alarm evaluation period (and the dashboard's period)."""
+    evaluation_periods: int
+    """Consecutive breaching periods before an alarm fires."""
+    subscriptions: tuple[Subscription, ...]
+    """Who the alarm topic notifies; each is a resource of its own, keyed by protocol and endpoint."""
     cluster_identifier: str
     instance_identifiers: tuple[str, ...]
     """Writer first; readers after it."""
-    instance_class: str
+    instance_max_connections: int
+    """max_connections of one instance: the connections alarm fires at `aurora_connections_percent` of it."""
     replication_instance_identifier: str
     replication_task_identifier: str
     replication_task_resource_id: str
-    dms_event_subscription: bool = True
-
-    def __post_init__(self) -> None:
-        problems = []
-        if len(self.instance_identifiers) < 2:
-            problems.append(f"instance_identifiers: need the writer and at least one reader, got {self.instance_identifiers}")
-        try:
-            default_max_connections(self.instance_class)
-        except ValueError as error:  # the message names instance_class and lists the known classes
-            problems.append(str(error))
-        if problems:
-            raise ValueError("; ".join(problems))
+    """The task's resource id (last field of its ARN): CloudWatch's ReplicationTaskIdentifier dimension."""
 
 
 def alarm_specs(props: MonitoringProps) -> list[AlarmSpec]:
     """Every alarm of the environment, in a stable order."""
     limits = props.thresholds
-    max_connections = default_max_connections(props.instance_class)
+    max_connections = props.instance_max_connections
     connection_limit = round(max_connections * limits.aurora_connections_percent / 100)
     specs: list[AlarmSpec] = []
     for number, instance in enumerate(props.instance_identifiers, start=1):
         specs += [
             AlarmSpec(
-                purpose=f"aurora-cpu-utilization-db-{number}",
+                purpose=instance_alarm_purpose(AURORA_CPU_ALARM, number),
                 metric=aurora_instance("CPUUtilization", instance),
                 comparison="GreaterThanThreshold",
                 threshold=limits.aurora_cpu_percent,
@@ -111,7 +126,7 @@ def alarm_specs(props: MonitoringProps) -> list[AlarmSpec]:
                 "whether the DMS full load or a batch job is running; scale the instance class if sustained.",
             ),
             AlarmSpec(
-                purpose=f"aurora-freeable-memory-db-{number}",
+                purpose=instance_alarm_purpose("aurora-freeable-memory", number),
                 metric=aurora_instance("FreeableMemory", instance, statistic="Minimum"),
                 comparison="LessThanThreshold",
                 threshold=limits.aurora_freeable_memory_mib * MIB,
@@ -120,7 +135,7 @@ def alarm_specs(props: MonitoringProps) -> list[AlarmSpec]:
                 "work_mem-heavy queries in Performance Insights; the instance may swap or restart.",
             ),
             AlarmSpec(
-                purpose=f"aurora-connections-db-{number}",
+                purpose=instance_alarm_purpose("aurora-connections", number),
                 metric=aurora_instance("DatabaseConnections", instance, statistic="Maximum"),
                 comparison="GreaterThanThreshold",
                 threshold=connection_limit,
@@ -129,7 +144,7 @@ def alarm_specs(props: MonitoringProps) -> list[AlarmSpec]:
                 f"max_connections {max_connections}). Look for connection leaks or a missing pool before new logins fail.",
             ),
             AlarmSpec(
-                purpose=f"aurora-free-local-storage-db-{number}",
+                purpose=instance_alarm_purpose("aurora-free-local-storage", number),
                 metric=aurora_instance("FreeLocalStorage", instance, statistic="Minimum"),
                 comparison="LessThanThreshold",
                 threshold=limits.aurora_free_local_storage_mib * MIB,
@@ -163,7 +178,7 @@ def alarm_specs(props: MonitoringProps) -> list[AlarmSpec]:
         ),
         *(
             AlarmSpec(
-                purpose=f"dms-cdc-latency-{side.lower()}",
+                purpose=cdc_latency_alarm_purpose(side.lower()),
                 metric=dms_task(f"CDCLatency{side}", props.replication_instance_identifier, props.replication_task_resource_id),
                 comparison="GreaterThanThreshold",
                 threshold=limits.dms_cdc_latency_seconds,
@@ -208,7 +223,7 @@ def alarm_specs(props: MonitoringProps) -> list[AlarmSpec]:
 
 
 class Monitoring(Construct):
-    """Exposes `topic_arn`, `dashboard_name` and `alarm_names`."""
+    """Exposes `topic_arn` and `dashboard_name`."""
 
     def __init__(self, scope: Construct, id_: str, *, props: MonitoringProps) -> None:
         super().__init__(scope, id_)
@@ -218,7 +233,7 @@ class Monitoring(Construct):
             "alerts-key",
             props=EncryptionKeyProps(
                 alias_name=naming.name("alerts"),
-                description=f"Alarm topic of {naming.environment_name}",
+                description=f"Alarm topic of {naming.stack_name}",
                 account_id=props.account_id,
                 partition=props.partition,
                 service_statements=_publishers_may_use_key(account_id=props.account_id),
@@ -234,15 +249,19 @@ class Monitoring(Construct):
             arn=self.topic.arn,
             policy=_topic_policy(self.topic.arn, account_id=props.account_id, partition=props.partition),
         )
-        subscriptions = [("email", address) for address in props.thresholds.alarm_email_addresses]
-        subscriptions += [("https", url) for url in props.thresholds.alarm_https_endpoints]
-        for index, (protocol, endpoint) in enumerate(subscriptions):
-            SnsTopicSubscription(self, f"subscription-{index}", topic_arn=self.topic.arn, protocol=protocol, endpoint=endpoint)
+        for former_position, subscription in enumerate(props.subscriptions):
+            topic_subscription = SnsTopicSubscription(
+                self,
+                subscription_id(subscription),
+                topic_arn=self.topic.arn,
+                protocol=subscription.protocol,
+                endpoint=subscription.endpoint,
+            )
+            moved_from(topic_subscription, f"subscription-{former_position}")
 
         self.alarms = [self._alarm(spec, props) for spec in alarm_specs(props)]
-        self.alarm_names = [alarm.alarm_name for alarm in self.alarms]
         self._event_subscriptions(props)
-        self.dashboard_name = naming.environment_name
+        self.dashboard_name = naming.stack_name
         CloudwatchDashboard(self, "dashboard", dashboard_name=self.dashboard_name, dashboard_body=self._dashboard_body(props))
 
     @property
@@ -250,7 +269,6 @@ class Monitoring(Construct):
         return self.topic.arn
 
     def _alarm(self, spec: AlarmSpec, props: MonitoringProps) -> CloudwatchMetricAlarm:
-        limits = props.thresholds
         return CloudwatchMetricAlarm(
             self,
             spec.purpose,
@@ -262,8 +280,8 @@ class Monitoring(Construct):
             statistic=spec.metric.statistic,
             comparison_operator=spec.comparison,
             threshold=spec.threshold,
-            period=limits.period_seconds,
-            evaluation_periods=limits.evaluation_periods,
+            period=props.period_seconds,
+            evaluation_periods=props.evaluation_periods,
             treat_missing_data=spec.treat_missing_data,
             alarm_actions=[self.topic.arn],
             ok_actions=[self.topic.arn],
@@ -292,8 +310,6 @@ class Monitoring(Construct):
             event_categories=list(RDS_INSTANCE_EVENTS),
             depends_on=[self.topic_policy],
         )
-        if not props.dms_event_subscription:
-            return
         for source_type, source_id, categories in (
             ("replication-instance", props.replication_instance_identifier, DMS_INSTANCE_EVENTS),
             ("replication-task", props.replication_task_identifier, DMS_TASK_EVENTS),
@@ -343,7 +359,7 @@ class Monitoring(Construct):
                     "region": props.region,
                     "view": "timeSeries",
                     "stacked": False,
-                    "period": props.thresholds.period_seconds,
+                    "period": props.period_seconds,
                     "metrics": [metric.as_widget_entry() for metric in metrics],
                 },
             }
@@ -360,6 +376,13 @@ class Monitoring(Construct):
             }
         )
         return canonical_json({"widgets": widgets})
+
+
+def subscription_id(subscription: Subscription) -> str:
+    """Keyed by what it delivers to, not its position: removing one subscriber leaves the others (and their
+    confirmations) alone. A digest, because endpoints are URLs and e-mail addresses, not construct ids."""
+    digest = hashlib.sha256(f"{subscription.protocol}:{subscription.endpoint}".encode()).hexdigest()[:12]
+    return f"subscription-{subscription.protocol}-{digest}"
 
 
 def _publishers_may_use_key(*, account_id: str) -> tuple[Statement, ...]:

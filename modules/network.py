@@ -11,8 +11,9 @@ from dataclasses import dataclass
 
 from constructs import Construct
 
+from contract.naming import Naming
 from modules.aws import SecurityGroup, VpcSecurityGroupEgressRule, VpcSecurityGroupIngressRule
-from modules.naming import Naming
+from modules.moved import moved_from
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -20,18 +21,19 @@ class MigrationNetworkProps:
     naming: Naming
     vpc_id: str
     database_port: int
+    """Port Aurora listens on: DMS and applications may reach it there."""
     source_cidr_block: str
+    """The on-premises source as seen from the VPC: the only place DMS may reach on `source_port`."""
     source_port: int
-    application_security_group_ids: tuple[str, ...] = ()
-    application_cidr_blocks: tuple[str, ...] = ()
-
-    def __post_init__(self) -> None:
-        for cidr in (self.source_cidr_block, *self.application_cidr_blocks):
-            if cidr.endswith("/0"):
-                raise ValueError(f"CIDR blocks: {cidr!r} opens the database to the internet")
+    application_security_group_ids: tuple[str, ...]
+    """Security groups admitted to Aurora; each is a rule of its own, keyed by the group id."""
+    application_cidr_blocks: tuple[str, ...]
+    """Networks admitted to Aurora; each is a rule of its own, keyed by the CIDR block."""
 
 
 class MigrationNetwork(Construct):
+    """Exposes `aurora_security_group_id` and `dms_security_group_id`."""
+
     def __init__(self, scope: Construct, id_: str, *, props: MigrationNetworkProps) -> None:
         super().__init__(scope, id_)
         naming = props.naming
@@ -65,10 +67,10 @@ class MigrationNetwork(Construct):
             to_port=port,
             description="PostgreSQL from the DMS replication instance (migration target writes)",
         )
-        for index, group_id in enumerate(props.application_security_group_ids):
-            VpcSecurityGroupIngressRule(
+        for former_position, group_id in enumerate(props.application_security_group_ids):
+            rule = VpcSecurityGroupIngressRule(
                 self,
-                f"aurora-from-application-group-{index}",
+                f"aurora-from-{group_id}",
                 security_group_id=aurora_id,
                 referenced_security_group_id=group_id,
                 ip_protocol="tcp",
@@ -76,10 +78,11 @@ class MigrationNetwork(Construct):
                 to_port=port,
                 description=f"PostgreSQL from application security group {group_id}",
             )
-        for index, cidr in enumerate(props.application_cidr_blocks):
-            VpcSecurityGroupIngressRule(
+            moved_from(rule, f"aurora-from-application-group-{former_position}")
+        for former_position, cidr in enumerate(props.application_cidr_blocks):
+            rule = VpcSecurityGroupIngressRule(
                 self,
-                f"aurora-from-application-cidr-{index}",
+                f"aurora-from-{cidr.replace('.', '-').replace('/', '-')}",
                 security_group_id=aurora_id,
                 cidr_ipv4=cidr,
                 ip_protocol="tcp",
@@ -87,6 +90,7 @@ class MigrationNetwork(Construct):
                 to_port=port,
                 description=f"PostgreSQL from application network {cidr}",
             )
+            moved_from(rule, f"aurora-from-application-cidr-{former_position}")
 
         VpcSecurityGroupEgressRule(
             self,
@@ -108,3 +112,11 @@ class MigrationNetwork(Construct):
             to_port=port,
             description="PostgreSQL to the Aurora target cluster",
         )
+
+    @property
+    def aurora_security_group_id(self) -> str:
+        return self.aurora_security_group.id
+
+    @property
+    def dms_security_group_id(self) -> str:
+        return self.dms_security_group.id

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from cdktf import Postcondition, TerraformResourceLifecycle
 from constructs import Construct
 
+from contract.naming import Naming
 from modules.aws import (
     DataAwsVpc,
     DataAwsVpcEndpoint,
@@ -30,7 +31,6 @@ from modules.aws import (
     VpcSecurityGroupEgressRule,
     VpcSecurityGroupIngressRule,
 )
-from modules.naming import Naming
 
 HTTPS_PORT = 443
 CREATE = "create"

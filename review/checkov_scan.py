@@ -232,9 +232,10 @@ def checkov_readable(document: Mapping[str, Any]) -> dict[str, Any]:
     """The document without settings checkov 3.3.30's JSON parser cannot read and no check looks at.
 
     Its parser expects every entry of the `terraform` block to be a block, so the string
-    `required_version` fails the whole file ("this method receives only dicts").
+    `required_version` fails the whole file ("this method receives only dicts"); the same parser
+    fails on the top-level `moved` list (state renames, modules/moved.py), which holds no resource.
     """
-    readable = dict(document)
+    readable = {key: value for key, value in document.items() if key != "moved"}
     settings = readable.get("terraform")
     if isinstance(settings, Mapping):
         readable["terraform"] = {key: value for key, value in settings.items() if isinstance(value, Mapping)}

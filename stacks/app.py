@@ -21,12 +21,11 @@ STACKS_DIR = "stacks"
 TERRAFORM_WORKING_FILES = (".terraform", ".terraform.lock.hcl", "terraform.tfstate", "terraform.tfstate.backup", "*.tfplan")
 
 
-def build_app(
-    configs: Sequence[EnvironmentConfig], *, outdir: str, emulator: LocalEmulator | None = None
-) -> tuple[App, dict[str, MigrationStack]]:
+def build_app(configs: Sequence[EnvironmentConfig], *, outdir: str, emulator: LocalEmulator | None = None) -> App:
     app = App(outdir=outdir)
-    stacks = {config.stack_name: MigrationStack(app, config.stack_name, config=config, emulator=emulator) for config in configs}
-    return app, stacks
+    for config in configs:
+        MigrationStack(app, config.stack_name, config=config, emulator=emulator)
+    return app
 
 
 def synth_atomically(configs: Sequence[EnvironmentConfig], *, outdir: Path, emulator: LocalEmulator | None = None) -> None:
@@ -39,7 +38,7 @@ def synth_atomically(configs: Sequence[EnvironmentConfig], *, outdir: Path, emul
     outdir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.", dir=outdir.parent))
     try:
-        app, _ = build_app(configs, outdir=str(staging), emulator=emulator)
+        app = build_app(configs, outdir=str(staging), emulator=emulator)
         app.synth()
         _carry_terraform_working_files(outdir / STACKS_DIR, staging / STACKS_DIR)
         previous = outdir.with_name(f".{outdir.name}.previous")

@@ -7,18 +7,18 @@ from typing import Any
 from cdktf import S3Backend, TerraformOutput, TerraformStack
 from constructs import Construct
 
-from config.model import POSTGRES_PORT, EnvironmentConfig
-from modules.aurora import AuroraCluster, AuroraClusterProps
+from config.model import EnvironmentConfig
+from contract.outputs import OUTPUT_DESCRIPTIONS, Output
+from modules.aurora import AuroraCluster
 from modules.aws import AwsProvider, AwsProviderDefaultTags, AwsProviderEndpoints, DataAwsCallerIdentity, DataAwsPartition
-from modules.credentials import CredentialsSecret, CredentialsSecretProps
-from modules.dms import DmsReplication, DmsReplicationProps, SourceEndpointProps, TargetEndpointProps
-from modules.dms_documents import TaskDocumentsProps, rules_from
-from modules.kms import EncryptionKey, EncryptionKeyProps
-from modules.master_password import MasterPassword, MasterPasswordProps
-from modules.monitoring import Monitoring, MonitoringProps
-from modules.naming import Naming
-from modules.network import MigrationNetwork, MigrationNetworkProps
-from modules.secrets_endpoint import SecretsManagerEndpoint, SecretsManagerEndpointProps
+from modules.credentials import CredentialsSecret
+from modules.dms import DmsReplication
+from modules.kms import EncryptionKey
+from modules.master_password import MasterPassword
+from modules.monitoring import Monitoring
+from modules.network import MigrationNetwork
+from modules.secrets_endpoint import SecretsManagerEndpoint
+from stacks import props
 from stacks.emulator import EMULATED_SERVICES, LocalEmulator
 
 STATE_FILE = "terraform.tfstate"
@@ -41,199 +41,80 @@ def default_tags(config: EnvironmentConfig) -> dict[str, str]:
 
 
 class MigrationStack(TerraformStack):
+    """Wires the constructs together; stacks/props.py turns the config into each construct's props."""
+
     def __init__(self, scope: Construct, id_: str, *, config: EnvironmentConfig, emulator: LocalEmulator | None = None) -> None:
         super().__init__(scope, id_)
-        self.config = config
-        naming = Naming(prefix=config.name_prefix, suffix=config.environment_suffix)
         self._configure_provider(config, emulator)
         self._configure_backend(config, emulator)
-
-        identity = DataAwsCallerIdentity(self, "caller")
-        partition = DataAwsPartition(self, "partition")
-        account_id, partition_name = identity.account_id, partition.partition
-
-        database_key = EncryptionKey(
-            self,
-            "database-key",
-            props=EncryptionKeyProps(
-                alias_name=naming.name("database"),
-                description=f"Aurora, DMS, credentials secret and logs of {config.stack_name}",
-                account_id=account_id,
-                partition=partition_name,
-                service_statements=(
-                    _logs_may_use_key(region=config.aws_region, account_id=account_id, partition=partition_name),
-                ),
-            ),
+        ctx = props.StackContext(
+            config=config,
+            naming=props.naming_of(config),
+            account_id=DataAwsCallerIdentity(self, "caller").account_id,
+            partition=DataAwsPartition(self, "partition").partition,
         )
-        network = MigrationNetwork(
-            self,
-            "network",
-            props=MigrationNetworkProps(
-                naming=naming,
-                vpc_id=config.network.vpc_id,
-                database_port=POSTGRES_PORT,
-                source_cidr_block=config.source.cidr_block,
-                source_port=config.source.port,
-                application_security_group_ids=config.network.application_security_group_ids,
-                application_cidr_blocks=config.network.application_cidr_blocks,
-            ),
-        )
+
+        database_key = EncryptionKey(self, "database-key", props=props.database_key_props(ctx))
+        network = MigrationNetwork(self, "network", props=props.network_props(ctx))
         SecretsManagerEndpoint(
             self,
             "secrets-manager-endpoint",
-            props=SecretsManagerEndpointProps(
-                naming=naming,
-                region=config.aws_region,
-                vpc_id=config.network.vpc_id,
-                vpc_cidr_block=config.network.vpc_cidr_block,
-                subnets=config.network.dms_subnets,
-                dms_security_group_id=network.dms_security_group.id,
-                endpoint=config.network.secrets_manager_endpoint,
-            ),
+            props=props.secrets_endpoint_props(ctx, dms_security_group_id=network.dms_security_group_id),
         )
-        aurora_config = config.aurora
         master_password = MasterPassword(
-            self,
-            "master-password",
-            props=MasterPasswordProps(
-                naming=naming,
-                kms_key_arn=database_key.arn,
-                rotation_version=aurora_config.master_password_version,
-                recovery_window_days=aurora_config.secret_recovery_window_days,
-            ),
+            self, "master-password", props=props.master_password_props(ctx, kms_key_arn=database_key.arn)
         )
         aurora = AuroraCluster(
             self,
             "aurora",
-            props=AuroraClusterProps(
-                naming=naming,
-                partition=partition_name,
-                account_id=account_id,
-                engine_version=aurora_config.engine_version,
-                instance_class=aurora_config.instance_class,
-                reader_count=aurora_config.reader_count,
-                subnet_ids=tuple(config.network.aurora_subnets),
-                availability_zones=tuple(sorted(set(config.network.aurora_subnets.values()))),
-                security_group_id=network.aurora_security_group.id,
+            props=props.aurora_props(
+                ctx,
+                security_group_id=network.aurora_security_group_id,
                 kms_key_arn=database_key.arn,
-                master_username=aurora_config.master_username,
-                master_password=master_password.value,
-                master_password_version_id=master_password.version_id,
-                database_name=aurora_config.database_name,
-                backup_retention_days=aurora_config.backup_retention_days,
-                preferred_backup_window=aurora_config.preferred_backup_window,
-                preferred_maintenance_window=aurora_config.preferred_maintenance_window,
-                deletion_protection=aurora_config.deletion_protection,
-                skip_final_snapshot=aurora_config.skip_final_snapshot,
-                performance_insights_retention_days=aurora_config.performance_insights_retention_days,
-                monitoring_interval_seconds=aurora_config.monitoring_interval_seconds,
-                log_retention_days=aurora_config.log_retention_days,
-                log_min_duration_statement_ms=aurora_config.log_min_duration_statement_ms,
+                master_password=master_password,
             ),
         )
         credentials = CredentialsSecret(
             self,
             "credentials",
-            props=CredentialsSecretProps(
-                naming=naming,
-                kms_key_arn=database_key.arn,
-                username=aurora_config.master_username,
-                password=master_password.value,
-                password_version_id=master_password.version_id,
-                host=aurora.endpoint,
-                port=POSTGRES_PORT,
-                database_name=aurora_config.database_name,
-                recovery_window_days=aurora_config.secret_recovery_window_days,
-            ),
+            props=props.credentials_props(ctx, kms_key_arn=database_key.arn, master_password=master_password, cluster=aurora),
         )
-        dms_config, source = config.dms, config.source
         dms = DmsReplication(
             self,
             "dms",
-            props=DmsReplicationProps(
-                naming=naming,
-                account_id=account_id,
-                partition=partition_name,
-                region=config.aws_region,
-                subnet_ids=tuple(config.network.dms_subnets),
-                security_group_id=network.dms_security_group.id,
+            props=props.dms_props(
+                ctx,
+                security_group_id=network.dms_security_group_id,
                 kms_key_arn=database_key.arn,
-                service_roles=dms_config.service_roles,
-                replication_instance_class=dms_config.replication_instance_class,
-                allocated_storage_gib=dms_config.allocated_storage_gib,
-                engine_version=dms_config.engine_version,
-                multi_az=dms_config.multi_az,
-                preferred_maintenance_window=dms_config.preferred_maintenance_window,
-                migration_type=dms_config.migration_type,
-                task_log_retention_days=dms_config.task_log_retention_days,
-                documents=TaskDocumentsProps(
-                    include=rules_from(dms_config.include),
-                    exclude=rules_from(dms_config.exclude),
-                    lob_max_size_kb=dms_config.lob_max_size_kb,
-                    control_schema=dms_config.control_schema,
-                ),
-                source=SourceEndpointProps(
-                    database_name=source.database_name,
-                    secret_arn=source.credentials_secret_arn,
-                    secret_kms_key_arn=source.credentials_kms_key_arn,
-                    ssl_mode=source.ssl_mode,
-                    ca_certificate_pem=source.ca_certificate_file.read_text() if source.ca_certificate_file else None,
-                    heartbeat_frequency_minutes=dms_config.heartbeat_frequency_minutes,
-                ),
-                target=TargetEndpointProps(
-                    database_name=aurora_config.database_name,
-                    secret_arn=credentials.arn,
-                    secret_kms_key_arn=database_key.arn,
-                ),
+                target_credentials=credentials,
             ),
         )
-        monitoring = Monitoring(
-            self,
-            "monitoring",
-            props=MonitoringProps(
-                naming=naming,
-                account_id=account_id,
-                partition=partition_name,
-                region=config.aws_region,
-                thresholds=config.monitoring,
-                cluster_identifier=aurora.cluster_identifier,
-                instance_identifiers=tuple(aurora.instance_identifiers),
-                instance_class=aurora_config.instance_class,
-                replication_instance_identifier=dms.replication_instance_identifier,
-                replication_task_identifier=dms.task.replication_task_id,
-                replication_task_resource_id=dms.task_resource_id,
-            ),
-        )
+        monitoring = Monitoring(self, "monitoring", props=props.monitoring_props(ctx, cluster=aurora, replication=dms))
 
-        self.database_key = database_key
-        self.network = network
-        self.aurora = aurora
-        self.credentials = credentials
-        self.dms = dms
-        self.monitoring = monitoring
         self._outputs(
-            cluster_endpoint=(aurora.endpoint, "Writer endpoint of the Aurora cluster (applications point here at cutover)"),
-            reader_endpoint=(aurora.reader_endpoint, "Reader endpoint of the Aurora cluster"),
-            secret_arn=(credentials.arn, "Secrets Manager secret with username, password, engine, port, host"),
-            cluster_id=(aurora.cluster_identifier, "Aurora cluster identifier"),
-            instance_ids=(aurora.instance_identifiers, "Aurora instance identifiers; the first is created as the writer"),
-            aurora_security_group_id=(network.aurora_security_group.id, "Security group of Aurora (add application rules here)"),
-            dms_security_group_id=(
-                network.dms_security_group.id,
-                "Security group of the DMS replication instance (an existing Secrets Manager endpoint must admit it on 443)",
-            ),
-            database_kms_key_arn=(database_key.arn, "CMK of the cluster, Performance Insights, secret and logs"),
-            dms_task_arn=(dms.task_arn, "DMS replication task (full load and CDC); started by the operator, see the runbook"),
-            dms_replication_instance_arn=(dms.replication_instance_arn, "DMS replication instance"),
-            dms_source_endpoint_arn=(dms.source_endpoint.endpoint_arn, "DMS source endpoint (on-premises PostgreSQL)"),
-            dms_target_endpoint_arn=(dms.target_endpoint.endpoint_arn, "DMS target endpoint (Aurora writer)"),
-            alarm_topic_arn=(monitoring.topic_arn, "SNS topic every alarm and event subscription notifies"),
-            dashboard_name=(monitoring.dashboard_name, "CloudWatch dashboard of the migration"),
+            {
+                Output.CLUSTER_ENDPOINT: aurora.endpoint,
+                Output.READER_ENDPOINT: aurora.reader_endpoint,
+                Output.SECRET_ARN: credentials.arn,
+                Output.CLUSTER_ID: aurora.cluster_identifier,
+                Output.INSTANCE_IDS: aurora.instance_identifiers,
+                Output.AURORA_SECURITY_GROUP_ID: network.aurora_security_group_id,
+                Output.DMS_SECURITY_GROUP_ID: network.dms_security_group_id,
+                Output.DATABASE_KMS_KEY_ARN: database_key.arn,
+                Output.DMS_TASK_ARN: dms.task_arn,
+                Output.DMS_REPLICATION_INSTANCE_ARN: dms.replication_instance_arn,
+                Output.DMS_SOURCE_ENDPOINT_ARN: dms.source_endpoint_arn,
+                Output.DMS_TARGET_ENDPOINT_ARN: dms.target_endpoint_arn,
+                Output.ALARM_TOPIC_ARN: monitoring.topic_arn,
+                Output.DASHBOARD_NAME: monitoring.dashboard_name,
+            }
         )
 
-    def _outputs(self, **outputs: tuple[Any, str]) -> None:
-        for name, (value, description) in outputs.items():
-            TerraformOutput(self, name, value=value, description=description)
+    def _outputs(self, values: dict[Output, Any]) -> None:
+        missing = set(Output) - set(values)
+        assert not missing, f"outputs without a value: {sorted(missing)}"
+        for output, value in values.items():
+            TerraformOutput(self, output.value, value=value, description=OUTPUT_DESCRIPTIONS[output])
 
     def _configure_provider(self, config: EnvironmentConfig, emulator: LocalEmulator | None) -> None:
         settings: dict[str, Any] = {}
@@ -279,15 +160,3 @@ class MigrationStack(TerraformStack):
             }
             for key, value in emulator_settings.items():
                 self.add_override(f"terraform.backend.s3.{key}", value)
-
-
-def _logs_may_use_key(*, region: str, account_id: str, partition: str) -> dict[str, Any]:
-    """CloudWatch Logs encrypts with the key directly, limited to this account's log groups."""
-    return {
-        "Sid": "CloudWatchLogsEncryptLogGroups",
-        "Effect": "Allow",
-        "Principal": {"Service": f"logs.{region}.amazonaws.com"},
-        "Action": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*", "kms:DescribeKey"],
-        "Resource": "*",
-        "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": f"arn:{partition}:logs:{region}:{account_id}:*"}},
-    }

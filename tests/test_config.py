@@ -140,6 +140,16 @@ def test_unknown_key_in_a_section_lists_that_sections_keys(tmp_path: Path) -> No
         ("dms", "migration_type", "full-load-only", "dms.migration_type"),
         ("dms", "include", [], "dms.include"),
         ("state_backend", "kms_key_id", "alias-without-arn", "state_backend.kms_key_id"),
+        # Rules the construct props once checked a second time; the config model is now their only guard.
+        ("aurora", "reader_count", 0, "aurora.reader_count"),
+        ("aurora", "engine_version", "12.9", "major version 12 is not supported"),
+        ("aurora", "backup_retention_days", 0, "aurora.backup_retention_days"),
+        ("aurora", "instance_class", "db.z9.huge", "the connections alarm needs the class's memory"),
+        ("aurora", "log_min_duration_statement_ms", -1, "aurora.log_min_duration_statement_ms"),
+        ("network", "aurora_subnets", {"subnet-0a1b2c3d4e5f60001": "eu-west-1a"}, "need at least 2 subnets in different AZs"),
+        ("network", "dms_subnets", {"subnet-0a1b2c3d4e5f60001": "eu-west-1a"}, "need at least 2 subnets in different AZs"),
+        ("dms", "service_roles", "maybe", "dms.service_roles"),
+        ("dms", "lob_max_size_kb", 0, "dms.lob_max_size_kb"),
     ],
 )
 def test_bad_value_names_field(tmp_path: Path, section: str, key: str, bad: Any, expected: str) -> None:

@@ -9,9 +9,10 @@ from typing import Any
 import pytest
 
 from config import EnvironmentConfig
+from contract.naming import Naming
 from modules.dms import DmsReplication, DmsReplicationProps, SourceEndpointProps, TargetEndpointProps
 from modules.dms_documents import TableRule, TaskDocumentsProps, table_mappings, task_settings
-from modules.naming import Naming
+from stacks.props import task_documents_props
 from tests.helpers import Document, only_resource, resources, synth_scope
 
 ENVIRONMENTS = ["dev", "staging", "prod"]
@@ -28,9 +29,23 @@ BASE_PROPS = DmsReplicationProps(
     security_group_id="sg-00000000000000001",
     kms_key_arn=KEY,
     engine_version="3.6.1",
-    documents=TaskDocumentsProps(include=(TableRule(schema_name="public"),)),
+    service_roles="create",
+    replication_instance_class="dms.c5.2xlarge",
+    allocated_storage_gib=100,
+    multi_az=True,
+    preferred_maintenance_window="sat:04:00-sat:05:00",
+    migration_type="full-load-and-cdc",
+    task_log_retention_days=30,
+    documents=TaskDocumentsProps(
+        include=(TableRule(schema_name="public", table_name="%"),), exclude=(), lob_max_size_kb=32, control_schema="dms_control"
+    ),
     source=SourceEndpointProps(
-        database_name="orders", secret_arn=SOURCE_SECRET, ssl_mode="require", heartbeat_frequency_minutes=5
+        database_name="orders",
+        secret_arn=SOURCE_SECRET,
+        secret_kms_key_arn=None,
+        ssl_mode="require",
+        ca_certificate_pem=None,
+        heartbeat_frequency_minutes=5,
     ),
     target=TargetEndpointProps(database_name="app", secret_arn=TARGET_SECRET, secret_kms_key_arn=KEY),
 )
@@ -199,12 +214,7 @@ def test_task_is_full_load_and_cdc_and_never_started_by_deploy(
     config = environments[suffix].dms
     assert task["migration_type"] == "full-load-and-cdc"
     assert task["start_replication_task"] is False
-    documents = TaskDocumentsProps(
-        include=tuple(TableRule(schema_name=r.schema_name, table_name=r.table_name) for r in config.include),
-        exclude=tuple(TableRule(schema_name=r.schema_name, table_name=r.table_name) for r in config.exclude),
-        lob_max_size_kb=config.lob_max_size_kb,
-        control_schema=config.control_schema,
-    )
+    documents = task_documents_props(config)
     assert task["table_mappings"] == table_mappings(documents)
     assert task["replication_task_settings"] == task_settings(documents)
 
@@ -218,7 +228,7 @@ def test_table_mappings_include_then_exclude_in_config_order(synthesized: dict[s
 
 
 def test_task_settings_stop_on_data_errors_validate_log_and_limit_lobs() -> None:
-    settings = json.loads(task_settings(TaskDocumentsProps(include=(TableRule(schema_name="s"),), lob_max_size_kb=64)))
+    settings = json.loads(task_settings(dataclasses.replace(BASE_PROPS.documents, lob_max_size_kb=64)))
     assert settings["TargetMetadata"]["LimitedSizeLobMode"] is True
     assert settings["TargetMetadata"]["FullLobMode"] is False
     assert settings["TargetMetadata"]["LobMaxSize"] == 64
@@ -235,7 +245,10 @@ def test_task_settings_stop_on_data_errors_validate_log_and_limit_lobs() -> None
 
 
 def test_documents_are_canonical_so_plans_show_no_perpetual_diff() -> None:
-    props = TaskDocumentsProps(include=(TableRule(schema_name="b"), TableRule(schema_name="a", table_name="t%")))
+    props = dataclasses.replace(
+        BASE_PROPS.documents,
+        include=(TableRule(schema_name="b", table_name="%"), TableRule(schema_name="a", table_name="t%")),
+    )
     for document in (task_settings(props), table_mappings(props)):
         assert document == json.dumps(json.loads(document), sort_keys=True, separators=(",", ":"))
     assert task_settings(props) == task_settings(dataclasses.replace(props))
@@ -246,28 +259,3 @@ def test_task_log_group_is_precreated_with_retention_and_kms(created_roles: Docu
     assert log_group["name"] == "dms-tasks-aurora-migration-replication-unit"
     assert log_group["retention_in_days"] == 30
     assert log_group["kms_key_id"] == KEY
-
-
-@pytest.mark.parametrize(
-    ("changes", "field"),
-    [
-        ({"migration_type": "full-load-only"}, "migration_type"),
-        ({"source": dataclasses.replace(BASE_PROPS.source, ssl_mode="none")}, "source.ssl_mode"),
-        ({"target": dataclasses.replace(BASE_PROPS.target, ssl_mode="none")}, "target.ssl_mode"),
-        ({"source": dataclasses.replace(BASE_PROPS.source, ssl_mode="verify-full")}, "source.ca_certificate_pem"),
-        ({"subnet_ids": ("subnet-00000000000000001",)}, "subnet_ids"),
-    ],
-)
-def test_bad_props_raise_an_error_naming_the_field(changes: dict[str, Any], field: str) -> None:
-    with pytest.raises(ValueError, match=rf"(^|; ){field}: "):
-        dataclasses.replace(BASE_PROPS, **changes)
-
-
-def test_empty_table_mappings_are_rejected() -> None:
-    with pytest.raises(ValueError, match=r"^include: table mappings need at least one include rule"):
-        TaskDocumentsProps(include=())
-
-
-def test_unknown_service_roles_mode_is_rejected() -> None:
-    with pytest.raises(ValueError, match=r"^service_roles: "):
-        synth_dms(service_roles="maybe")

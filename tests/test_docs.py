@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import re
 
-from config.reference import with_reference
+from stacks.reference import with_reference
 from tests.conftest import REPO_ROOT
 
 README = (REPO_ROOT / "README.md").read_text()
 
 
 def test_readme_configuration_reference_matches_the_model() -> None:
-    assert with_reference(README) == README, "run: pipenv run python -m config.reference --write README.md"
+    assert with_reference(README) == README, "run: pipenv run python -m stacks.reference --write README.md"
 
 
 def test_every_model_field_appears_in_the_reference() -> None:

@@ -11,9 +11,10 @@ import pytest
 
 from config import EnvironmentConfig
 from config.model import MonitoringConfig
-from modules.metrics import GIB, MIB, default_max_connections
-from modules.monitoring import Monitoring, MonitoringProps
-from modules.naming import Naming
+from contract.aurora import GIB, MIB, default_max_connections
+from contract.naming import Naming
+from modules.monitoring import Monitoring, MonitoringProps, Subscription
+from stacks.props import alarm_thresholds
 from tests.helpers import Document, only_resource, resources, synth_scope
 
 ENVIRONMENTS = ["dev", "staging", "prod"]
@@ -24,12 +25,16 @@ BASE_PROPS = MonitoringProps(
     account_id="123456789012",
     partition="aws",
     region="eu-west-1",
-    thresholds=MonitoringConfig(
-        alarm_email_addresses=("dba@example.com",), alarm_https_endpoints=("https://pager.example.com/x",)
+    thresholds=alarm_thresholds(MonitoringConfig().model_dump()),
+    period_seconds=60,
+    evaluation_periods=5,
+    subscriptions=(
+        Subscription(protocol="email", endpoint="dba@example.com"),
+        Subscription(protocol="https", endpoint="https://pager.example.com/x"),
     ),
     cluster_identifier="aurora-migration-cluster-unit",
     instance_identifiers=INSTANCES,
-    instance_class="db.r6g.large",
+    instance_max_connections=default_max_connections("db.r6g.large"),
     replication_instance_identifier="aurora-migration-replication-unit",
     replication_task_identifier="aurora-migration-task-unit",
     replication_task_resource_id="TASKRESOURCEID",
@@ -49,15 +54,16 @@ def unit() -> Document:
 @pytest.fixture(scope="module")
 def tightened() -> Document:
     return synth_monitoring(
-        thresholds=MonitoringConfig(
+        thresholds=dataclasses.replace(
+            BASE_PROPS.thresholds,
             aurora_cpu_percent=65,
             dms_cdc_latency_seconds=120,
             aurora_freeable_memory_mib=2048,
             aurora_connections_percent=50,
             dms_free_storage_gib=25,
-            evaluation_periods=2,
-            period_seconds=300,
-        )
+        ),
+        evaluation_periods=2,
+        period_seconds=300,
     )
 
 
@@ -150,16 +156,6 @@ def test_thresholds_and_periods_follow_config(tightened: Document) -> None:
 def test_connection_limit_follows_the_instance_class() -> None:
     assert default_max_connections("db.r6g.large") == 1802
     assert default_max_connections("db.r6g.16xlarge") == 5000
-    with pytest.raises(ValueError, match=r"^instance_class: no memory size known for 'db.z9.huge'"):
-        dataclasses.replace(BASE_PROPS, instance_class="db.z9.huge")
-
-
-def test_props_report_every_problem_at_once() -> None:
-    with pytest.raises(ValueError) as raised:
-        dataclasses.replace(BASE_PROPS, instance_class="db.z9.huge", instance_identifiers=INSTANCES[:1])
-    message = str(raised.value)
-    assert message.startswith("instance_identifiers: need the writer and at least one reader")
-    assert "; instance_class: no memory size known for 'db.z9.huge'" in message
 
 
 def test_topic_is_encrypted_with_a_key_publishers_may_use(unit: Document) -> None:
@@ -219,7 +215,18 @@ def test_alarms_and_event_subscriptions_wait_for_the_topic_policy(unit: Document
 def test_subscriptions_follow_config(unit: Document) -> None:
     subscriptions = sorted((s["protocol"], s["endpoint"]) for s in resources(unit, "aws_sns_topic_subscription").values())
     assert subscriptions == [("email", "dba@example.com"), ("https", "https://pager.example.com/x")]
-    assert resources(synth_monitoring(thresholds=MonitoringConfig()), "aws_sns_topic_subscription") == {}
+    assert resources(synth_monitoring(subscriptions=()), "aws_sns_topic_subscription") == {}
+
+
+def test_removing_a_subscriber_leaves_the_others_alone(unit: Document) -> None:
+    """Subscriptions are keyed by what they deliver to: the remaining one keeps its address (and confirmation)."""
+    before = resources(unit, "aws_sns_topic_subscription")
+    after = resources(synth_monitoring(subscriptions=BASE_PROPS.subscriptions[1:]), "aws_sns_topic_subscription")
+    assert set(after) < set(before) and len(after) == 1
+    [kept] = after
+    assert {key: value for key, value in after[kept].items() if key != "//"} == {
+        key: value for key, value in before[kept].items() if key != "//"
+    }
 
 
 def test_rds_and_dms_events_go_to_the_topic(unit: Document) -> None:
@@ -233,7 +240,6 @@ def test_rds_and_dms_events_go_to_the_topic(unit: Document) -> None:
     assert "failure" in dms["replication-instance"]["event_categories"]
     assert dms["replication-task"]["source_ids"] == ["aurora-migration-task-unit"]
     assert {"failure", "state change"} <= set(dms["replication-task"]["event_categories"])
-    assert resources(synth_monitoring(dms_event_subscription=False), "aws_dms_event_subscription") == {}
 
 
 def dashboard_body(document: Document) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from config import EnvironmentConfig
-from modules.naming import Naming
+from contract.naming import Naming
 from modules.secrets_endpoint import SecretsManagerEndpoint, SecretsManagerEndpointProps
 from tests.helpers import Document, only_resource, resources, synth_scope
 

@@ -96,7 +96,7 @@ def test_same_config_synthesizes_to_the_same_bytes(
 ) -> None:
     from stacks.app import build_app
 
-    app, _ = build_app(list(environments.values()), outdir=str(tmp_path))
+    app = build_app(list(environments.values()), outdir=str(tmp_path))
     app.synth()
     for config in environments.values():
         relative = Path("stacks") / config.stack_name / "cdk.tf.json"

@@ -228,7 +228,7 @@ def test_every_environment_and_a_short_lived_stack_pass(synth_dir: Path, tmp_pat
 
     assert cli.main([str(synth_dir / "stacks")]) == cli.EXIT_OK
     [short_lived] = [c for c in load_environments(environment_files(), ephemeral_suffix="pr7") if c.environment_suffix == "pr7"]
-    app, _ = build_app([short_lived], outdir=str(tmp_path))
+    app = build_app([short_lived], outdir=str(tmp_path))
     app.synth()
     assert cli.main([str(tmp_path / "stacks" / short_lived.stack_name)]) == cli.EXIT_OK
 

@@ -507,7 +507,7 @@ def synthesize_for_emulator(aws: LocalAws, data: Mapping[str, Any], workdir: Pat
     config_file = write_toml(data, workdir / f"{data['environment_suffix']}.toml")
     config = load_environment(config_file)
     outdir = workdir / "cdktf.out"
-    app, _ = build_app([config], outdir=str(outdir), emulator=LocalEmulator(url=aws.url))
+    app = build_app([config], outdir=str(outdir), emulator=LocalEmulator(url=aws.url))
     app.synth()
     stack_dir = outdir / "stacks" / config.stack_name
     document = json.loads((stack_dir / "cdk.tf.json").read_text())

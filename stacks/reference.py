@@ -1,6 +1,6 @@
-"""The README's configuration reference, generated from the model.
+"""The README's configuration and alarm references, generated from the config model and the alarm specs.
 
-`python -m config.reference` prints the configuration table; `--write README.md`
+`python -m stacks.reference` prints the configuration table; `--write README.md`
 replaces the configuration and alarm tables between the README's markers.
 """
 
@@ -14,6 +14,10 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from config.model import AuroraConfig, EnvironmentConfig, MonitoringConfig
+from contract.aurora import MIB, default_max_connections
+from contract.naming import Naming
+from modules.monitoring import MonitoringProps, alarm_specs
+from stacks.props import alarm_thresholds
 
 
 def reference_table(model: type[BaseModel] = EnvironmentConfig) -> str:
@@ -48,19 +52,20 @@ def _default(info: FieldInfo) -> str:
 
 def alarm_table() -> str:
     """The default alarms of an environment with three instances, and what on-call checks first."""
-    from modules.metrics import MIB
-    from modules.monitoring import MonitoringProps, alarm_specs
-    from modules.naming import Naming
-
+    aurora, monitoring = AuroraConfig(), MonitoringConfig()
+    naming = Naming(prefix="aurora-migration", suffix="<env>")
     props = MonitoringProps(
-        naming=Naming(prefix="aurora-migration", suffix="<env>"),
+        naming=naming,
         account_id="<account>",
         partition="aws",
         region="<region>",
-        thresholds=MonitoringConfig(),
+        thresholds=alarm_thresholds(monitoring.model_dump()),
+        period_seconds=monitoring.period_seconds,
+        evaluation_periods=monitoring.evaluation_periods,
+        subscriptions=(),
         cluster_identifier="<cluster>",
         instance_identifiers=("db-1", "db-2", "db-3"),
-        instance_class=AuroraConfig().instance_class,
+        instance_max_connections=default_max_connections(aurora.instance_class),
         replication_instance_identifier="<replication-instance>",
         replication_task_identifier="<task>",
         replication_task_resource_id="<task-id>",
@@ -71,7 +76,7 @@ def alarm_table() -> str:
         in_bytes = spec.metric.name in ("FreeableMemory", "FreeLocalStorage", "FreeStorageSpace")
         threshold, unit = (spec.threshold / MIB, " MiB") if in_bytes else (spec.threshold, "")
         rows.append(
-            f"| `{props.naming.alarm(spec.purpose)}` | {spec.metric.namespace} {spec.metric.name} ({spec.metric.statistic}) "
+            f"| `{naming.alarm(spec.purpose)}` | {spec.metric.namespace} {spec.metric.name} ({spec.metric.statistic}) "
             f"| {operator} {threshold:g}{unit} | {spec.description} |"
         )
     return "\n".join(rows)

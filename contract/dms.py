@@ -1,0 +1,28 @@
+"""DMS facts the config, the constructs and the operations tools share (sources named at each value)."""
+
+from __future__ import annotations
+
+from typing import Literal, get_args
+
+# botocore `dms` model, enum MigrationTypeValue.
+MigrationType = Literal["full-load", "cdc", "full-load-and-cdc"]
+MIGRATION_TYPES: tuple[MigrationType, ...] = get_args(MigrationType)
+
+# botocore `dms` model, enum DmsSslModeValue, without `none`: the source connection must use TLS.
+SourceSslMode = Literal["verify-full", "verify-ca", "require"]
+SOURCE_SSL_MODES: tuple[SourceSslMode, ...] = get_args(SourceSslMode)
+# The target endpoint encrypts without verifying: no RDS CA bundle is imported as a DMS certificate.
+TARGET_SSL_MODE = "require"
+
+# The logical decoding plugin every PostgreSQL 9.4+ ships; pglogical needs an extension on the source.
+# The API spells it with a hyphen: botocore `dms` model, enum PluginNameValue (no-preference | test-decoding | pglogical).
+SOURCE_PLUGIN = "test-decoding"
+
+# Full load writes into tables created on Aurora beforehand (runbook): DMS neither drops nor truncates them.
+TARGET_TABLE_PREP_MODE = "DO_NOTHING"
+
+# `create` the account-wide DMS service roles, or use `existing` ones.
+ServiceRolesMode = Literal["create", "existing"]
+# Names DMS requires exactly (DMS user guide, "Creating the IAM roles to use with AWS DMS").
+VPC_MANAGEMENT_ROLE = "dms-vpc-role"
+CLOUDWATCH_LOGS_ROLE = "dms-cloudwatch-logs-role"

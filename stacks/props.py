@@ -1,0 +1,224 @@
+"""Config becomes construct props here and nowhere else: one small adapter per construct.
+
+Each adapter takes the validated environment config and the attributes of the
+constructs it is wired to; the constructs never see the config model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any
+
+from config.model import DmsConfig, EnvironmentConfig, TableSelection
+from contract.aurora import POSTGRES_PORT, default_max_connections
+from contract.naming import Naming
+from modules.aurora import AuroraCluster, AuroraClusterProps
+from modules.credentials import CredentialsSecret, CredentialsSecretProps
+from modules.dms import DmsReplication, DmsReplicationProps, SourceEndpointProps, TargetEndpointProps
+from modules.dms_documents import TableRule, TaskDocumentsProps
+from modules.kms import EncryptionKeyProps
+from modules.master_password import MasterPassword, MasterPasswordProps
+from modules.monitoring import AlarmThresholds, MonitoringProps, Subscription
+from modules.network import MigrationNetworkProps
+from modules.policy import Statement
+from modules.secrets_endpoint import SecretsManagerEndpointProps
+
+
+@dataclass(frozen=True, kw_only=True)
+class StackContext:
+    """What every adapter needs besides the config: names and the account the stack deploys to (tokens)."""
+
+    config: EnvironmentConfig
+    naming: Naming
+    account_id: str
+    partition: str
+
+
+def naming_of(config: EnvironmentConfig) -> Naming:
+    return Naming(prefix=config.name_prefix, suffix=config.environment_suffix)
+
+
+def database_key_props(ctx: StackContext) -> EncryptionKeyProps:
+    return EncryptionKeyProps(
+        alias_name=ctx.naming.name("database"),
+        description=f"Aurora, DMS, credentials secret and logs of {ctx.naming.stack_name}",
+        account_id=ctx.account_id,
+        partition=ctx.partition,
+        service_statements=(_logs_may_use_key(ctx),),
+    )
+
+
+def network_props(ctx: StackContext) -> MigrationNetworkProps:
+    network, source = ctx.config.network, ctx.config.source
+    return MigrationNetworkProps(
+        naming=ctx.naming,
+        vpc_id=network.vpc_id,
+        database_port=POSTGRES_PORT,
+        source_cidr_block=source.cidr_block,
+        source_port=source.port,
+        application_security_group_ids=network.application_security_group_ids,
+        application_cidr_blocks=network.application_cidr_blocks,
+    )
+
+
+def secrets_endpoint_props(ctx: StackContext, *, dms_security_group_id: str) -> SecretsManagerEndpointProps:
+    network = ctx.config.network
+    return SecretsManagerEndpointProps(
+        naming=ctx.naming,
+        region=ctx.config.aws_region,
+        vpc_id=network.vpc_id,
+        vpc_cidr_block=network.vpc_cidr_block,
+        subnets=network.dms_subnets,
+        dms_security_group_id=dms_security_group_id,
+        endpoint=network.secrets_manager_endpoint,
+    )
+
+
+def master_password_props(ctx: StackContext, *, kms_key_arn: str) -> MasterPasswordProps:
+    aurora = ctx.config.aurora
+    return MasterPasswordProps(
+        naming=ctx.naming,
+        kms_key_arn=kms_key_arn,
+        rotation_version=aurora.master_password_version,
+        recovery_window_days=aurora.secret_recovery_window_days,
+    )
+
+
+def aurora_props(
+    ctx: StackContext, *, security_group_id: str, kms_key_arn: str, master_password: MasterPassword
+) -> AuroraClusterProps:
+    aurora, subnets = ctx.config.aurora, ctx.config.network.aurora_subnets
+    return AuroraClusterProps(
+        naming=ctx.naming,
+        partition=ctx.partition,
+        account_id=ctx.account_id,
+        engine_version=aurora.engine_version,
+        instance_class=aurora.instance_class,
+        reader_count=aurora.reader_count,
+        subnet_ids=tuple(subnets),
+        availability_zones=tuple(sorted(set(subnets.values()))),
+        security_group_id=security_group_id,
+        kms_key_arn=kms_key_arn,
+        master_username=aurora.master_username,
+        master_password=master_password.value,
+        master_password_version_id=master_password.version_id,
+        database_name=aurora.database_name,
+        backup_retention_days=aurora.backup_retention_days,
+        preferred_backup_window=aurora.preferred_backup_window,
+        preferred_maintenance_window=aurora.preferred_maintenance_window,
+        deletion_protection=aurora.deletion_protection,
+        skip_final_snapshot=aurora.skip_final_snapshot,
+        performance_insights_retention_days=aurora.performance_insights_retention_days,
+        monitoring_interval_seconds=aurora.monitoring_interval_seconds,
+        log_retention_days=aurora.log_retention_days,
+        log_min_duration_statement_ms=aurora.log_min_duration_statement_ms,
+    )
+
+
+def credentials_props(
+    ctx: StackContext, *, kms_key_arn: str, master_password: MasterPassword, cluster: AuroraCluster
+) -> CredentialsSecretProps:
+    aurora = ctx.config.aurora
+    return CredentialsSecretProps(
+        naming=ctx.naming,
+        kms_key_arn=kms_key_arn,
+        username=aurora.master_username,
+        password=master_password.value,
+        password_version_id=master_password.version_id,
+        host=cluster.endpoint,
+        port=cluster.port,
+        database_name=aurora.database_name,
+        recovery_window_days=aurora.secret_recovery_window_days,
+    )
+
+
+def dms_props(
+    ctx: StackContext, *, security_group_id: str, kms_key_arn: str, target_credentials: CredentialsSecret
+) -> DmsReplicationProps:
+    config = ctx.config
+    dms, source = config.dms, config.source
+    return DmsReplicationProps(
+        naming=ctx.naming,
+        account_id=ctx.account_id,
+        partition=ctx.partition,
+        region=config.aws_region,
+        subnet_ids=tuple(config.network.dms_subnets),
+        security_group_id=security_group_id,
+        kms_key_arn=kms_key_arn,
+        service_roles=dms.service_roles,
+        replication_instance_class=dms.replication_instance_class,
+        allocated_storage_gib=dms.allocated_storage_gib,
+        engine_version=dms.engine_version,
+        multi_az=dms.multi_az,
+        preferred_maintenance_window=dms.preferred_maintenance_window,
+        migration_type=dms.migration_type,
+        task_log_retention_days=dms.task_log_retention_days,
+        documents=task_documents_props(dms),
+        source=SourceEndpointProps(
+            database_name=source.database_name,
+            secret_arn=source.credentials_secret_arn,
+            secret_kms_key_arn=source.credentials_kms_key_arn,
+            ssl_mode=source.ssl_mode,
+            ca_certificate_pem=source.ca_certificate_file.read_text() if source.ca_certificate_file else None,
+            heartbeat_frequency_minutes=dms.heartbeat_frequency_minutes,
+        ),
+        target=TargetEndpointProps(
+            database_name=config.aurora.database_name,
+            secret_arn=target_credentials.arn,
+            secret_kms_key_arn=kms_key_arn,
+        ),
+    )
+
+
+def monitoring_props(ctx: StackContext, *, cluster: AuroraCluster, replication: DmsReplication) -> MonitoringProps:
+    monitoring = ctx.config.monitoring
+    return MonitoringProps(
+        naming=ctx.naming,
+        account_id=ctx.account_id,
+        partition=ctx.partition,
+        region=ctx.config.aws_region,
+        thresholds=alarm_thresholds(monitoring.model_dump()),
+        period_seconds=monitoring.period_seconds,
+        evaluation_periods=monitoring.evaluation_periods,
+        subscriptions=(
+            *(Subscription(protocol="email", endpoint=address) for address in monitoring.alarm_email_addresses),
+            *(Subscription(protocol="https", endpoint=url) for url in monitoring.alarm_https_endpoints),
+        ),
+        cluster_identifier=cluster.cluster_identifier,
+        instance_identifiers=tuple(cluster.instance_identifiers),
+        instance_max_connections=default_max_connections(ctx.config.aurora.instance_class),
+        replication_instance_identifier=replication.replication_instance_identifier,
+        replication_task_identifier=replication.task_identifier,
+        replication_task_resource_id=replication.task_resource_id,
+    )
+
+
+def alarm_thresholds(monitoring: dict[str, Any]) -> AlarmThresholds:
+    """The thresholds of the `monitoring` table (its field names are the thresholds' names)."""
+    return AlarmThresholds(**{field.name: monitoring[field.name] for field in fields(AlarmThresholds)})
+
+
+def task_documents_props(dms: DmsConfig) -> TaskDocumentsProps:
+    return TaskDocumentsProps(
+        include=_rules(dms.include),
+        exclude=_rules(dms.exclude),
+        lob_max_size_kb=dms.lob_max_size_kb,
+        control_schema=dms.control_schema,
+    )
+
+
+def _rules(selections: tuple[TableSelection, ...]) -> tuple[TableRule, ...]:
+    return tuple(TableRule(schema_name=s.schema_name, table_name=s.table_name) for s in selections)
+
+
+def _logs_may_use_key(ctx: StackContext) -> Statement:
+    """CloudWatch Logs encrypts with the key directly, limited to this account's log groups."""
+    region = ctx.config.aws_region
+    return {
+        "Sid": "CloudWatchLogsEncryptLogGroups",
+        "Effect": "Allow",
+        "Principal": {"Service": f"logs.{region}.amazonaws.com"},
+        "Action": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*", "kms:DescribeKey"],
+        "Resource": "*",
+        "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": f"arn:{ctx.partition}:logs:{region}:{ctx.account_id}:*"}},
+    }
