@@ -18,7 +18,7 @@ from config.model import DmsConfig
 from contract.dms_engines import oldest_engine_for_source, parse_engine_version
 from migration_ops import catalog
 from migration_ops.catalog import Column, Relation
-from migration_ops.results import CheckResult, Status, worse
+from migration_ops.results import CheckResult, Status, failed, passed, warned, worse
 
 MAX_LISTED = 20
 MIN_WAL_SENDER_TIMEOUT_MS = 10_000
@@ -111,31 +111,28 @@ def check_server_version(ctx: PreflightContext) -> CheckResult:
     needed = required_dms_engine(major)
     evidence = f"PostgreSQL {version} (server_version_num {number}), encoding {encoding}; DMS engine {ctx.dms.engine_version}"
     if needed is None:
-        return CheckResult(
-            name="server_version",
-            status=Status.FAIL,
-            evidence=f"{evidence}: no known DMS engine supports PostgreSQL {major}",
+        return failed(
+            "server_version",
+            f"{evidence}: no known DMS engine supports PostgreSQL {major}",
             fix="check the DMS release notes for an engine that supports this major and pin it in dms.engine_version",
         )
     needed_text = ".".join(map(str, needed))
     if engine < needed:
-        return CheckResult(
-            name="server_version",
-            status=Status.FAIL,
-            evidence=f"{evidence} < {needed_text} needed for PostgreSQL {major}",
+        return failed(
+            "server_version",
+            f"{evidence} < {needed_text} needed for PostgreSQL {major}",
             fix=f'set dms.engine_version = "{needed_text}" (or newer) in the environment config and deploy',
         )
-    return CheckResult(name="server_version", status=Status.PASS, evidence=f"{evidence} >= {needed_text}")
+    return passed("server_version", f"{evidence} >= {needed_text}")
 
 
 def check_wal_level(ctx: PreflightContext) -> CheckResult:
     level = _setting(ctx.conn, "wal_level")
     if level == "logical":
-        return CheckResult(name="wal_level", status=Status.PASS, evidence="wal_level = logical")
-    return CheckResult(
-        name="wal_level",
-        status=Status.FAIL,
-        evidence=f"wal_level = {level}: CDC needs logical decoding",
+        return passed("wal_level", "wal_level = logical")
+    return failed(
+        "wal_level",
+        f"wal_level = {level}: CDC needs logical decoding",
         fix="ALTER SYSTEM SET wal_level = logical; then restart PostgreSQL",
     )
 
@@ -169,11 +166,10 @@ def check_wal_sender_timeout(ctx: PreflightContext) -> CheckResult:
     milliseconds = int(_setting(ctx.conn, "wal_sender_timeout"))
     evidence = f"wal_sender_timeout = {milliseconds} ms"
     if wal_sender_timeout_ok(milliseconds):
-        return CheckResult(name="wal_sender_timeout", status=Status.PASS, evidence=evidence)
-    return CheckResult(
-        name="wal_sender_timeout",
-        status=Status.FAIL,
-        evidence=f"{evidence}: below 10 s, DMS loses the replication connection",
+        return passed("wal_sender_timeout", evidence)
+    return failed(
+        "wal_sender_timeout",
+        f"{evidence}: below 10 s, DMS loses the replication connection",
         fix="ALTER SYSTEM SET wal_sender_timeout = '60s'; SELECT pg_reload_conf();",
     )
 
@@ -191,11 +187,10 @@ def check_replication_privilege(ctx: PreflightContext) -> CheckResult:
     held = (("SUPERUSER", superuser), ("REPLICATION", replication), ("rds_replication", rds_member))
     granted = [label for label, has in held if has]
     if granted:
-        return CheckResult(name="replication_privilege", status=Status.PASS, evidence=f"user {user} has {', '.join(granted)}")
-    return CheckResult(
-        name="replication_privilege",
-        status=Status.FAIL,
-        evidence=f"user {user} has neither REPLICATION, SUPERUSER nor membership in rds_replication",
+        return passed("replication_privilege", f"user {user} has {', '.join(granted)}")
+    return failed(
+        "replication_privilege",
+        f"user {user} has neither REPLICATION, SUPERUSER nor membership in rds_replication",
         fix=f'ALTER ROLE "{user}" WITH REPLICATION;  (on RDS: GRANT rds_replication TO "{user}";)',
     )
 
@@ -204,20 +199,18 @@ def check_select_privilege(ctx: PreflightContext) -> CheckResult:
     readable = [r for r in ctx.relations if r.kind != catalog.SEQUENCE]
     missing = [r.qualified for r in readable if not r.can_select]
     if not readable:
-        return CheckResult(
-            name="select_privilege",
-            status=Status.FAIL,
-            evidence="no table matches dms.include minus dms.exclude",
+        return failed(
+            "select_privilege",
+            "no table matches dms.include minus dms.exclude",
             fix="check the include/exclude rules in the config and the database name",
         )
     if missing:
-        return CheckResult(
-            name="select_privilege",
-            status=Status.FAIL,
-            evidence=f"no SELECT on {len(missing)} of {len(readable)} relations in scope: {_listed(missing)}",
+        return failed(
+            "select_privilege",
+            f"no SELECT on {len(missing)} of {len(readable)} relations in scope: {_listed(missing)}",
             fix="GRANT SELECT ON <table> TO <migration user>; for each (or GRANT SELECT ON ALL TABLES IN SCHEMA <schema>)",
         )
-    return CheckResult(name="select_privilege", status=Status.PASS, evidence=f"SELECT on all {len(readable)} relations in scope")
+    return passed("select_privilege", f"SELECT on all {len(readable)} relations in scope")
 
 
 def check_primary_keys(ctx: PreflightContext) -> CheckResult:
@@ -261,10 +254,9 @@ def check_lob_sizes(ctx: PreflightContext) -> CheckResult:
             oversized.append(f"{column.qualified} {largest / 1024:.1f} KB")
     skipped = f"; not measured (no SELECT): {_listed(unreadable)}" if unreadable else ""
     if oversized:
-        return CheckResult(
-            name="lob_sizes",
-            status=Status.FAIL,
-            evidence=f"largest values above lob_max_size_kb = {ctx.dms.lob_max_size_kb}: {_listed(oversized)}{skipped}",
+        return failed(
+            "lob_sizes",
+            f"largest values above lob_max_size_kb = {ctx.dms.lob_max_size_kb}: {_listed(oversized)}{skipped}",
             fix="raise dms.lob_max_size_kb above the largest value (the task fails instead of truncating), then deploy",
         )
     return CheckResult(
@@ -278,11 +270,10 @@ def check_lob_sizes(ctx: PreflightContext) -> CheckResult:
 def check_data_types(ctx: PreflightContext) -> CheckResult:
     flagged = [f"{c.qualified} ({c.type_display}: {reason})" for c in ctx.columns if (reason := unfaithful_reason(c))]
     if not flagged:
-        return CheckResult(name="data_types", status=Status.PASS, evidence=f"{len(ctx.columns)} columns, all of plain types")
-    return CheckResult(
-        name="data_types",
-        status=Status.WARN,
-        evidence=f"{len(flagged)} columns of types DMS does not carry faithfully: {_listed(flagged)}",
+        return passed("data_types", f"{len(ctx.columns)} columns, all of plain types")
+    return warned(
+        "data_types",
+        f"{len(flagged)} columns of types DMS does not carry faithfully: {_listed(flagged)}",
         fix="create these types on Aurora before the load (schema-only dump) and compare the data after the full load",
     )
 
@@ -290,11 +281,10 @@ def check_data_types(ctx: PreflightContext) -> CheckResult:
 def check_sequences(ctx: PreflightContext) -> CheckResult:
     sequences = [r.qualified for r in ctx.relations if r.kind == catalog.SEQUENCE]
     if not sequences:
-        return CheckResult(name="sequences", status=Status.PASS, evidence="no sequences in scope")
-    return CheckResult(
-        name="sequences",
-        status=Status.WARN,
-        evidence=f"{len(sequences)} sequences in scope (DMS does not carry their values): {_listed(sequences)}",
+        return passed("sequences", "no sequences in scope")
+    return warned(
+        "sequences",
+        f"{len(sequences)} sequences in scope (DMS does not carry their values): {_listed(sequences)}",
         fix="at cutover, after writes stop: python -m migration_ops.cutover sequences --env <env> --apply-dsn-env TARGET_DSN",
     )
 
@@ -303,14 +293,13 @@ def check_unreplicated_relations(ctx: PreflightContext) -> CheckResult:
     unlogged = [r.qualified for r in ctx.relations if r.is_table and r.persistence == "u"]
     views = [r.qualified for r in ctx.relations if r.kind == catalog.MATERIALIZED_VIEW]
     if not unlogged and not views:
-        return CheckResult(name="unreplicated_relations", status=Status.PASS, evidence="no unlogged tables or materialized views")
+        return passed("unreplicated_relations", "no unlogged tables or materialized views")
     parts = ([f"unlogged tables (no WAL, no CDC): {_listed(unlogged)}"] if unlogged else []) + (
         [f"materialized views (not replicated): {_listed(views)}"] if views else []
     )
-    return CheckResult(
-        name="unreplicated_relations",
-        status=Status.WARN,
-        evidence="; ".join(parts),
+    return warned(
+        "unreplicated_relations",
+        "; ".join(parts),
         fix="ALTER TABLE <t> SET LOGGED, or reload them after cutover; create and REFRESH materialized views on Aurora",
     )
 
@@ -321,10 +310,9 @@ def check_database_size(ctx: PreflightContext) -> CheckResult:
     largest = sorted(ctx.tables, key=lambda t: t.total_bytes, reverse=True)[:5]
     top = ", ".join(f"{t.qualified} {_human(t.total_bytes)}" for t in largest) or "none"
     in_scope = sum(t.total_bytes for t in ctx.tables)
-    return CheckResult(
-        name="database_size",
-        status=Status.PASS,
-        evidence=f"database {name} {_human(size)}, {len(ctx.tables)} tables in scope {_human(in_scope)}; largest: {top}",
+    return passed(
+        "database_size",
+        f"database {name} {_human(size)}, {len(ctx.tables)} tables in scope {_human(in_scope)}; largest: {top}",
     )
 
 
@@ -361,6 +349,5 @@ def run_checks(ctx: PreflightContext) -> list[CheckResult]:
             results.append(check(ctx))
         except (psycopg.Error, LookupError, ValueError) as error:
             message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-            failed = CheckResult(name=name, status=Status.FAIL, evidence=f"could not run: {message}", fix="see the evidence")
-            results.append(failed)
+            results.append(failed(name, f"could not run: {message}", fix="see the evidence"))
     return results

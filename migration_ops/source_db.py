@@ -14,13 +14,13 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import boto3
 import psycopg
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from config.model import SourceDatabaseConfig
+from contract.aurora import POSTGRES_PORT
+from migration_ops import aws
 
 if TYPE_CHECKING:
     from mypy_boto3_secretsmanager import SecretsManagerClient
@@ -60,8 +60,8 @@ def secret_credentials(
 ) -> Credentials:
     """username/password of the migration user from its Secrets Manager secret."""
     if client is None:
-        settings = Config(retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=10, read_timeout=30)
-        client = boto3.session.Session(region_name=region).client("secretsmanager", endpoint_url=endpoint_url, config=settings)
+        settings = aws.client_settings(read_timeout=30)
+        client = aws.session(region).client("secretsmanager", endpoint_url=endpoint_url, config=settings)
     try:
         document = json.loads(client.get_secret_value(SecretId=secret_arn).get("SecretString") or "{}")
     except (ClientError, BotoCoreError) as error:
@@ -90,7 +90,7 @@ def describe_dsn(dsn: str) -> str:
         return "<unparsable DSN>"
     user = params.get("user") or os.environ.get("PGUSER") or "(default user)"
     host = params.get("host") or os.environ.get("PGHOST") or "(default host)"
-    port = params.get("port") or os.environ.get("PGPORT") or "5432"
+    port = params.get("port") or os.environ.get("PGPORT") or str(POSTGRES_PORT)
     dbname = params.get("dbname") or os.environ.get("PGDATABASE") or "(default db)"
     return f"{user}@{host}:{port}/{dbname}"
 
