@@ -1,45 +1,13 @@
-"""The AWS provider classes this project uses, loaded without the package's import-everything `__init__`.
+"""The AWS provider classes this project uses, re-exported from `cdktf_cdktf_provider_aws`.
 
-`import cdktf_cdktf_provider_aws` imports all ~2,100 resource modules (15 s,
-~600 MB; upstream hashicorp/terraform-cdk#3753). We register a light stand-in
-for the package whose `__path__` is the real package directory, load its
-jsii assembly, and import only the resource modules below. In node, the
-provider's index is made lazy the same way (modules/lazy_index.py). The classes are the
-same classes, so the synthesized JSON is byte-identical (tests/test_fast_import.py).
-If the full package was imported first (the benchmark's naive path), it is used as is.
+Plain imports, no side effect. If `modules.provider_loading.enable_fast_provider_import()`
+ran first (main.py and the test setup call it), they load only these ~35 resource modules
+of the provider package; otherwise they import the whole package (15 s, ~600 MB), with the
+same classes and the same output (tests/test_fast_import.py).
 """
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
-import os
-import sys
-import types
-
-from modules import lazy_index
-
-_PACKAGE = "cdktf_cdktf_provider_aws"
-
-
-def _register_light_package() -> None:
-    if _PACKAGE in sys.modules:
-        return
-    spec = importlib.util.find_spec(_PACKAGE)
-    if spec is None or not spec.submodule_search_locations:
-        raise ImportError(f"{_PACKAGE} is not installed: run `pipenv sync --dev`")
-    stand_in = types.ModuleType(_PACKAGE)
-    stand_in.__path__ = list(spec.submodule_search_locations)
-    stand_in.__spec__ = spec
-    sys.modules[_PACKAGE] = stand_in
-    if os.environ.get("AURORA_MIGRATION_EAGER_PROVIDER_INDEX") != "1":
-        lazy_index.install()  # node side: 2.8 s and ~430 MB less (bench/synth.py)
-    importlib.import_module(f"{_PACKAGE}._jsii")
-
-
-_register_light_package()
-
-# ruff: noqa: E402
 from cdktf_cdktf_provider_aws.cloudwatch_dashboard import CloudwatchDashboard
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
