@@ -1,7 +1,8 @@
 """The core every operations command shares: preflight, verify and cutover.
 
 One place for which environment a command is about (`--env`/`--config`,
-`--suffix`), how its config is loaded, where the deployed stack's outputs come
+`--suffix`), how its config is loaded, how the source database is reached
+(`--dsn-env`, `--from-secret`), where the deployed stack's outputs come
 from (`--outputs FILE`, else `terraform output -json` in `--workdir`, by
 default cdktf.out/stacks/<stack>), how results are shown (a table, one line
 per check as it finishes, or `--json`), and what the exit code means:
@@ -26,6 +27,7 @@ from config import ConfigError, EnvironmentConfig, environment_files, load_envir
 from contract.layout import stack_directory
 from contract.outputs import Output
 from migration_ops.results import CheckResult, Status, counts, worst
+from migration_ops.source_db import dsn_from_config, dsn_from_env, secret_credentials, with_credentials
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -61,6 +63,12 @@ def add_aws_arguments(parser: argparse.ArgumentParser, *, endpoint_help: str = "
     parser.add_argument("--endpoint-url", help=endpoint_help)
 
 
+def add_source_arguments(parser: argparse.ArgumentParser) -> None:
+    """How to reach the SOURCE database: --dsn-env VAR, --from-secret."""
+    parser.add_argument("--dsn-env", metavar="VAR", help="variable holding the SOURCE libpq URI (default: from config)")
+    parser.add_argument("--from-secret", action="store_true", help="source user/password from source.credentials_secret_arn")
+
+
 def add_json_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the results as one JSON document")
 
@@ -94,6 +102,18 @@ def optional_config(args: argparse.Namespace) -> EnvironmentConfig | None:
     if args.env is None and args.config is None:
         return None
     return load_config(args)
+
+
+def source_dsn(args: argparse.Namespace, config: EnvironmentConfig) -> str:
+    """The source's libpq URI: $VAR of --dsn-env, else host/port/database/TLS from the config (user and password
+    from PGUSER/PGPASSWORD); with --from-secret, user and password from the secret DMS reads. Raises SourceConnectionError.
+    """
+    dsn = dsn_from_env(args.dsn_env) if args.dsn_env else dsn_from_config(config.source)
+    if args.from_secret:
+        region = args.region or config.aws_region
+        credentials = secret_credentials(config.source.credentials_secret_arn, region=region, endpoint_url=args.endpoint_url)
+        dsn = with_credentials(dsn, credentials)
+    return dsn
 
 
 # --- stack outputs ----------------------------------------------------------------------------

@@ -29,14 +29,7 @@ from migration_ops import aws, cli, dms_task
 from migration_ops.dms_task import TaskError, TaskStatus
 from migration_ops.results import passed
 from migration_ops.sequences import DEFAULT_MARGIN, SequenceResetError, apply_sequences, read_sequences
-from migration_ops.source_db import (
-    SourceConnectionError,
-    connect,
-    dsn_from_config,
-    dsn_from_env,
-    secret_credentials,
-    with_credentials,
-)
+from migration_ops.source_db import SourceConnectionError, connect, dsn_from_env
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -55,8 +48,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     commands.add_parser("status", parents=[task], help="task status, CDC latency, table statistics")
     commands.add_parser("stop", parents=[task], help="stop the task")
     sequences = commands.add_parser("sequences", parents=[common], help="read source sequences; --apply-dsn-env resets them")
-    sequences.add_argument("--dsn-env", metavar="VAR", help="variable holding the SOURCE libpq URI (default: from config)")
-    sequences.add_argument("--from-secret", action="store_true", help="source user/password from credentials_secret_arn")
+    cli.add_source_arguments(sequences)
     sequences.add_argument("--apply-dsn-env", metavar="VAR", help="variable holding the TARGET libpq URI: apply setval there")
     sequences.add_argument("--margin", type=int, default=DEFAULT_MARGIN, help=f"added to each value (default {DEFAULT_MARGIN})")
     return parser.parse_args(argv)
@@ -129,12 +121,7 @@ def run_sequences(args: argparse.Namespace) -> int:
         raise cli.UsageError("sequences needs --env or --config (its dms.include/exclude define the scope)")
     if args.margin < 0:
         raise cli.UsageError("--margin must be >= 0")
-    dsn = dsn_from_env(args.dsn_env) if args.dsn_env else dsn_from_config(config.source)
-    if args.from_secret:
-        region = args.region or config.aws_region
-        credentials = secret_credentials(config.source.credentials_secret_arn, region=region, endpoint_url=args.endpoint_url)
-        dsn = with_credentials(dsn, credentials)
-    with connect(dsn, read_only=True) as source:
+    with connect(cli.source_dsn(args, config), read_only=True) as source:
         states = read_sequences(source, config.dms)
     if args.apply_dsn_env is None:
         if args.json:

@@ -17,25 +17,15 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from config import EnvironmentConfig
 from migration_ops import cli
 from migration_ops.preflight_checks import build_context, run_checks
-from migration_ops.source_db import (
-    SourceConnectionError,
-    connect,
-    describe_dsn,
-    dsn_from_config,
-    dsn_from_env,
-    secret_credentials,
-    with_credentials,
-)
+from migration_ops.source_db import SourceConnectionError, connect, describe_dsn
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m migration_ops.preflight", description=__doc__.split("\n\n")[0])
     cli.add_environment_arguments(parser)
-    parser.add_argument("--dsn-env", metavar="VAR", help="environment variable holding the source's libpq URI")
-    parser.add_argument("--from-secret", action="store_true", help="user/password from source.credentials_secret_arn")
+    cli.add_source_arguments(parser)
     cli.add_aws_arguments(parser, endpoint_help="Secrets Manager endpoint (an emulator)")
     cli.add_json_argument(parser)
     parser.add_argument("--strict", action="store_true", help="exit 1 when a check warns")
@@ -45,20 +35,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def source_dsn(args: argparse.Namespace, config: EnvironmentConfig) -> str:
-    """The source's libpq URI (--dsn-env, else from the config), with the secret's user/password if --from-secret."""
-    dsn = dsn_from_env(args.dsn_env) if args.dsn_env else dsn_from_config(config.source)
-    if args.from_secret:
-        credentials = secret_credentials(
-            config.source.credentials_secret_arn, region=args.region or config.aws_region, endpoint_url=args.endpoint_url
-        )
-        dsn = with_credentials(dsn, credentials)
-    return dsn
-
-
 def preflight(args: argparse.Namespace) -> int:
     config = cli.load_config(args)
-    dsn = source_dsn(args, config)
+    dsn = cli.source_dsn(args, config)
     with connect(dsn, read_only=True, statement_timeout_seconds=args.statement_timeout) as conn:
         results = run_checks(build_context(conn, config.dms))
     target = describe_dsn(dsn)
