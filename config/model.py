@@ -26,7 +26,11 @@ from pydantic import (
 )
 
 from contract.aurora import INSTANCE_MEMORY_GIB, POSTGRES_PORT, SUPPORTED_AURORA_MAJORS, engine_major
-from contract.aws_limits import CLOUDWATCH_RETENTION_DAYS
+from contract.aws_limits import (
+    CLOUDWATCH_RETENTION_DAYS,
+    PERFORMANCE_INSIGHTS_RETENTION_DAYS,
+    PERFORMANCE_INSIGHTS_RETENTION_RULE,
+)
 from contract.dms import MigrationType, ServiceRolesMode, SourceSslMode
 from contract.dms_engines import DEFAULT_DMS_ENGINE_VERSION, engine_problems
 
@@ -240,7 +244,7 @@ class AuroraConfig(StrictModel):
         default=False, description="Skip the final snapshot on destroy (short-lived environments only)."
     )
     performance_insights_retention_days: int = Field(
-        default=7, description="Performance Insights retention: 7, or a multiple of 31 up to 731."
+        default=7, description=f"Performance Insights retention: {PERFORMANCE_INSIGHTS_RETENTION_RULE}."
     )
     monitoring_interval_seconds: Literal[1, 5, 10, 15, 30, 60] = Field(default=60, description="Enhanced monitoring interval.")
     log_retention_days: LogRetentionDays = Field(
@@ -287,8 +291,8 @@ class AuroraConfig(StrictModel):
     @field_validator("performance_insights_retention_days")
     @classmethod
     def _pi_retention(cls, days: int) -> int:
-        if days != 7 and not (days % 31 == 0 and 31 <= days <= 731):
-            raise ValueError("allowed: 7, or a multiple of 31 from 31 to 731")
+        if days not in PERFORMANCE_INSIGHTS_RETENTION_DAYS:
+            raise ValueError(f"allowed: {PERFORMANCE_INSIGHTS_RETENTION_RULE}")
         return days
 
     @property

@@ -7,3 +7,8 @@ CLOUDWATCH_RETENTION_DAYS = (
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192,
     2557, 2922, 3288, 3653,
 )  # fmt: skip
+
+# botocore `rds` model, CreateDBInstance.PerformanceInsightsRetentionPeriod documentation: 7, month * 31 for
+# 1-23 months, or 731.
+PERFORMANCE_INSIGHTS_RETENTION_DAYS = (7, *(31 * months for months in range(1, 24)), 731)
+PERFORMANCE_INSIGHTS_RETENTION_RULE = "7, a multiple of 31 from 31 to 713, or 731"

@@ -7,7 +7,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from contract.aws_limits import CLOUDWATCH_RETENTION_DAYS
+from contract.aws_limits import (
+    CLOUDWATCH_RETENTION_DAYS,
+    PERFORMANCE_INSIGHTS_RETENTION_DAYS,
+    PERFORMANCE_INSIGHTS_RETENTION_RULE,
+)
 from contract.passwords import DMS_FORBIDDEN_PASSWORD_CHARACTERS, RDS_FORBIDDEN_PASSWORD_CHARACTERS
 from review.aws_contract.core import Stack, Violation, is_expression, values_at
 
@@ -48,7 +52,6 @@ def _excludes(characters: str) -> Check:
 
 RDS_IDENTIFIER = "1-{n} letters, digits or hyphens; first a letter; no trailing hyphen or two consecutive hyphens"
 DMS_IDENTIFIER = "ASCII letters, digits and hyphens; first a letter; no trailing hyphen or two consecutive hyphens"
-PI_RETENTION_DAYS = (7, *range(31, 713, 31), 731)
 SNS_TOPIC_NAME = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
@@ -76,8 +79,9 @@ DOCUMENTED_RULES: tuple[DocumentedRule, ...] = (
           "botocore rds CreateDBInstance.PromotionTier documentation", _between(0, 15)),
     _rule("aws_rds_cluster_instance", "monitoring_interval", "one of 0, 1, 5, 10, 15, 30, 60",
           "botocore rds CreateDBInstance.MonitoringInterval documentation", _one_of(0, 1, 5, 10, 15, 30, 60)),
-    _rule("aws_rds_cluster_instance", "performance_insights_retention_period", "7, a multiple of 31 up to 713, or 731",
-          "botocore rds CreateDBInstance.PerformanceInsightsRetentionPeriod documentation", _one_of(*PI_RETENTION_DAYS)),
+    _rule("aws_rds_cluster_instance", "performance_insights_retention_period", PERFORMANCE_INSIGHTS_RETENTION_RULE,
+          "botocore rds CreateDBInstance.PerformanceInsightsRetentionPeriod documentation",
+          _one_of(*PERFORMANCE_INSIGHTS_RETENTION_DAYS)),
     _rule("aws_dms_replication_instance", "replication_instance_id", RDS_IDENTIFIER.format(n=63),
           "botocore dms CreateReplicationInstance.ReplicationInstanceIdentifier documentation", _identifier(63)),
     _rule("aws_dms_endpoint", "endpoint_id", DMS_IDENTIFIER,
