@@ -6,19 +6,18 @@ constructs it is wired to; the constructs never see the config model.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
-from typing import Any
+from dataclasses import dataclass
 
 from config.model import DmsConfig, EnvironmentConfig, TableSelection
 from contract.aurora import POSTGRES_PORT, default_max_connections
 from contract.naming import Naming
+from modules.alarms import AlarmThresholds, MonitoringProps, Subscription
 from modules.aurora import AuroraCluster, AuroraClusterProps
 from modules.credentials import CredentialsSecret, CredentialsSecretProps
 from modules.dms import DmsReplication, DmsReplicationProps, SourceEndpointProps, TargetEndpointProps
 from modules.dms_documents import TableRule, TaskDocumentsProps
 from modules.kms import EncryptionKeyProps
 from modules.master_password import MasterPassword, MasterPasswordProps
-from modules.monitoring import AlarmThresholds, MonitoringProps, Subscription
 from modules.network import MigrationNetworkProps
 from modules.policy import Statement
 from modules.secrets_endpoint import SecretsManagerEndpointProps
@@ -177,7 +176,7 @@ def monitoring_props(ctx: StackContext, *, cluster: AuroraCluster, replication: 
         account_id=ctx.account_id,
         partition=ctx.partition,
         region=ctx.config.aws_region,
-        thresholds=alarm_thresholds(monitoring.model_dump()),
+        thresholds=AlarmThresholds.from_mapping(monitoring.model_dump()),
         period_seconds=monitoring.period_seconds,
         evaluation_periods=monitoring.evaluation_periods,
         subscriptions=(
@@ -191,11 +190,6 @@ def monitoring_props(ctx: StackContext, *, cluster: AuroraCluster, replication: 
         replication_task_identifier=replication.task_identifier,
         replication_task_resource_id=replication.task_resource_id,
     )
-
-
-def alarm_thresholds(monitoring: dict[str, Any]) -> AlarmThresholds:
-    """The thresholds of the `monitoring` table (its field names are the thresholds' names)."""
-    return AlarmThresholds(**{field.name: monitoring[field.name] for field in fields(AlarmThresholds)})
 
 
 def task_documents_props(dms: DmsConfig) -> TaskDocumentsProps:

@@ -16,8 +16,7 @@ from pydantic_core import PydanticUndefined
 from config.model import AuroraConfig, EnvironmentConfig, MonitoringConfig
 from contract.aurora import MIB, default_max_connections
 from contract.naming import Naming
-from modules.monitoring import MonitoringProps, alarm_specs
-from stacks.props import alarm_thresholds
+from modules.alarms import AlarmThresholds, MonitoringProps, alarm_specs
 
 
 def reference_table(model: type[BaseModel] = EnvironmentConfig) -> str:
@@ -59,7 +58,7 @@ def alarm_table() -> str:
         account_id="<account>",
         partition="aws",
         region="<region>",
-        thresholds=alarm_thresholds(monitoring.model_dump()),
+        thresholds=AlarmThresholds.from_mapping(monitoring.model_dump()),
         period_seconds=monitoring.period_seconds,
         evaluation_periods=monitoring.evaluation_periods,
         subscriptions=(),

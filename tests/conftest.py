@@ -38,7 +38,7 @@ def synth_dir(tmp_path_factory: pytest.TempPathFactory, environments: dict[str, 
     from stacks.app import build_app
 
     outdir = tmp_path_factory.mktemp("cdktf.out")
-    app, _ = build_app(list(environments.values()), outdir=str(outdir))
+    app = build_app(list(environments.values()), outdir=str(outdir))
     app.synth()
     return outdir
 

@@ -37,3 +37,16 @@ def test_ci_runs_the_readme_test_command() -> None:
     ci = (REPO_ROOT / ".ci" / "run").read_text().strip().splitlines()
     assert ci[-1] == "make test"
     assert "make test" in README
+
+
+def test_the_reference_generator_does_not_load_the_provider() -> None:
+    """`python -m stacks.reference` renders the alarm table from plain specs: no 15 s provider import."""
+    import subprocess
+    import sys
+
+    probe = "import sys, stacks.reference as r; r.alarm_table(); print('cdktf_cdktf_provider_aws' in sys.modules)"
+    completed = subprocess.run(
+        [sys.executable, "-c", probe], check=False, cwd=REPO_ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.strip() == "False"

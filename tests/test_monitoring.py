@@ -13,8 +13,8 @@ from config import EnvironmentConfig
 from config.model import MonitoringConfig
 from contract.aurora import GIB, MIB, default_max_connections
 from contract.naming import Naming
-from modules.monitoring import Monitoring, MonitoringProps, Subscription
-from stacks.props import alarm_thresholds
+from modules.alarms import AlarmThresholds, MonitoringProps, Subscription
+from modules.monitoring import Monitoring
 from tests.helpers import Document, only_resource, resources, synth_scope
 
 ENVIRONMENTS = ["dev", "staging", "prod"]
@@ -25,7 +25,7 @@ BASE_PROPS = MonitoringProps(
     account_id="123456789012",
     partition="aws",
     region="eu-west-1",
-    thresholds=alarm_thresholds(MonitoringConfig().model_dump()),
+    thresholds=AlarmThresholds.from_mapping(MonitoringConfig().model_dump()),
     period_seconds=60,
     evaluation_periods=5,
     subscriptions=(
