@@ -16,6 +16,7 @@ from pathlib import Path
 from config import ConfigError, environment_files, load_environments
 from config.loader import CONFIG_DIR
 from contract.dms_engines import engine_warnings
+from contract.layout import SYNTH_DIR
 from stacks.emulator import EMULATOR_ENV_VAR, LocalEmulator
 
 EXIT_BAD_CONFIG = 2
@@ -41,9 +42,9 @@ def main() -> int:
     from modules.provider_loading import enable_fast_provider_import
 
     enable_fast_provider_import()  # before anything imports modules.aws; another provider version: plain import, warning
-    from stacks.app import DEFAULT_OUTDIR, synth_atomically  # heavy import only after input is known good
+    from stacks.app import synth_atomically  # heavy import only after input is known good
 
-    synth_atomically(configs, outdir=Path(os.environ.get("CDKTF_OUTDIR", DEFAULT_OUTDIR)), emulator=emulator)
+    synth_atomically(configs, outdir=Path(os.environ.get("CDKTF_OUTDIR", SYNTH_DIR)), emulator=emulator)
     return 0
 
 

@@ -26,3 +26,9 @@ ServiceRolesMode = Literal["create", "existing"]
 # Names DMS requires exactly (DMS user guide, "Creating the IAM roles to use with AWS DMS").
 VPC_MANAGEMENT_ROLE = "dms-vpc-role"
 CLOUDWATCH_LOGS_ROLE = "dms-cloudwatch-logs-role"
+
+
+def cdc_latency_metric(side: str) -> str:
+    """`source` -> `CDCLatencySource`: the AWS/DMS task metric of one side of CDC latency (DMS user guide,
+    "Replication task metrics")."""
+    return f"CDCLatency{side.title()}"

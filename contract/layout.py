@@ -12,6 +12,8 @@ SYNTH_DIR = "cdktf.out"
 """Default output directory of `cdktf synth` / `make synth`, relative to the repository root."""
 STACKS_DIR = "stacks"
 """Subdirectory of the output directory with one folder per stack, named after the stack."""
+STACK_FILE = "cdk.tf.json"
+"""The Terraform JSON of one stack, in its folder."""
 
 
 def stack_directory(stack_name: str, synth_dir: Path | str = SYNTH_DIR) -> Path:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from contract.dms import cdc_latency_metric
 from contract.naming import CDC_LATENCY_SIDES
 
 if TYPE_CHECKING:
@@ -16,11 +17,6 @@ if TYPE_CHECKING:
 
 LATENCY_WINDOW = timedelta(minutes=30)
 AwsError = (ClientError, BotoCoreError)
-
-
-def cdc_latency_metric(side: str) -> str:
-    """`source` -> `CDCLatencySource`: the AWS/DMS metric of one side of CDC latency."""
-    return f"CDCLatency{side.title()}"
 
 
 LATENCY_METRICS = tuple(cdc_latency_metric(side) for side in CDC_LATENCY_SIDES)

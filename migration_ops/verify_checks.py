@@ -20,6 +20,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from config import EnvironmentConfig
 from contract.aurora import AURORA_ENGINE
+from contract.dms import cdc_latency_metric
 from contract.naming import (
     AURORA_CPU_ALARM,
     CDC_LATENCY_SIDES,
@@ -419,7 +420,7 @@ def check_dms_latency_alarms(ctx: VerifyContext) -> CheckResult:
     name = "alarms.dms-cdc-latency"
     topic_arn = str(ctx.output(Output.ALARM_TOPIC_ARN))
     task_resource_id = dms_task.task_resource_id(str(ctx.output(Output.DMS_TASK_ARN)))
-    wanted = {ctx.naming.alarm(cdc_latency_alarm_purpose(side)): dms_task.cdc_latency_metric(side) for side in CDC_LATENCY_SIDES}
+    wanted = {ctx.naming.alarm(cdc_latency_alarm_purpose(side)): cdc_latency_metric(side) for side in CDC_LATENCY_SIDES}
     by_name = _named_alarms(ctx, list(wanted))
     problems = [f"{alarm_name} missing" for alarm_name in wanted if alarm_name not in by_name]
     problems += _alarm_problems(list(by_name.values()), topic_arn)

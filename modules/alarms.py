@@ -11,7 +11,8 @@ from dataclasses import dataclass, fields
 from typing import Any, Literal
 
 from contract.aurora import GIB, MIB
-from contract.naming import AURORA_CPU_ALARM, Naming, cdc_latency_alarm_purpose, instance_alarm_purpose
+from contract.dms import cdc_latency_metric
+from contract.naming import AURORA_CPU_ALARM, CDC_LATENCY_SIDES, Naming, cdc_latency_alarm_purpose, instance_alarm_purpose
 from modules.metrics import Metric, aurora_instance, aurora_writer, dms_instance, dms_task
 
 Comparison = Literal["GreaterThanThreshold", "LessThanThreshold"]
@@ -161,17 +162,23 @@ def alarm_specs(props: MonitoringProps) -> list[AlarmSpec]:
         ),
         *(
             AlarmSpec(
-                purpose=cdc_latency_alarm_purpose(side.lower()),
-                metric=dms_task(f"CDCLatency{side}", props.replication_instance_identifier, props.replication_task_resource_id),
+                purpose=cdc_latency_alarm_purpose(side),
+                metric=dms_task(
+                    cdc_latency_metric(side), props.replication_instance_identifier, props.replication_task_resource_id
+                ),
                 comparison="GreaterThanThreshold",
                 threshold=limits.dms_cdc_latency_seconds,
                 treat_missing_data="notBreaching",
-                description=f"DMS replication lag ({'reading the source' if side == 'Source' else 'applying to Aurora'}) above "
+                description=f"DMS replication lag ({'reading the source' if side == 'source' else 'applying to Aurora'}) above "
                 f"{limits.dms_cdc_latency_seconds} s. {hint} Cutover must wait until it is near 0.",
             )
-            for side, hint in (
-                ("Source", "Check the source's WAL volume, the network path and the replication slot."),
-                ("Target", "Check Aurora writer CPU/locks and the task's apply errors in the task log."),
+            for side, hint in zip(
+                CDC_LATENCY_SIDES,
+                (
+                    "Check the source's WAL volume, the network path and the replication slot.",
+                    "Check Aurora writer CPU/locks and the task's apply errors in the task log.",
+                ),
+                strict=True,
             )
         ),
         AlarmSpec(

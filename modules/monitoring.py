@@ -10,6 +10,8 @@ import hashlib
 
 from constructs import Construct
 
+from contract.dms import cdc_latency_metric
+from contract.naming import CDC_LATENCY_SIDES
 from modules.alarms import AlarmSpec, MonitoringProps, Subscription, alarm_specs
 from modules.aws import (
     CloudwatchDashboard,
@@ -152,7 +154,7 @@ class Monitoring(Construct):
                 ],
             ),
             ("Aurora commit latency (ms)", [aurora_instance("CommitLatency", i) for i in instances]),
-            ("DMS CDC latency (s)", [dms_task(f"CDCLatency{side}", dms_id, task_id) for side in ("Source", "Target")]),
+            ("DMS CDC latency (s)", [dms_task(cdc_latency_metric(side), dms_id, task_id) for side in CDC_LATENCY_SIDES]),
             (
                 "DMS full-load throughput (rows/s)",
                 [dms_task("FullLoadThroughputRowsTarget", dms_id, task_id, statistic="Average")],

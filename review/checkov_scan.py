@@ -35,7 +35,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from review.stackdiff import REPO_ROOT, STACK_FILE, SYNTH_DIR
+from contract.layout import STACK_FILE, STACKS_DIR
+from review.stackdiff import REPO_ROOT, SYNTH_DIR
 
 WAIVERS_FILE = REPO_ROOT / "security" / "checkov-waivers.toml"
 FRAMEWORK = "terraform_json"
@@ -319,7 +320,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--waivers", type=Path, default=WAIVERS_FILE, help="waiver file (default: %(default)s)")
     args = parser.parse_args(argv)
 
-    stack_files = {path.parent.name: path for path in sorted((args.synth / "stacks").glob(f"*/{STACK_FILE}"))}
+    stack_files = {path.parent.name: path for path in sorted((args.synth / STACKS_DIR).glob(f"*/{STACK_FILE}"))}
     missing = checkov_missing()
     if not stack_files or missing:
         print(missing or f"checkov_scan: no {args.synth}/stacks/*/{STACK_FILE}: run `make synth` first", file=sys.stderr)

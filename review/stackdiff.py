@@ -15,12 +15,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from contract.layout import STACK_FILE, STACKS_DIR
+from contract.layout import SYNTH_DIR as DEFAULT_SYNTH_DIR
+
 Document = dict[str, Any]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SNAPSHOT_DIR = REPO_ROOT / "tests" / "gates" / "snapshots"
-SYNTH_DIR = REPO_ROOT / "cdktf.out"
-STACK_FILE = "cdk.tf.json"
+SYNTH_DIR = REPO_ROOT / DEFAULT_SYNTH_DIR
 METADATA_KEY = "//"
 # Blocks whose entries have Terraform addresses; everything else is compared as "other" blocks.
 ADDRESSED_BLOCKS = {"resource": "", "data": "data.", "ephemeral": "ephemeral."}
@@ -53,7 +55,7 @@ def load_synth(outdir: Path) -> dict[str, Document]:
     """Every `<outdir>/stacks/<stack>/cdk.tf.json`, keyed by stack name."""
     return {
         path.parent.name: json.loads(path.read_text(encoding="utf-8"))
-        for path in sorted((outdir / "stacks").glob(f"*/{STACK_FILE}"))
+        for path in sorted((outdir / STACKS_DIR).glob(f"*/{STACK_FILE}"))
     }
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from review.stackdiff import STACK_FILE
+from contract.layout import STACK_FILE
 
 MIRROR_ENV_VAR = "TF_PLUGIN_MIRROR"
 REGISTRY_DIR = "registry.terraform.io"

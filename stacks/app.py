@@ -11,11 +11,10 @@ from pathlib import Path
 from cdktf import App
 
 from config.model import EnvironmentConfig
+from contract.layout import STACKS_DIR
 from stacks.emulator import LocalEmulator
 from stacks.migration_stack import MigrationStack
 
-DEFAULT_OUTDIR = "cdktf.out"
-STACKS_DIR = "stacks"
 # What `terraform init`/`apply` (and so `cdktf deploy`) keep beside a stack's cdk.tf.json: the provider
 # installation and backend settings, the provider lock file, and local state or plans if someone made them.
 TERRAFORM_WORKING_FILES = (".terraform", ".terraform.lock.hcl", "terraform.tfstate", "terraform.tfstate.backup", "*.tfplan")

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from review.stackdiff import STACK_FILE
+from contract.layout import STACK_FILE
 
 BLOCKS = {"resource": "", "data": "data.", "ephemeral": "ephemeral."}
 

@@ -23,8 +23,8 @@ from typing import Any, TypeVar
 import pytest
 
 from config import EnvironmentConfig, environment_files, load_environments
+from contract.layout import STACK_FILE, STACKS_DIR
 from review.checkov_scan import CheckovError, Finding, Waiver, checkov_missing, load_waivers, scan
-from review.stackdiff import STACK_FILE
 from review.terraform_validate import Validation, locate, validate_many
 from tests.helpers import Document
 
@@ -70,7 +70,7 @@ def timed(name: str, function: Callable[[], T]) -> T:
 @pytest.fixture(scope="session")
 def stack_files(synth_dir: Path, environments: dict[str, EnvironmentConfig]) -> dict[str, Path]:
     """The session's synthesized cdk.tf.json per environment suffix."""
-    return {suffix: synth_dir / "stacks" / config.stack_name / STACK_FILE for suffix, config in environments.items()}
+    return {suffix: synth_dir / STACKS_DIR / config.stack_name / STACK_FILE for suffix, config in environments.items()}
 
 
 @pytest.fixture(scope="session")
