@@ -15,11 +15,10 @@ from dataclasses import dataclass
 from cdktf import Fn
 from constructs import Construct
 
+from contract.aurora import SECRET_ENGINE
 from contract.naming import Naming
-from modules.aws import SecretsmanagerSecret, SecretsmanagerSecretVersion
 from modules.expressions import hcl_literal, version_number
-
-ENGINE = "postgres"
+from modules.write_only_secret import write_only_secret
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -47,30 +46,25 @@ class CredentialsSecretProps:
 class CredentialsSecret(Construct):
     def __init__(self, scope: Construct, id_: str, *, props: CredentialsSecretProps) -> None:
         super().__init__(scope, id_)
-        self.secret = SecretsmanagerSecret(
-            self,
-            "secret",
-            name=props.naming.name("aurora-credentials"),
-            description="Aurora master credentials for the DMS target endpoint and applications",
-            kms_key_id=props.kms_key_arn,
-            recovery_window_in_days=props.recovery_window_days,
-        )
+        # Literals pass through hcl_literal: cdktf escapes `${` in function arguments but not quotes or `%{`.
         document = Fn.jsonencode(
             {
                 "username": hcl_literal(props.username),
                 "password": props.password,
-                "engine": ENGINE,
+                "engine": SECRET_ENGINE,
                 "port": props.port,
                 "host": props.host,
                 "dbname": hcl_literal(props.database_name),
             }
         )
-        SecretsmanagerSecretVersion(
+        self._secret = write_only_secret(
             self,
-            "value",
-            secret_id=self.secret.id,
-            secret_string_wo=document,
-            secret_string_wo_version=version_number(
+            name=props.naming.name("aurora-credentials"),
+            description="Aurora master credentials for the DMS target endpoint and applications",
+            kms_key_arn=props.kms_key_arn,
+            recovery_window_days=props.recovery_window_days,
+            value=document,
+            value_version=version_number(
                 props.password_version_id,
                 props.host,
                 hcl_literal(props.username),
@@ -81,4 +75,4 @@ class CredentialsSecret(Construct):
 
     @property
     def arn(self) -> str:
-        return self.secret.arn
+        return self._secret.secret.arn

@@ -28,8 +28,8 @@ from constructs import Construct
 
 from contract.naming import Naming
 from contract.passwords import GENERATED_PASSWORD_EXCLUDED_CHARACTERS, GENERATED_PASSWORD_LENGTH
-from modules.aws import SecretsmanagerSecret, SecretsmanagerSecretVersion
 from modules.expressions import ephemeral_block, ephemeral_value
+from modules.write_only_secret import write_only_secret
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -45,7 +45,7 @@ class MasterPasswordProps:
 
 
 class MasterPassword(Construct):
-    """Exposes `value` (ephemeral: for write-only arguments only), `version_id` and `secret_arn`."""
+    """Exposes `value` (ephemeral: for write-only arguments only) and `version_id`."""
 
     def __init__(self, scope: Construct, id_: str, *, props: MasterPasswordProps) -> None:
         super().__init__(scope, id_)
@@ -55,35 +55,25 @@ class MasterPassword(Construct):
             "generator",
             {"password_length": GENERATED_PASSWORD_LENGTH, "exclude_characters": GENERATED_PASSWORD_EXCLUDED_CHARACTERS},
         )
-        self.secret = SecretsmanagerSecret(
+        self._secret = write_only_secret(
             self,
-            "secret",
             name=props.naming.name("aurora-master-password"),
             description="Source of truth of the Aurora master password; written and read only by Terraform",
-            kms_key_id=props.kms_key_arn,
-            recovery_window_in_days=props.recovery_window_days,
-        )
-        self.version = SecretsmanagerSecretVersion(
-            self,
-            "value",
-            secret_id=self.secret.id,
-            secret_string_wo=f"${{ephemeral.{generator}.random_password}}",
-            secret_string_wo_version=props.rotation_version,
+            kms_key_arn=props.kms_key_arn,
+            recovery_window_days=props.recovery_window_days,
+            value=f"${{ephemeral.{generator}.random_password}}",
+            value_version=props.rotation_version,
         )
         # Reads back exactly the version just written: the cluster and the credentials secret get this value.
         current = ephemeral_block(
             self,
             "aws_secretsmanager_secret_version",
             "current",
-            {"secret_id": self.secret.id, "version_id": self.version.version_id},
+            {"secret_id": self._secret.secret.id, "version_id": self.version_id},
         )
         self.value = ephemeral_value(self, "current-value", f"{current}.secret_string")
 
     @property
     def version_id(self) -> str:
         """Changes whenever a new password is written (rotation, or a replaced secret)."""
-        return self.version.version_id
-
-    @property
-    def secret_arn(self) -> str:
-        return self.secret.arn
+        return self._secret.version.version_id
