@@ -115,6 +115,8 @@ WeeklyWindow = Annotated[
 ]
 Email = Annotated[str, _shape(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}", "dba-oncall@example.com")]
 HttpsUrl = Annotated[str, _shape(r"https://[^\s]+", "https://events.pagerduty.com/integration/abc/enqueue")]
+DmsInstanceClass = Annotated[str, _shape(r"dms\.[a-z0-9]+\.[a-z0-9]+", "dms.c5.2xlarge")]
+DmsEngineVersion = Annotated[str, _shape(r"\d+\.\d+\.\d+", DEFAULT_DMS_ENGINE_VERSION)]
 BucketName = Annotated[str, _shape(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", "acme-terraform-state-eu-west-1")]
 
 
@@ -310,9 +312,9 @@ class TableSelection(StrictModel):
 class DmsConfig(StrictModel):
     """The DMS replication instance, endpoints and task."""
 
-    replication_instance_class: str = Field(default="dms.c5.2xlarge", description="Replication instance class.")
+    replication_instance_class: DmsInstanceClass = Field(default="dms.c5.2xlarge", description="Replication instance class.")
     allocated_storage_gib: int = Field(default=100, ge=5, le=6144, description="Replication instance storage (GiB).")
-    engine_version: str = Field(
+    engine_version: DmsEngineVersion = Field(
         default=DEFAULT_DMS_ENGINE_VERSION,
         description="DMS engine a new replication instance is created with; refused once AWS no longer creates "
         "instances with it or when it cannot write to the Aurora major (table: contract/dms_engines.py).",
@@ -340,20 +342,6 @@ class DmsConfig(StrictModel):
     )
     control_schema: PgIdentifier = Field(default="dms_control", description="Target schema for DMS control tables.")
     task_log_retention_days: LogRetentionDays = Field(default=30, description="Retention of the DMS task log group.")
-
-    @field_validator("replication_instance_class")
-    @classmethod
-    def _class_shape(cls, value: str) -> str:
-        if not re.fullmatch(r"dms\.[a-z0-9]+\.[a-z0-9]+", value):
-            raise ValueError("expected a DMS instance class like 'dms.c5.2xlarge'")
-        return value
-
-    @field_validator("engine_version")
-    @classmethod
-    def _engine_version_shape(cls, value: str) -> str:
-        if not re.fullmatch(r"\d+\.\d+\.\d+", value):
-            raise ValueError(f"expected a DMS engine version like {DEFAULT_DMS_ENGINE_VERSION!r}")
-        return value
 
 
 class MonitoringConfig(StrictModel):

@@ -150,6 +150,8 @@ def test_unknown_key_in_a_section_lists_that_sections_keys(tmp_path: Path) -> No
         ("network", "dms_subnets", {"subnet-0a1b2c3d4e5f60001": "eu-west-1a"}, "need at least 2 subnets in different AZs"),
         ("dms", "service_roles", "maybe", "dms.service_roles"),
         ("dms", "lob_max_size_kb", 0, "dms.lob_max_size_kb"),
+        ("dms", "replication_instance_class", "c5.2xlarge", "shaped like 'dms.c5.2xlarge'"),
+        ("dms", "engine_version", "3.6", "shaped like '3.6.1'"),
     ],
 )
 def test_bad_value_names_field(tmp_path: Path, section: str, key: str, bad: Any, expected: str) -> None:
