@@ -9,7 +9,9 @@ PIPENV_VERSION := 2026.10.3
 PYTHON ?= python3
 RUN := pipenv run
 ENV ?= dev
-STACK := aurora-migration-$(ENV)
+# The stack of $(ENV) (a config/ file stem or environment_suffix), named by the config itself; exits 2 on a bad ENV
+# before cdktf runs, so an empty name can never select every stack.
+STACK_NAME = $(RUN) python -m config stack-name $(ENV)
 
 .PHONY: install synth test lint hermetic snapshots scan contract review bench deploy diff destroy verify preflight clean
 
@@ -72,13 +74,13 @@ bench: install
 	$(RUN) python -m bench.synth
 
 deploy: install
-	npx cdktf deploy $(STACK)
+	stack=$$($(STACK_NAME)) && npx cdktf deploy "$$stack"
 
 diff: install
-	npx cdktf diff $(STACK)
+	stack=$$($(STACK_NAME)) && npx cdktf diff "$$stack"
 
 destroy: install
-	npx cdktf destroy $(STACK)
+	stack=$$($(STACK_NAME)) && npx cdktf destroy "$$stack"
 
 verify: install
 	$(RUN) python -m migration_ops.verify --env $(ENV)

@@ -58,6 +58,19 @@ def load_environment(
         raise ConfigError(problems=tuple(f"{label}: {line}" for line in describe_errors(error))) from None
 
 
+def find_environment(env: str, *, overrides: Mapping[str, Any] | None = None, config_dir: Path = CONFIG_DIR) -> EnvironmentConfig:
+    """The environment `env` names: a file stem in `config_dir` (`dev`), else an `environment_suffix`."""
+    files = environment_files(config_dir)
+    by_stem = {path.stem: path for path in files}
+    if env in by_stem:
+        return load_environment(by_stem[env], overrides=overrides)
+    for path in files:
+        config = load_environment(path)
+        if config.environment_suffix == env:
+            return load_environment(path, overrides=overrides) if overrides else config
+    raise ConfigError(problems=(f"{env}: no such environment (known: {', '.join(sorted(by_stem)) or 'none'})",))
+
+
 def load_environments(
     paths: Iterable[Path], *, ephemeral_suffix: str | None = None, ephemeral_base: str = "dev"
 ) -> list[EnvironmentConfig]:

@@ -33,6 +33,7 @@ from contract.aws_limits import (
 )
 from contract.dms import MigrationType, ServiceRolesMode, SourceSslMode
 from contract.dms_engines import DEFAULT_DMS_ENGINE_VERSION, engine_problems
+from contract.naming import Naming
 
 RESERVED_MASTER_USERNAMES = frozenset({"postgres", "admin", "administrator", "root", "rdsadmin", "master"})
 
@@ -422,4 +423,4 @@ class EnvironmentConfig(StrictModel):
 
     @property
     def stack_name(self) -> str:
-        return f"{self.name_prefix}-{self.environment_suffix}"
+        return Naming(prefix=self.name_prefix, suffix=self.environment_suffix).stack_name

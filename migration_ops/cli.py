@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from config import ConfigError, EnvironmentConfig, environment_files, load_environment
+from config import ConfigError, EnvironmentConfig, find_environment, load_environment
 from contract.layout import stack_directory
 from contract.outputs import Output
 from migration_ops.results import CheckResult, Status, counts, worst
@@ -86,15 +86,10 @@ def load_config(args: argparse.Namespace) -> EnvironmentConfig:
         return load_environment(args.config, overrides=overrides)
     if args.env is None:
         raise UsageError("give --env or --config")
-    files = environment_files()
-    by_stem = {path.stem: path for path in files}
-    if args.env in by_stem:
-        return load_environment(by_stem[args.env], overrides=overrides)
-    for path in files:
-        config = load_environment(path)
-        if config.environment_suffix == args.env:
-            return load_environment(path, overrides=overrides) if overrides else config
-    raise UsageError(f"--env {args.env}: no such environment (known: {', '.join(sorted(by_stem)) or 'none'})")
+    try:
+        return find_environment(args.env, overrides=overrides)
+    except ConfigError as error:
+        raise UsageError(f"--env {error}") from None
 
 
 def optional_config(args: argparse.Namespace) -> EnvironmentConfig | None:

@@ -293,3 +293,14 @@ def test_the_dms_engine_table_names_its_sources_and_date() -> None:
     )
     assert table.oldest_engine_for_source(17).version == "3.6.1"  # type: ignore[union-attr]
     assert table.oldest_engine_for_source(16).version == "3.5.3"  # type: ignore[union-attr]
+
+
+def test_stack_name_command_names_the_environment_or_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    """The Makefile's deploy/diff/destroy take the stack name from here, never from a second spelling of it."""
+    from config.__main__ import main as config_cli
+
+    assert config_cli(["stack-name", "prod"]) == 0
+    assert capsys.readouterr().out.strip() == "aurora-migration-prod"
+    assert config_cli(["stack-name", "nowhere"]) == 2
+    assert "nowhere: no such environment" in capsys.readouterr().err
+    assert config_cli([]) == 2
