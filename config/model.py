@@ -342,6 +342,16 @@ class DmsConfig(StrictModel):
         default=5, ge=1, le=60, description="Source heartbeat (keeps the slot from holding WAL)."
     )
     control_schema: PgIdentifier = Field(default="dms_control", description="Target schema for DMS control tables.")
+    source_schema: PgIdentifier = Field(
+        default="dms_control",
+        description="Schema on the SOURCE where DMS writes its heartbeat table (and, with `capture_ddl`, its DDL capture "
+        "artifacts); a superuser creates it and gives the migration user CREATE and USAGE on it (runbook, step 1).",
+    )
+    capture_ddl: bool = Field(
+        default=False,
+        description="Let DMS capture DDL on the source (an event trigger, a function and a table in `source_schema`, "
+        "which need a superuser migration user). Off: no DDL on migrated tables from start to cutover (runbook DDL freeze).",
+    )
     task_log_retention_days: LogRetentionDays = Field(default=30, description="Retention of the DMS task log group.")
 
 

@@ -43,6 +43,10 @@ class SourceEndpointProps:
     ca_certificate_pem: str | None
     """PEM CA bundle of the source's certificate; present exactly when `ssl_mode` is a verify-* mode."""
     heartbeat_frequency_minutes: int
+    dms_schema: str
+    """Schema on the source for the heartbeat table (and the DDL capture artifacts)."""
+    capture_ddl: bool
+    """DMS CaptureDdls: off unless the migration user is a superuser (the artifacts need one)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -165,10 +169,10 @@ class DmsReplication(Construct):
             postgres_settings=DmsEndpointPostgresSettings(
                 heartbeat_enable=True,
                 heartbeat_frequency=props.source.heartbeat_frequency_minutes,
-                heartbeat_schema=props.documents.control_schema,
+                heartbeat_schema=props.source.dms_schema,
                 plugin_name=SOURCE_PLUGIN,
-                capture_ddls=True,
-                ddl_artifacts_schema=props.documents.control_schema,
+                capture_ddls=props.source.capture_ddl,
+                ddl_artifacts_schema=props.source.dms_schema if props.source.capture_ddl else None,
                 fail_tasks_on_lob_truncation=True,
             ),
         )

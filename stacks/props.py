@@ -160,6 +160,8 @@ def dms_props(
             ssl_mode=source.ssl_mode,
             ca_certificate_pem=source.ca_certificate_file.read_text() if source.ca_certificate_file else None,
             heartbeat_frequency_minutes=dms.heartbeat_frequency_minutes,
+            dms_schema=dms.source_schema,
+            capture_ddl=dms.capture_ddl,
         ),
         target=TargetEndpointProps(
             database_name=config.aurora.database_name,

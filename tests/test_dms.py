@@ -46,6 +46,8 @@ BASE_PROPS = DmsReplicationProps(
         ssl_mode="require",
         ca_certificate_pem=None,
         heartbeat_frequency_minutes=5,
+        dms_schema="dms_control",
+        capture_ddl=False,
     ),
     target=TargetEndpointProps(database_name="app", secret_arn=TARGET_SECRET, secret_kms_key_arn=KEY),
 )
@@ -158,6 +160,9 @@ def test_source_endpoint_uses_tls_with_the_ca_and_secrets_manager(
     assert settings["heartbeat_frequency"] == config.dms.heartbeat_frequency_minutes
     assert settings["fail_tasks_on_lob_truncation"] is True
     assert settings["plugin_name"] == "test-decoding"
+    assert settings["heartbeat_schema"] == config.dms.source_schema
+    # DDL capture needs a superuser on the source; off by default, with the runbook's DDL freeze instead.
+    assert settings["capture_ddls"] is False and "ddl_artifacts_schema" not in settings
     for endpoint in endpoints.values():
         assert not {"password", "username", "server_name"} & set(endpoint)
 
@@ -259,3 +264,11 @@ def test_task_log_group_is_precreated_with_retention_and_kms(created_roles: Docu
     assert log_group["name"] == "dms-tasks-aurora-migration-replication-unit"
     assert log_group["retention_in_days"] == 30
     assert log_group["kms_key_id"] == KEY
+
+
+def test_ddl_capture_puts_its_artifacts_in_the_source_schema() -> None:
+    source = dataclasses.replace(BASE_PROPS.source, capture_ddl=True, dms_schema="dms_source")
+    endpoint = next(e for e in resources(synth_dms(source=source), "aws_dms_endpoint").values() if e["endpoint_type"] == "source")
+    settings = endpoint["postgres_settings"]
+    assert settings["capture_ddls"] is True
+    assert settings["ddl_artifacts_schema"] == settings["heartbeat_schema"] == "dms_source"
