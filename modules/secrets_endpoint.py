@@ -31,6 +31,7 @@ from modules.aws import (
     VpcSecurityGroupEgressRule,
     VpcSecurityGroupIngressRule,
 )
+from modules.expressions import hcl_literal
 
 HTTPS_PORT = 443
 CREATE = "create"
@@ -133,8 +134,8 @@ class SecretsManagerEndpoint(Construct):
             lifecycle=TerraformResourceLifecycle(
                 postcondition=[
                     Postcondition(
-                        condition=f'${{self.service_name == "{service_name}" && self.vpc_id == "{props.vpc_id}" '
-                        "&& self.private_dns_enabled}",
+                        condition=f'${{self.service_name == "{hcl_literal(service_name)}" '
+                        f'&& self.vpc_id == "{hcl_literal(props.vpc_id)}" && self.private_dns_enabled}}',
                         error_message=f"network.secrets_manager_endpoint {props.endpoint} must be a {service_name} "
                         f"interface endpoint in {props.vpc_id} with private DNS enabled.",
                     )
