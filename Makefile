@@ -90,3 +90,8 @@ preflight: install
 
 clean:
 	rm -rf cdktf.out .make .venv node_modules
+
+# Source/target data comparison (runbook step 9): TARGET_DSN holds the target's libpq URI; more options in COMPARE_ARGS.
+.PHONY: compare
+compare: install
+	$(RUN) python -m migration_ops.compare --env $(ENV) --target-dsn-env TARGET_DSN $(COMPARE_ARGS)

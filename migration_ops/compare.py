@@ -309,6 +309,8 @@ class TableReport:
     source_rows: int | None = None
     target_rows: int | None = None
     chunks_compared: int = 0
+    reached: tuple[str, ...] | None = None
+    """The last key of the last chunk compared."""
     differences: list[ChunkDifference] = field(default_factory=list)
     column_problems: list[str] = field(default_factory=list)
     missing_on_target: bool = False
@@ -485,7 +487,9 @@ def compare_table(
         _compare(source=source, target=target, table=table, options=options, budget=budget, report=report)
     except BudgetExhaustedError:
         report.incomplete = f"the time budget of {budget.seconds:g} s ran out" + (
-            f" after {report.chunks_compared} chunks" if report.chunks_compared else ""
+            f" after {report.chunks_compared} chunks, keys up to {_keys(report.key, [report.reached])}"
+            if report.reached is not None
+            else ""
         )
     except psycopg.errors.QueryCanceled:
         if budget.expired:
@@ -564,7 +568,7 @@ def _compare(
                 report.differences.append(difference)
             if upper is None:
                 return
-            lower = upper
+            lower = report.reached = upper
 
 
 def _compare_without_key(src: _Side, tgt: _Side, options: Options, report: TableReport, check_budget: Callable[[], None]) -> None:
