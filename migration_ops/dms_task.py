@@ -1,10 +1,18 @@
-"""The DMS replication task as operators drive it at cutover: start, status, stop."""
+"""The DMS replication task as operators drive it at cutover: start, status, stop, reload.
+
+StartReplicationTaskType (botocore `dms` model, enum StartReplicationTaskTypeValue:
+start-replication | resume-processing | reload-target). The API reference
+(https://docs.aws.amazon.com/dms/latest/APIReference/API_StartReplicationTask.html) says
+start-replication is the only valid type for a task's first run ("any other action used for the
+first time ... will result in data errors"), resume-processing continues from the last stop
+position, and reload-target loads every table again and then captures changes.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -17,6 +25,13 @@ if TYPE_CHECKING:
 
 LATENCY_WINDOW = timedelta(minutes=30)
 AwsError = (ClientError, BotoCoreError)
+
+StartType = Literal["start-replication", "resume-processing", "reload-target"]
+START_TYPES: tuple[StartType, ...] = get_args(StartType)
+# DescribeReplicationTasks Status of a task created and never started (botocore `dms` model, ReplicationTask.Status).
+READY = "ready"
+# Statuses in which StopReplicationTask leaves a task that a reload may follow.
+STOPPED_STATUSES = frozenset({"stopped", "failed"})
 
 
 LATENCY_METRICS = tuple(cdc_latency_metric(side) for side in CDC_LATENCY_SIDES)
@@ -40,6 +55,9 @@ class TableStat:
     updates: int
     deletes: int
     validation_state: str
+    validation_pending: int = 0
+    validation_failed: int = 0
+    validation_suspended: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -87,9 +105,8 @@ def describe_task(dms: DatabaseMigrationServiceClient, arn: str) -> dict[str, An
     return dict(tasks[0])
 
 
-def start_task(dms: DatabaseMigrationServiceClient, arn: str, *, resume: bool) -> str:
-    """Start replication (or resume it after a stop); returns the task status AWS reports."""
-    kind: Literal["resume-processing", "start-replication"] = "resume-processing" if resume else "start-replication"
+def start_task(dms: DatabaseMigrationServiceClient, arn: str, *, kind: StartType) -> str:
+    """StartReplicationTask of `kind`; returns the task status AWS reports. Callers check `run_history` first."""
     try:
         task = dms.start_replication_task(ReplicationTaskArn=arn, StartReplicationTaskType=kind)["ReplicationTask"]
     except AwsError as error:
@@ -103,6 +120,35 @@ def stop_task(dms: DatabaseMigrationServiceClient, arn: str) -> str:
     except AwsError as error:
         raise _fail("stop", arn, error) from None
     return str(task.get("Status", "unknown"))
+
+
+def run_history(task: dict[str, Any], tables: tuple[TableStat, ...] | None) -> list[str]:
+    """Why `task` (a DescribeReplicationTasks item) has run before; empty for a task never started.
+
+    Any of: ReplicationTaskStartDate is set, Status is not `ready`, DescribeTableStatistics lists tables.
+    """
+    reasons = []
+    if task.get("ReplicationTaskStartDate"):
+        reasons.append(f"ReplicationTaskStartDate {task['ReplicationTaskStartDate']}")
+    status = str(task.get("Status", "unknown"))
+    if status != READY:
+        reasons.append(f"status {status} (a task never started is {READY})")
+    if tables:
+        reasons.append(f"table statistics for {len(tables)} tables")
+    return reasons
+
+
+def tag_task(dms: DatabaseMigrationServiceClient, arn: str, tags: dict[str, str]) -> None:
+    """AddTagsToResource on the task. Raises TaskError."""
+    try:
+        dms.add_tags_to_resource(ResourceArn=arn, Tags=[{"Key": key, "Value": value} for key, value in tags.items()])
+    except (*AwsError, NotImplementedError) as error:  # NotImplementedError: an emulator without the call
+        raise _fail("tag", arn, error) from None
+
+
+def instance_identifier(dms: DatabaseMigrationServiceClient, task: dict[str, Any]) -> str | None:
+    """ReplicationInstanceIdentifier of the task's instance (the CloudWatch dimension), None when unknown."""
+    return _instance_identifier(dms, str(task.get("ReplicationInstanceArn", "")))
 
 
 def _instance_identifier(dms: DatabaseMigrationServiceClient, instance_arn: str) -> str | None:
@@ -142,6 +188,43 @@ def latest_latency(
     return latest
 
 
+def latency_datapoints(
+    cloudwatch: CloudWatchClient,
+    *,
+    instance_identifier: str,
+    task_resource_id: str,
+    start: datetime,
+    end: datetime,
+    period_seconds: int = 60,
+) -> dict[str, list[tuple[datetime, float]]]:
+    """Every Maximum datapoint of CDCLatencySource/Target in [start, end), oldest first. Raises TaskError.
+
+    Dimensions ReplicationInstanceIdentifier + ReplicationTaskIdentifier (the task's resource id), namespace
+    AWS/DMS (DMS user guide, "Replication task metrics"). A minute without a datapoint is simply absent here.
+    """
+    series: dict[str, list[tuple[datetime, float]]] = {}
+    for metric in LATENCY_METRICS:
+        try:
+            points = cloudwatch.get_metric_statistics(
+                Namespace="AWS/DMS",
+                MetricName=metric,
+                Dimensions=[
+                    {"Name": "ReplicationInstanceIdentifier", "Value": instance_identifier},
+                    {"Name": "ReplicationTaskIdentifier", "Value": task_resource_id},
+                ],
+                StartTime=start,
+                EndTime=end,
+                Period=period_seconds,
+                Statistics=["Maximum"],
+            )["Datapoints"]
+        except AwsError as error:
+            raise TaskError(f"CloudWatch {metric} of task {task_resource_id}: {error}") from None
+        series[metric] = sorted(
+            (point["Timestamp"], float(point["Maximum"])) for point in points if "Timestamp" in point and "Maximum" in point
+        )
+    return series
+
+
 def table_statistics(dms: DatabaseMigrationServiceClient, arn: str) -> tuple[tuple[TableStat, ...] | None, str]:
     """Per-table progress and validation state, or (None, why) where the API is not available."""
     stats: list[TableStat] = []
@@ -156,6 +239,9 @@ def table_statistics(dms: DatabaseMigrationServiceClient, arn: str) -> tuple[tup
                     updates=int(item.get("Updates", 0)),
                     deletes=int(item.get("Deletes", 0)),
                     validation_state=str(item.get("ValidationState", "")),
+                    validation_pending=int(item.get("ValidationPendingRecords", 0)),
+                    validation_failed=int(item.get("ValidationFailedRecords", 0)),
+                    validation_suspended=int(item.get("ValidationSuspendedRecords", 0)),
                 )
                 for item in page["TableStatistics"]
             )

@@ -1,4 +1,6 @@
-"""`python -m migration_ops.cutover start|status|stop` against moto in-process, finding the task like verify does."""
+"""`python -m migration_ops.cutover start|status|pause` against moto in-process, finding the task like verify does.
+
+The gates of `stop` and `reload`: test_cutover_stop.py."""
 
 from __future__ import annotations
 
@@ -10,56 +12,23 @@ from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from contract.layout import stack_directory
 from migration_ops import cutover, dms_task
+from tests.ops.dms_fake import INSTANCE_ID, REGION, ModelAnswers, moto_task, task_state
 from tests.ops.helpers import needs_terraform, write_state
-
-REGION = "eu-west-1"
-INSTANCE_ID = "aurora-migration-replication-test"
 
 
 @pytest.fixture
 def task_arn(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": REGION}.items():
-        monkeypatch.setenv(key, value)
-    with mock_aws():
-        dms = boto3.client("dms", region_name=REGION)
-        instance = dms.create_replication_instance(
-            ReplicationInstanceIdentifier=INSTANCE_ID, ReplicationInstanceClass="dms.c5.large"
-        )["ReplicationInstance"]
-        endpoints = {
-            kind: dms.create_endpoint(
-                EndpointIdentifier=f"aurora-migration-{kind}-test",
-                EndpointType=kind,
-                EngineName="postgres" if kind == "source" else "aurora-postgresql",
-                ServerName="db.example.com",
-                Port=5432,
-                DatabaseName="orders",
-                Username="migrator",
-                Password="unused",
-            )["Endpoint"]["EndpointArn"]
-            for kind in ("source", "target")
-        }
-        mappings = {"rules": [{"rule-type": "selection", "rule-id": "1", "rule-name": "1", "object-locator": {
-            "schema-name": "public", "table-name": "%"}, "rule-action": "include"}]}  # fmt: skip
-        task = dms.create_replication_task(
-            ReplicationTaskIdentifier="aurora-migration-task-test",
-            SourceEndpointArn=endpoints["source"],
-            TargetEndpointArn=endpoints["target"],
-            ReplicationInstanceArn=instance["ReplicationInstanceArn"],
-            MigrationType="full-load-and-cdc",
-            TableMappings=json.dumps(mappings),
-        )["ReplicationTask"]
-        yield task["ReplicationTaskArn"]
+    with moto_task(monkeypatch) as arn:
+        yield arn
 
 
-def task_state(arn: str) -> str:
-    tasks = boto3.client("dms", region_name=REGION).describe_replication_tasks(
-        Filters=[{"Name": "replication-task-arn", "Values": [arn]}]
-    )["ReplicationTasks"]
-    return str(tasks[0]["Status"])
+@pytest.fixture
+def sent(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """StartReplicationTaskType of every start the commands send."""
+    return ModelAnswers().install(monkeypatch).start_types
 
 
 def test_start_status_stop(task_arn: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -102,26 +71,43 @@ def test_start_status_stop(task_arn: str, tmp_path: Path, capsys: pytest.Capture
     assert "CDCLatencyTarget  no datapoints in the last 30 min" in text
     assert "table statistics not available" in text
 
-    assert cutover.main(["stop", "--task-arn", task_arn, "--region", REGION]) == 0
-    assert capsys.readouterr().out.strip() == f"stop {task_arn}: stopped"
+    pause = ["pause", "--task-arn", task_arn, "--env", "dev", "--audit-log", str(tmp_path / "audit.jsonl")]
+    assert cutover.main(pause) == 0
+    assert (
+        capsys.readouterr()
+        .out.strip()
+        .splitlines()[1]
+        .endswith(f"stop {task_arn}: stopped (not a cutover: continue with `cutover start --resume`)")
+    )
     assert task_state(task_arn) == "stopped"
 
 
-def test_resume_sends_resume_processing(task_arn: str) -> None:
-    dms = boto3.client("dms", region_name=REGION)
-    sent: list[str] = []
-    dms.meta.events.register(
-        "provide-client-params.dms.StartReplicationTask", lambda params, **_: sent.append(params["StartReplicationTaskType"])
-    )
-    dms_task.start_task(dms, task_arn, resume=False)
-    dms_task.stop_task(dms, task_arn)
-    assert dms_task.start_task(dms, task_arn, resume=True) == "running"
+def test_start_refuses_a_task_that_has_run(task_arn: str, sent: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    """start-replication only on a task never run, resume-processing only on one that has (API reference)."""
+    start = ["start", "--task-arn", task_arn, "--region", REGION]
+    assert cutover.main([*start, "--resume"]) == 1
+    assert "refused: the task has never run" in capsys.readouterr().out
+    assert cutover.main(start) == 0
+    dms_task.stop_task(boto3.client("dms", region_name=REGION), task_arn)
+    capsys.readouterr()
+
+    assert cutover.main([*start, "--json"]) == 1
+    [result] = json.loads(capsys.readouterr().out)["results"]
+    assert result["status"] == "fail"
+    assert result["evidence"].startswith("refused: the task has run before (ReplicationTaskStartDate ")
+    assert "status stopped (a task never started is ready)" in result["evidence"]
+    assert "`cutover start --resume`" in result["fix"] and "`cutover reload`" in result["fix"]
+    assert cutover.main([*start, "--resume"]) == 0
     assert sent == ["start-replication", "resume-processing"]
+    assert task_state(task_arn) == "running"
 
 
 def test_errors_exit_2_with_a_message(task_arn: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert cutover.main(["stop", "--task-arn", task_arn, "--region", REGION]) == 2  # not running yet
+    pause = ["pause", "--env", "dev", "--task-arn", task_arn, "--audit-log", str(tmp_path / "audit.jsonl")]
+    assert cutover.main(pause) == 2  # not running yet
     assert "error: stop " in capsys.readouterr().err
+    assert cutover.main(["stop", "--task-arn", task_arn, "--region", REGION]) == 2  # the gates need the config's scope
+    assert "give --env or --config" in capsys.readouterr().err
     missing = task_arn.rsplit(":", 1)[0] + ":NOSUCHTASK"
     assert cutover.main(["status", "--task-arn", missing, "--region", REGION]) == 2
     assert "not found" in capsys.readouterr().err
@@ -149,8 +135,9 @@ def test_start_and_stop_find_the_stack_outputs_themselves(
 
     assert cutover.main(["stop", "--env", "dev"]) == 2  # aurora-migration-dev was never deployed here
     assert "cdktf.out/stacks/aurora-migration-dev: not a directory" in capsys.readouterr().err
-    assert cutover.main(["stop", "--env", "dev", "--workdir", str(tmp_path / stack_directory("aurora-migration-pr42"))]) == 0
-    assert capsys.readouterr().out.strip() == f"stop {task_arn}: stopped"
+    workdir = str(tmp_path / stack_directory("aurora-migration-pr42"))
+    assert cutover.main(["pause", "--env", "dev", "--workdir", workdir]) == 0
+    assert f"stop {task_arn}: stopped" in capsys.readouterr().out
     assert task_state(task_arn) == "stopped"
 
 
