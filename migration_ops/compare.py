@@ -15,14 +15,16 @@ Per table, in one REPEATABLE READ, read-only transaction on each side: the row
 counts, then the rows in chunks of --chunk-rows keys in primary-key order.
 Chunk boundaries are every N-th key of the SOURCE (keyset pagination); the
 first chunk is open below and the last open above, so every target row falls
-into exactly one chunk. Each side digests a chunk as its row count and two
-128-bit sums of md5(ROW(columns)::text), the columns being those both sides
-have, in the source's column order: equal digests mean equal rows, whatever
-order each side's collation puts them in. Session settings that change how
-values print (TimeZone, DateStyle, IntervalStyle, bytea_output,
-extra_float_digits, lc_monetary) are pinned on both sides. A differing chunk is
-named by its key range (the WHERE clause to look at it); for small chunks the
-differing keys are listed too. A table without a primary key is compared as a
+into exactly one chunk. Each side digests a chunk as its row count and the
+exact sums of the two 64-bit halves of md5(ROW(columns)::text) over its rows,
+the columns being those both sides have, in the source's column order: equal
+digests mean equal rows, whatever order each side puts them in (a text key the
+two sides' collations sort differently can only make a row near a boundary
+look missing in one chunk and extra in the next, never hide a difference).
+Session settings that change how values print (TimeZone, DateStyle,
+IntervalStyle, bytea_output, extra_float_digits, lc_monetary) are pinned on
+both sides. A differing chunk is named by its key range (the WHERE clause to
+look at it); for small chunks the differing keys are listed too. A table without a primary key is compared as a
 whole when it has at most --max-rows-without-key rows, else by row count only.
 
 Results: PASS equal; FAIL a difference (rows, a chunk, columns, table missing);
