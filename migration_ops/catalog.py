@@ -12,6 +12,7 @@ from config.model import DmsConfig
 from migration_ops.scope import in_scope
 
 TABLE_KINDS = frozenset({"r", "p"})
+PARTITIONED_TABLE = "p"
 MATERIALIZED_VIEW = "m"
 SEQUENCE = "S"
 
@@ -24,7 +25,11 @@ SELECT c.oid, n.nspname, c.relname, c.relkind, c.relpersistence,
            AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
          LIMIT 1),
        has_table_privilege(c.oid, 'SELECT'),
-       pg_total_relation_size(c.oid)
+       pg_total_relation_size(c.oid),
+       CASE WHEN c.relispartition THEN (SELECT i.inhparent FROM pg_inherits i WHERE i.inhrelid = c.oid LIMIT 1) END,
+       EXISTS (SELECT 1 FROM pg_index x
+                WHERE x.indrelid = c.oid AND x.indisunique AND x.indisvalid
+                  AND x.indpred IS NULL AND x.indexprs IS NULL)
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
  WHERE c.relkind IN ('r', 'p', 'm', 'S')
    AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%'
@@ -56,6 +61,10 @@ class Relation:
     owner_oid: int | None
     can_select: bool
     total_bytes: int
+    partition_of: int | None = None
+    """oid of the partitioned table this relation is a partition of (declarative partitioning), else None."""
+    has_unique_key: bool = False
+    """A valid, non-partial unique index on plain columns (the primary key's index counts)."""
 
     @property
     def qualified(self) -> str:
@@ -64,6 +73,11 @@ class Relation:
     @property
     def is_table(self) -> bool:
         return self.kind in TABLE_KINDS
+
+    @property
+    def is_partitioned(self) -> bool:
+        """A partitioned table: it holds no rows itself, its leaf partitions do."""
+        return self.kind == PARTITIONED_TABLE
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -98,24 +112,58 @@ def relations(conn: psycopg.Connection[Any]) -> list[Relation]:
             owner_oid=None if row[7] is None else int(row[7]),
             can_select=bool(row[8]),
             total_bytes=int(row[9]),
+            partition_of=None if row[10] is None else int(row[10]),
+            has_unique_key=bool(row[11]),
         )
         for row in rows
     ]
 
 
+def leaf_partitions(all_relations: Sequence[Relation], oid: int) -> list[Relation]:
+    """The leaf partitions under the partitioned table `oid`, through every level of sub-partitioning."""
+    children: dict[int, list[Relation]] = {}
+    for relation in all_relations:
+        if relation.partition_of is not None:
+            children.setdefault(relation.partition_of, []).append(relation)
+    leaves, pending = [], list(children.get(oid, ()))
+    while pending:
+        relation = pending.pop()
+        if relation.is_partitioned:
+            pending.extend(children.get(relation.oid, ()))
+        else:
+            leaves.append(relation)
+    return sorted(leaves, key=lambda relation: (relation.schema, relation.name))
+
+
 def scoped(all_relations: Sequence[Relation], dms: DmsConfig) -> list[Relation]:
-    """Tables and materialized views in scope, plus sequences owned by them (or, unowned, matching by name)."""
+    """Tables and materialized views in scope, plus sequences owned by them (or, unowned, matching by name).
+
+    A sequence owned by a partitioned table (a serial column declared on the parent) is in scope when any of
+    its leaf partitions is: the recommended mappings exclude the parent and select the partitions, and the
+    partitions draw their defaults from the parent's sequence.
+    """
 
     def selected(relation: Relation) -> bool:
         return in_scope(relation.schema, relation.name, include=dms.include, exclude=dms.exclude)
 
     chosen = {relation.oid for relation in all_relations if relation.kind != SEQUENCE and selected(relation)}
+    by_oid = {relation.oid: relation for relation in all_relations}
+    owners_with_data: set[int] = set()
+    for relation in all_relations:  # mark every partitioned ancestor of a chosen partition as owning chosen data
+        parent = relation.partition_of if relation.oid in chosen else None
+        while parent is not None and parent in by_oid:
+            owners_with_data.add(parent)
+            parent = by_oid[parent].partition_of
+
+    def owner_chosen(owner_oid: int) -> bool:
+        return owner_oid in chosen or owner_oid in owners_with_data
+
     result = []
     for relation in all_relations:
         if relation.kind != SEQUENCE:
             keep = relation.oid in chosen
         elif relation.owner_oid is not None:
-            keep = relation.owner_oid in chosen
+            keep = owner_chosen(relation.owner_oid)
         else:
             keep = selected(relation)
         if keep:
