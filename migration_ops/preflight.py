@@ -2,13 +2,15 @@
 
     python -m migration_ops.preflight (--env ENV | --config PATH) [--suffix S]
         [--dsn-env VAR] [--from-secret [--region R] [--endpoint-url URL]]
-        [--json] [--strict] [--statement-timeout SECONDS]
+        [--json] [--strict] [--statement-timeout SECONDS] [--lob-scan-seconds SECONDS]
 
 Connection: the libpq URI in $VAR with --dsn-env, else host/port/database/TLS
 from the config and user/password from PGUSER/PGPASSWORD; --from-secret takes
-username/password from the secret `source.credentials_secret_arn` instead. The
-session is read-only. Exit 0 when nothing failed (warnings allowed), 1 when a
-check failed or, with --strict, warned, 2 on a configuration or connection error.
+username/password from the secret `source.credentials_secret_arn` instead (and
+the password is checked against DMS's rules). The session is read-only; the LOB
+size scan stays within --lob-scan-seconds, sampling large tables. Exit 0 when
+nothing failed (warnings allowed), 1 when a check failed or, with --strict,
+warned, 2 on a configuration or connection error.
 """
 
 from __future__ import annotations
@@ -17,8 +19,11 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from psycopg.conninfo import conninfo_to_dict
+
 from migration_ops import cli
 from migration_ops.preflight_checks import build_context, run_checks
+from migration_ops.preflight_context import DEFAULT_LOB_SCAN_SECONDS
 from migration_ops.source_db import SourceConnectionError, connect, describe_dsn
 
 
@@ -32,14 +37,30 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--statement-timeout", type=float, default=300.0, metavar="SECONDS", help="limit of each query (default 300)"
     )
+    parser.add_argument(
+        "--lob-scan-seconds",
+        type=float,
+        default=DEFAULT_LOB_SCAN_SECONDS,
+        metavar="SECONDS",
+        help=f"time budget of the LOB size scan; tables over 1 GiB are sampled (default {DEFAULT_LOB_SCAN_SECONDS:.0f}; "
+        "0: read every value, no budget)",
+    )
     return parser.parse_args(argv)
 
 
 def preflight(args: argparse.Namespace) -> int:
     config = cli.load_config(args)
     dsn = cli.source_dsn(args, config)
+    password = conninfo_to_dict(dsn).get("password") if args.from_secret else None
     with connect(dsn, read_only=True, statement_timeout_seconds=args.statement_timeout) as conn:
-        results = run_checks(build_context(conn, config.dms))
+        context = build_context(
+            conn,
+            config.dms,
+            target_major=config.aurora.engine_major,
+            secret_password=None if password is None else str(password),
+            lob_scan_seconds=args.lob_scan_seconds,
+        )
+        results = run_checks(context)
     target = describe_dsn(dsn)
     if args.json:
         print(cli.render_json(results, environment=config.environment_suffix, stack=config.stack_name, source=target))

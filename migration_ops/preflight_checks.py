@@ -1,65 +1,58 @@
 """Source-database preflight checks for DMS: each a small function of a `PreflightContext`.
 
-Every check returns a frozen `CheckResult` (pass / warn / fail, evidence, fix).
-The catalog is read once; the checks that need the data (largest LOB values)
-run one bounded query per column.
+Every check returns a frozen `CheckResult` (pass / warn / fail / skip, evidence, fix). The catalog is read once
+(migration_ops/preflight_context.py); the server, user and session checks live in preflight_source.py, the
+table checks (partitions, foreign keys, LOBs) in preflight_tables.py, and `CHECKS` lists them all in report order.
+A `full-load` task needs no logical replication: the checks of slots, WAL, replication privilege, replica
+identity and the source endpoint's CDC artifacts are skipped with that reason.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable
 
 import psycopg
-from psycopg import sql
 
-from config.model import DmsConfig
 from contract.dms_engines import oldest_engine_for_source, parse_engine_version
 from migration_ops import catalog
-from migration_ops.catalog import Column, Relation
+from migration_ops.catalog import Column
+from migration_ops.preflight_context import (
+    FULL_LOAD_REASON,
+    PreflightContext,
+    build_context,
+    cdc_only,
+    human,
+    listed,
+    setting,
+)
+from migration_ops.preflight_source import (
+    check_ddl_capture,
+    check_decoding_plugin,
+    check_heartbeat_schema,
+    check_open_transactions,
+    check_secret_password,
+    check_session_timeouts,
+    check_slot_wal_retention,
+    check_target_version,
+)
+from migration_ops.preflight_tables import (
+    check_foreign_keys,
+    check_lob_sizes,
+    check_lob_without_key,
+    check_partitions,
+    check_sequence_privilege,
+    dms_lob_kind,
+)
 from migration_ops.results import CheckResult, Status, failed, passed, warned, worse
 
-MAX_LISTED = 20
+__all__ = ["CHECKS", "PreflightContext", "build_context", "run_checks"]
+
 MIN_WAL_SENDER_TIMEOUT_MS = 10_000
-LOB_TYPES = frozenset({"text", "bytea", "json", "jsonb", "xml"})
-_OCTET_TYPES = frozenset({"text", "bytea", "varchar"})
 UNFAITHFUL_TYPE_KINDS = {"c": "composite", "e": "enum", "d": "domain", "r": "range", "m": "multirange"}
 UNFAITHFUL_TYPE_NAMES = frozenset(
     {"tsvector", "tsquery", "point", "line", "lseg", "box", "path", "polygon", "circle", "txid_snapshot", "pg_snapshot"}
 )
-
-
-@dataclass(frozen=True, kw_only=True)
-class PreflightContext:
-    conn: psycopg.Connection[Any]
-    dms: DmsConfig
-    relations: tuple[Relation, ...]
-    columns: tuple[Column, ...]
-
-    @property
-    def tables(self) -> list[Relation]:
-        return [relation for relation in self.relations if relation.is_table]
-
-
-def build_context(conn: psycopg.Connection[Any], dms: DmsConfig) -> PreflightContext:
-    """Read the catalog once: relations in scope and the columns of the tables among them."""
-    in_scope = tuple(catalog.scoped_relations(conn, dms))
-    tables = [relation for relation in in_scope if relation.is_table]
-    return PreflightContext(conn=conn, dms=dms, relations=in_scope, columns=tuple(catalog.columns(conn, tables)))
-
-
-def _listed(items: Sequence[str]) -> str:
-    shown = ", ".join(items[:MAX_LISTED])
-    return shown + (f" and {len(items) - MAX_LISTED} more" if len(items) > MAX_LISTED else "")
-
-
-def _setting(conn: psycopg.Connection[Any], name: str) -> str:
-    row = conn.execute("SELECT setting FROM pg_settings WHERE name = %s", (name,)).fetchone()
-    if row is None:
-        raise LookupError(f"setting {name} not found")
-    return str(row[0])
-
+_listed, _setting, _human = listed, setting, human
 
 # --- pure rules, tested without a server -------------------------------------------------------
 
@@ -82,9 +75,8 @@ def wal_sender_timeout_ok(milliseconds: int) -> bool:
 
 
 def is_lob_like(column: Column) -> bool:
-    if column.type_category == "A" or column.type_name in LOB_TYPES:
-        return True
-    return column.type_name == "varchar" and column.typmod < 0
+    """DMS carries the column as a BLOB, CLOB or NCLOB (preflight_tables.dms_lob_kind)."""
+    return dms_lob_kind(column) is not None
 
 
 def unfaithful_reason(column: Column) -> str | None:
@@ -216,54 +208,23 @@ def check_select_privilege(ctx: PreflightContext) -> CheckResult:
 def check_primary_keys(ctx: PreflightContext) -> CheckResult:
     tables = ctx.tables
     missing = [t.qualified for t in tables if not t.has_primary_key and t.replica_identity not in ("f", "i")]
+    if not ctx.cdc:
+        keyless = [t.qualified for t in tables if not t.has_primary_key and not t.has_unique_key]
+        extra = f" ({len(keyless)} tables without a key are not validated: {_listed(keyless)})" if keyless else ""
+        return CheckResult(
+            name="primary_keys", status=Status.SKIP, evidence=f"{FULL_LOAD_REASON}: replica identity not needed{extra}"
+        )
     if not missing:
         full = [t.qualified for t in tables if not t.has_primary_key]
         extra = f" ({len(full)} without a key use REPLICA IDENTITY FULL/index: {_listed(full)})" if full else ""
         return CheckResult(
             name="primary_keys", status=Status.PASS, evidence=f"{len(tables)} tables in scope have a primary key{extra}"
         )
-    cdc = ctx.dms.migration_type != "full-load"
-    return CheckResult(
-        name="primary_keys",
-        status=Status.FAIL if cdc else Status.WARN,
-        evidence=f"{len(missing)} tables without primary key or REPLICA IDENTITY FULL: {_listed(missing)}"
-        + ("; CDC cannot apply their UPDATE/DELETE" if cdc else "; harmless for full-load only"),
+    return failed(
+        "primary_keys",
+        f"{len(missing)} tables without primary key or REPLICA IDENTITY FULL: {_listed(missing)}"
+        "; CDC cannot apply their UPDATE/DELETE",
         fix="add a primary key, or ALTER TABLE <table> REPLICA IDENTITY FULL;",
-    )
-
-
-def _largest_value_bytes(conn: psycopg.Connection[Any], column: Column) -> int | None:
-    target = sql.Identifier(column.name)
-    measured = target if column.type_name in _OCTET_TYPES else sql.SQL("{}::text").format(target)
-    query = sql.SQL("SELECT max(octet_length({})) FROM {}").format(
-        measured, sql.Identifier(column.relation.schema, column.relation.name)
-    )
-    row = conn.execute(query).fetchone()
-    return None if row is None or row[0] is None else int(row[0])
-
-
-def check_lob_sizes(ctx: PreflightContext) -> CheckResult:
-    limit_bytes = ctx.dms.lob_max_size_kb * 1024
-    lob_columns = [c for c in ctx.columns if is_lob_like(c)]
-    measurable = [c for c in lob_columns if c.relation.can_select]
-    unreadable = sorted({c.relation.qualified for c in lob_columns if not c.relation.can_select})
-    oversized: list[str] = []
-    for column in measurable:
-        largest = _largest_value_bytes(ctx.conn, column)
-        if largest is not None and largest > limit_bytes:
-            oversized.append(f"{column.qualified} {largest / 1024:.1f} KB")
-    skipped = f"; not measured (no SELECT): {_listed(unreadable)}" if unreadable else ""
-    if oversized:
-        return failed(
-            "lob_sizes",
-            f"largest values above lob_max_size_kb = {ctx.dms.lob_max_size_kb}: {_listed(oversized)}{skipped}",
-            fix="raise dms.lob_max_size_kb above the largest value (the task fails instead of truncating), then deploy",
-        )
-    return CheckResult(
-        name="lob_sizes",
-        status=Status.WARN if unreadable else Status.PASS,
-        evidence=f"{len(measurable)} LOB-like columns, all within {ctx.dms.lob_max_size_kb} KB{skipped}",
-        fix="grant SELECT so every LOB column can be measured" if unreadable else "",
     )
 
 
@@ -316,23 +277,33 @@ def check_database_size(ctx: PreflightContext) -> CheckResult:
     )
 
 
-def _human(size: int) -> str:
-    value = float(size)
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if value < 1024 or unit == "TB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} TB"
+Check = Callable[[PreflightContext], CheckResult]
 
 
-CHECKS: tuple[tuple[str, Callable[[PreflightContext], CheckResult]], ...] = (
+def _cdc(name: str, check: Check) -> tuple[str, Check]:
+    return name, cdc_only(name, check)
+
+
+CHECKS: tuple[tuple[str, Check], ...] = (
     ("server_version", check_server_version),
-    ("wal_level", check_wal_level),
-    ("replication_capacity", check_replication_capacity),
-    ("wal_sender_timeout", check_wal_sender_timeout),
-    ("replication_privilege", check_replication_privilege),
+    ("target_version", check_target_version),
+    _cdc("wal_level", check_wal_level),
+    _cdc("replication_capacity", check_replication_capacity),
+    _cdc("slot_wal_retention", check_slot_wal_retention),
+    _cdc("wal_sender_timeout", check_wal_sender_timeout),
+    _cdc("decoding_plugin", check_decoding_plugin),
+    _cdc("replication_privilege", check_replication_privilege),
+    _cdc("heartbeat_schema", check_heartbeat_schema),
+    _cdc("ddl_capture", check_ddl_capture),
+    _cdc("open_transactions", check_open_transactions),
+    ("session_timeouts", check_session_timeouts),
+    ("secret_password", check_secret_password),
     ("select_privilege", check_select_privilege),
+    ("sequence_privilege", check_sequence_privilege),
     ("primary_keys", check_primary_keys),
+    ("lob_without_key", check_lob_without_key),
+    ("partitions", check_partitions),
+    ("foreign_keys", check_foreign_keys),
     ("lob_sizes", check_lob_sizes),
     ("data_types", check_data_types),
     ("sequences", check_sequences),

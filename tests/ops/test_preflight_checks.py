@@ -2,19 +2,55 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
 import psycopg
 import pytest
 
 from config import EnvironmentConfig
-from config.model import TableSelection
-from migration_ops.preflight_checks import CHECKS, free_capacity_status, required_dms_engine, wal_sender_timeout_ok
+from config.model import DmsConfig, TableSelection
+from migration_ops.preflight_checks import (
+    CHECKS,
+    build_context,
+    free_capacity_status,
+    required_dms_engine,
+    run_checks,
+    wal_sender_timeout_ok,
+)
 from migration_ops.results import CheckResult, Status
 from migration_ops.source_db import connect
-from tests.ops.conftest import MIGRATOR, NO_REPLICATION, RDS_STYLE
-from tests.ops.helpers import SHOP_EXCLUDE, dms_variant, run_all
+from tests.ops.conftest import HASTY, MIGRATOR, NO_REPLICATION, RDS_STYLE
+from tests.ops.helpers import SHOP_EXCLUDE, dms_variant
 from tests.ops.pg_server import PgServer
 
 pytestmark = pytest.mark.postgres
+CHECK = dict(CHECKS)
+AURORA_MAJOR = 15  # config/dev.toml: aurora.engine_version 15.x
+
+
+def run_all(dsn: str, dms: DmsConfig, **context: Any) -> dict[str, CheckResult]:
+    """Every check, as the CLI runs them (the target major from the dev config)."""
+    context.setdefault("target_major", AURORA_MAJOR)
+    with connect(dsn, read_only=True, statement_timeout_seconds=30) as conn:
+        return {result.name: result for result in run_checks(build_context(conn, dms, **context))}
+
+
+def run_one(dsn: str, dms: DmsConfig, name: str, **context: Any) -> CheckResult:
+    context.setdefault("target_major", AURORA_MAJOR)
+    with connect(dsn, read_only=True, statement_timeout_seconds=30) as conn:
+        return CHECK[name](build_context(conn, dms, **context))
+
+
+@contextmanager
+def admin(server: PgServer, dbname: str = "postgres") -> Iterator[psycopg.Connection[Any]]:
+    with psycopg.connect(server.dsn(dbname), autocommit=True) as conn:
+        yield conn
+
+
+def _rules(table: str, schema: str = "public") -> tuple[TableSelection, ...]:
+    return (TableSelection(schema_name=schema, table_name=table),)
 
 
 @pytest.fixture(scope="module")
@@ -22,10 +58,19 @@ def shop(pg: PgServer, dev_config: EnvironmentConfig) -> dict[str, CheckResult]:
     return run_all(pg.dsn("shop", MIGRATOR), dms_variant(dev_config.dms, exclude=SHOP_EXCLUDE))
 
 
+@pytest.fixture(scope="module")
+def edge(pg: PgServer, dev_config: EnvironmentConfig) -> dict[str, CheckResult]:
+    """The edge database with the default mappings (everything in public)."""
+    return run_all(pg.dsn("edge", MIGRATOR), dev_config.dms)
+
+
 def test_clean_database_passes_every_check(pg: PgServer, dev_config: EnvironmentConfig) -> None:
     results = run_all(pg.dsn("clean", MIGRATOR), dev_config.dms)
     assert list(results) == [name for name, _ in CHECKS]
-    assert {name: r.status for name, r in results.items()} == dict.fromkeys(results, Status.PASS)
+    not_verifiable = {"decoding_plugin", "secret_password"}  # need superuser / --from-secret, shown below
+    assert {name: r.status for name, r in results.items()} == {
+        name: Status.SKIP if name in not_verifiable else Status.PASS for name in results
+    }
     assert "PostgreSQL 15." in results["server_version"].evidence
     assert "encoding UTF8" in results["server_version"].evidence
     assert ">= 3.5.1" in results["server_version"].evidence
@@ -37,7 +82,12 @@ def test_clean_database_passes_every_check(pg: PgServer, dev_config: Environment
     assert "2 LOB-like columns, all within 32 KB" in results["lob_sizes"].evidence
     assert "database clean" in results["database_size"].evidence
     assert "largest: public.items" in results["database_size"].evidence
-    assert all(not r.fix for r in results.values())
+    assert results["target_version"].evidence.endswith("target >= source")
+    assert results["heartbeat_schema"].evidence == f"user {MIGRATOR} has USAGE and CREATE on schema dms_control"
+    assert results["ddl_capture"].evidence.startswith("capture_ddl off: DDL freeze")
+    assert results["session_timeouts"].evidence.startswith(f"for user {MIGRATOR}: idle_in_transaction_session_timeout = 0 ms")
+    assert results["partitions"].evidence == "no partitioned tables in scope"
+    assert all(not r.fix for r in results.values() if r.status is Status.PASS)
 
 
 def test_connection_is_read_only(pg: PgServer) -> None:
@@ -121,38 +171,59 @@ def test_select_privilege_lists_the_table_without_grant(
     assert (granted.status, granted.evidence) == (Status.PASS, "SELECT on all 7 relations in scope")
 
 
-def test_primary_keys_fail_for_cdc_and_warn_for_full_load(pg: PgServer, dev_config: EnvironmentConfig) -> None:
+def test_primary_keys_fail_for_cdc_and_skip_for_full_load(pg: PgServer, dev_config: EnvironmentConfig) -> None:
     dsn = pg.dsn("shop", MIGRATOR)
-    cdc = run_all(dsn, dms_variant(dev_config.dms, exclude=SHOP_EXCLUDE))["primary_keys"]
+    cdc = run_one(dsn, dms_variant(dev_config.dms, exclude=SHOP_EXCLUDE), "primary_keys")
     assert cdc.status is Status.FAIL
     # events_full has REPLICA IDENTITY FULL, audit_log is excluded, other.* is not included
     assert cdc.evidence.startswith("1 tables without primary key or REPLICA IDENTITY FULL: public.events;")
-    full_load = run_all(dsn, dms_variant(dev_config.dms, exclude=SHOP_EXCLUDE, migration_type="full-load"))["primary_keys"]
-    assert full_load.status is Status.WARN
+    full_load = run_one(dsn, dms_variant(dev_config.dms, exclude=SHOP_EXCLUDE, migration_type="full-load"), "primary_keys")
+    assert full_load.status is Status.SKIP
+    assert full_load.evidence.startswith("migration_type full-load: no replication slot, no CDC: replica identity not needed")
     both_excluded = dms_variant(dev_config.dms, exclude=(*SHOP_EXCLUDE, *_rules("events")))
-    clean = run_all(dsn, both_excluded)["primary_keys"]
+    clean = run_one(dsn, both_excluded, "primary_keys")
     assert clean.status is Status.PASS
     assert "public.events_full" in clean.evidence
 
 
-def _rules(table: str) -> tuple[TableSelection, ...]:
-    return (TableSelection(schema_name="public", table_name=table),)
-
-
-def test_lob_sizes_name_the_oversized_columns(pg: PgServer, dev_config: EnvironmentConfig) -> None:
+def test_lob_sizes_count_as_dms_does(pg: PgServer, dev_config: EnvironmentConfig) -> None:
+    """NCLOB (text, json, arrays, composites): characters x 2, x 4 with 4-byte characters; BLOB (bytea): bytes."""
     dsn = pg.dsn("shop", MIGRATOR)
-    result = run_all(dsn, dms_variant(dev_config.dms, exclude=SHOP_EXCLUDE))["lob_sizes"]
+    result = run_one(dsn, dms_variant(dev_config.dms, exclude=SHOP_EXCLUDE), "lob_sizes")
     assert result.status is Status.FAIL
-    assert "public.orders.note 39.1 KB" in result.evidence  # 40000 bytes of text
-    assert "public.orders.attachment 48.8 KB" in result.evidence  # 50000 bytes of bytea
-    assert "audit_log" not in result.evidence  # 100 KB, but excluded
+    assert "public.orders.note 78.1 KB (NCLOB)" in result.evidence  # 40000 ASCII characters x 2
+    assert "public.orders.attachment 48.8 KB (BLOB)" in result.evidence  # 50000 bytes of bytea
+    assert "audit_log" not in result.evidence  # 200 KB as DMS counts it, but excluded
     assert "public.orders.tags" not in result.evidence
     assert "lob_max_size_kb" in result.fix
-    raised = run_all(dsn, dms_variant(dev_config.dms, exclude=SHOP_EXCLUDE, lob_max_size_kb=64))["lob_sizes"]
+    raised = run_one(dsn, dms_variant(dev_config.dms, exclude=SHOP_EXCLUDE, lob_max_size_kb=80), "lob_sizes")
     assert raised.status is Status.PASS
-    with_audit = run_all(dsn, dms_variant(dev_config.dms, lob_max_size_kb=64))["lob_sizes"]
+    assert "(largest public.orders.note 78.1 KB (NCLOB))" in raised.evidence
+    with_audit = run_one(dsn, dms_variant(dev_config.dms, lob_max_size_kb=80), "lob_sizes")
     assert with_audit.status is Status.FAIL
-    assert with_audit.evidence.endswith("public.audit_log.line 97.7 KB")
+    assert with_audit.evidence.endswith("public.audit_log.line 195.3 KB (NCLOB)")
+    wide = run_one(pg.dsn("edge", MIGRATOR), dms_variant(dev_config.dms, lob_max_size_kb=36), "lob_sizes")
+    assert wide.status is Status.FAIL
+    assert "public.notes.body 39.1 KB (NCLOB)" in wide.evidence  # 20000 ASCII characters
+    assert "public.notes.mood 35.2 KB" not in wide.evidence  # 9000 emoji x 4 = 36000 bytes: within 36 KB
+    assert (
+        run_one(pg.dsn("edge", MIGRATOR), dms_variant(dev_config.dms, lob_max_size_kb=35), "lob_sizes").evidence.count(
+            "public.notes.mood 35.2 KB (NCLOB)"
+        )
+        == 1
+    )
+
+
+def test_lob_sizes_sample_large_tables_and_stay_within_the_budget(pg: PgServer, dev_config: EnvironmentConfig) -> None:
+    dsn, dms = pg.dsn("shop", MIGRATOR), dms_variant(dev_config.dms, exclude=SHOP_EXCLUDE, lob_max_size_kb=1024)
+    sampled = run_one(dsn, dms, "lob_sizes", lob_full_scan_max_bytes=0, lob_sample_bytes=1)
+    assert sampled.status is Status.WARN
+    assert "; sampled, so a lower bound: public.events (" in sampled.evidence
+    assert "public.orders (0.0031% of pages)" in sampled.evidence
+    assert "--lob-scan-seconds 0" in sampled.fix
+    spent = run_one(dsn, dms, "lob_sizes", lob_scan_seconds=1e-9)
+    assert spent.status is Status.WARN
+    assert "public.orders.note (time budget spent; pg_stats average" in spent.evidence
 
 
 def test_data_types_warn_on_composite_and_tsvector(shop: dict[str, CheckResult]) -> None:
@@ -188,3 +259,231 @@ def test_database_size_reports_the_largest_tables_in_scope(shop: dict[str, Check
     largest = result.evidence.split("largest: ")[1].split(", ")
     assert len(largest) == 5
     assert not any("audit_log" in item or "other." in item for item in largest)
+
+
+# --- issue #18: the source endpoint's settings, sessions, partitions, keys ------------------------------
+
+
+def test_target_major_must_not_be_older_than_the_source(pg: PgServer, dev_config: EnvironmentConfig) -> None:
+    dsn = pg.dsn("clean", MIGRATOR)
+    same = run_one(dsn, dev_config.dms, "target_version")
+    assert (same.status, same.evidence) == (
+        Status.PASS,
+        "source PostgreSQL 15, target Aurora PostgreSQL 15 (aurora.engine_version): target >= source",
+    )
+    older = run_one(dsn, dev_config.dms, "target_version", target_major=14)
+    assert older.status is Status.FAIL
+    assert "aurora.engine_version to a 15.x" in older.fix
+
+
+def test_full_load_skips_what_only_cdc_needs(pg_legacy: PgServer, dev_config: EnvironmentConfig) -> None:
+    """wal_level=replica and a 5 s wal_sender_timeout fail CDC, but a full-load task needs no slot."""
+    results = run_all(pg_legacy.dsn("clean", NO_REPLICATION), dms_variant(dev_config.dms, migration_type="full-load"))
+    cdc_only = {
+        "wal_level",
+        "replication_capacity",
+        "slot_wal_retention",
+        "wal_sender_timeout",
+        "decoding_plugin",
+        "replication_privilege",
+        "heartbeat_schema",
+        "ddl_capture",
+        "open_transactions",
+        "primary_keys",
+    }
+    assert {name for name, result in results.items() if result.status is Status.SKIP} == cdc_only | {"secret_password"}
+    assert results["wal_level"].evidence == "migration_type full-load: no replication slot, no CDC: not needed"
+    assert results["select_privilege"].status is Status.PASS
+
+
+def test_slot_wal_retention(pg: PgServer, pg_legacy: PgServer, dev_config: EnvironmentConfig) -> None:
+    bounded = run_one(pg.dsn("clean", MIGRATOR), dev_config.dms, "slot_wal_retention")
+    assert bounded.status is Status.PASS
+    assert bounded.evidence.startswith("max_slot_wal_keep_size = 2048 MB (>= max_wal_size 1024 MB); 0 slots")
+    unlimited = run_one(pg_legacy.dsn("clean", MIGRATOR), dev_config.dms, "slot_wal_retention")
+    assert unlimited.status is Status.WARN
+    assert unlimited.evidence.startswith("max_slot_wal_keep_size = -1 (unlimited)")
+    with admin(pg_legacy) as conn:
+        conn.execute("ALTER SYSTEM SET max_slot_wal_keep_size = '64MB'")
+        conn.execute("SELECT pg_reload_conf()")
+        try:
+            small = run_one(pg_legacy.dsn("clean", MIGRATOR), dev_config.dms, "slot_wal_retention")
+        finally:
+            conn.execute("ALTER SYSTEM RESET max_slot_wal_keep_size")
+            conn.execute("SELECT pg_reload_conf()")
+    assert small.status is Status.WARN
+    assert small.evidence.startswith("max_slot_wal_keep_size = 64 MB < max_wal_size 1024 MB")
+
+
+def test_an_inactive_logical_slot_holds_wal_and_proves_the_plugin(pg: PgServer, dev_config: EnvironmentConfig) -> None:
+    dsn = pg.dsn("clean", MIGRATOR)
+    unverified = run_one(dsn, dev_config.dms, "decoding_plugin")
+    assert unverified.status is Status.SKIP  # a REPLICATION user cannot see the library directory
+    assert "pg_stat_file" in unverified.fix
+    with admin(pg, "clean") as conn:
+        conn.execute("SELECT pg_create_logical_replication_slot('left_by_dms', 'test_decoding')")
+        try:
+            conn.execute("CREATE TABLE public.wal_writer AS SELECT generate_series(1, 5000) AS n")
+            conn.execute("DROP TABLE public.wal_writer")
+            plugin = run_one(dsn, dev_config.dms, "decoding_plugin")
+            held = run_one(dsn, dev_config.dms, "slot_wal_retention")
+        finally:
+            conn.execute("SELECT pg_drop_replication_slot('left_by_dms')")
+    assert (plugin.status, plugin.evidence) == (Status.PASS, "logical slot left_by_dms already decodes with test_decoding")
+    assert held.status is Status.WARN
+    assert "left_by_dms (logical test_decoding) inactive, holds " in held.evidence
+    assert "pg_drop_replication_slot" in held.fix
+
+
+def test_decoding_plugin_found_or_missing_in_the_library_directory(
+    pg: PgServer, dev_config: EnvironmentConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    found = run_one(pg.dsn("clean"), dev_config.dms, "decoding_plugin")  # superuser: reads PKGLIBDIR
+    assert found.status is Status.PASS
+    assert found.evidence.endswith("/test_decoding.so exists (the logical decoding plugin DMS uses, PluginName test-decoding)")
+    monkeypatch.setattr("migration_ops.preflight_source.DECODING_PLUGIN", "not_installed_decoding")
+    missing = run_one(pg.dsn("clean"), dev_config.dms, "decoding_plugin")
+    assert missing.status is Status.FAIL
+    assert missing.evidence.startswith("not_installed_decoding is not installed in /")
+    assert "contrib" in missing.fix
+
+
+def test_heartbeat_schema_must_exist_and_be_writable(pg: PgServer, dev_config: EnvironmentConfig) -> None:
+    absent = run_one(pg.dsn("shop", MIGRATOR), dev_config.dms, "heartbeat_schema")
+    assert absent.status is Status.FAIL
+    assert absent.evidence.startswith("schema dms_control (dms.source_schema) does not exist")
+    assert f'CREATE SCHEMA "dms_control" AUTHORIZATION "{MIGRATOR}"' in absent.fix
+    usage_only = run_one(pg.dsn("edge", MIGRATOR), dev_config.dms, "heartbeat_schema")
+    assert (usage_only.status, usage_only.evidence) == (
+        Status.FAIL,
+        f"user {MIGRATOR} lacks CREATE on schema dms_control (dms.source_schema)",
+    )
+    selected = run_one(
+        pg.dsn("clean", MIGRATOR), dms_variant(dev_config.dms, include=_rules("%", schema="%")), "heartbeat_schema"
+    )
+    assert selected.status is Status.WARN
+    assert "the task would replicate its own heartbeat" in selected.evidence
+
+
+def test_ddl_capture_needs_a_superuser_or_pre_created_artifacts(pg: PgServer, dev_config: EnvironmentConfig) -> None:
+    capture = dms_variant(dev_config.dms, capture_ddl=True)
+    refused = run_one(pg.dsn("clean", MIGRATOR), capture, "ddl_capture")
+    assert refused.status is Status.FAIL
+    assert refused.evidence.startswith(f"capture_ddl on, but user {MIGRATOR} is not superuser")
+    assert "dms.capture_ddl = false" in refused.fix
+    superuser = run_one(pg.dsn("clean"), capture, "ddl_capture")
+    assert superuser.status is Status.PASS
+    assert superuser.evidence == "capture_ddl on; user postgres is superuser: DMS creates its DDL artifacts in dms_control"
+    pre_created = run_one(pg.dsn("edge", MIGRATOR), capture, "ddl_capture")
+    assert pre_created.status is Status.PASS
+    assert "pre-created by a superuser in dms_control: event trigger awsdms_intercept_ddl" in pre_created.evidence
+    left_over = run_one(pg.dsn("edge", MIGRATOR), dev_config.dms, "ddl_capture")
+    assert left_over.status is Status.WARN
+    assert left_over.evidence.startswith("capture_ddl off, but DMS artifacts from an earlier run are on the source")
+    assert "Remove what DMS left on the source" in left_over.fix
+
+
+def test_open_and_prepared_transactions(pg: PgServer, dev_config: EnvironmentConfig) -> None:
+    dsn = pg.dsn("clean", MIGRATOR)
+    with admin(pg, "clean") as conn:
+        conn.execute("BEGIN")
+        conn.execute("SELECT count(*) FROM public.items")
+        try:
+            long_open = run_one(dsn, dev_config.dms, "open_transactions", long_transaction_seconds=0)
+            hidden = run_one(pg.dsn("clean", NO_REPLICATION), dev_config.dms, "open_transactions")
+        finally:
+            conn.execute("ROLLBACK")
+        conn.execute("BEGIN")
+        conn.execute("PREPARE TRANSACTION 'two_phase_leftover'")
+        try:
+            prepared = run_one(dsn, dev_config.dms, "open_transactions")
+        finally:
+            conn.execute("ROLLBACK PREPARED 'two_phase_leftover'")
+    assert long_open.status is Status.WARN
+    assert "transactions open longer than 0 s: pid " in long_open.evidence
+    assert "postgres@clean idle in transaction" in long_open.evidence
+    assert hidden.status is Status.WARN
+    assert "sessions of other users not visible to this user" in hidden.evidence
+    assert "pg_read_all_stats" in hidden.fix
+    assert prepared.status is Status.FAIL
+    assert prepared.evidence.startswith("prepared transactions: two_phase_leftover (postgres@clean")
+    assert "ROLLBACK PREPARED" in prepared.fix
+
+
+def test_session_timeouts_that_would_end_dms_sessions(pg: PgServer, dev_config: EnvironmentConfig) -> None:
+    result = run_one(pg.dsn("clean", HASTY), dev_config.dms, "session_timeouts")
+    assert result.status is Status.FAIL
+    assert "idle_in_transaction_session_timeout = 60000 ms (1min for role hasty in database clean)" in result.evidence
+    assert "statement_timeout = 300000 ms (5min for role hasty)" in result.evidence
+    assert f'ALTER ROLE "{HASTY}" IN DATABASE "clean" SET idle_in_transaction_session_timeout = 0;' in result.fix
+    assert f'ALTER ROLE "{HASTY}" IN DATABASE "clean" SET statement_timeout = 0;' in result.fix
+
+
+def test_partitioned_parent_and_partitions_must_not_both_be_selected(
+    pg: PgServer, dev_config: EnvironmentConfig, edge: dict[str, CheckResult]
+) -> None:
+    both = edge["partitions"]
+    assert both.status is Status.FAIL
+    assert both.evidence.startswith(
+        "partitioned tables selected together with their partitions (the full load copies every row twice): public.measurements"
+    )
+    assert both.fix == 'add to dms.exclude: { schema_name = "public", table_name = "measurements" }'
+    dsn = pg.dsn("edge", MIGRATOR)
+    recommended = dms_variant(dev_config.dms, exclude=_rules("measurements"))
+    with connect(dsn, read_only=True) as conn:
+        context = build_context(conn, recommended, target_major=AURORA_MAJOR)
+        partitions = CHECK["partitions"](context)
+    assert (partitions.status, partitions.evidence) == (
+        Status.PASS,
+        "public.measurements: parent excluded, 2 of 2 partitions selected; a new partition during replication is DDL "
+        "(DDL freeze)",
+    )
+    # the parent's serial sequence stays in scope for the cutover's sequence reset
+    assert "public.measurements_id_seq" in {r.qualified for r in context.relations}
+    parent_only = dms_variant(dev_config.dms, include=_rules("measurements"))
+    missed = run_one(dsn, parent_only, "partitions")
+    assert missed.status is Status.FAIL
+    assert "selected without any partition" in missed.evidence
+    loaded = run_one(dsn, dms_variant(parent_only, migration_type="full-load"), "partitions")
+    assert (loaded.status, loaded.evidence) == (
+        Status.PASS,
+        "public.measurements: loaded through the parent (2 partitions; full-load); a new partition during replication "
+        "is DDL (DDL freeze)",
+    )
+
+
+def test_foreign_keys_into_tables_left_out(pg: PgServer, dev_config: EnvironmentConfig, edge: dict[str, CheckResult]) -> None:
+    result = edge["foreign_keys"]
+    assert result.status is Status.FAIL
+    assert result.evidence.endswith("reference tables left out (Aurora will not hold their rows): "
+                                    "public.stores.stores_region_id_fkey -> archive.regions")  # fmt: skip
+    dsn = pg.dsn("edge", MIGRATOR)
+    with_archive = (*dev_config.dms.include, *_rules("%", schema="archive"))
+    whole = run_one(dsn, dms_variant(dev_config.dms, include=with_archive, exclude=_rules("measurements")), "foreign_keys")
+    assert (whole.status, whole.evidence) == (Status.PASS, "2 foreign keys from tables in scope, all into tables in scope")
+    one_partition_out = dms_variant(
+        dev_config.dms, include=with_archive, exclude=(*_rules("measurements"), *_rules("measurements_2025"))
+    )
+    partial = run_one(dsn, one_partition_out, "foreign_keys")
+    assert partial.status is Status.FAIL
+    assert "public.readings.readings_measurement_id_taken_on_fkey -> public.measurements" in partial.evidence
+
+
+def test_lob_columns_need_a_key_even_with_replica_identity_full(
+    pg: PgServer, dev_config: EnvironmentConfig, edge: dict[str, CheckResult]
+) -> None:
+    result = edge["lob_without_key"]
+    assert result.status is Status.FAIL
+    assert result.evidence.startswith(
+        "1 tables with LOB columns and no primary key or unique index: public.notes (REPLICA IDENTITY FULL; LOBs: body, mood)"
+    )
+    assert edge["primary_keys"].status is Status.PASS  # REPLICA IDENTITY FULL satisfies CDC, not LOB lookups
+    full_load = run_one(pg.dsn("edge", MIGRATOR), dms_variant(dev_config.dms, migration_type="full-load"), "lob_without_key")
+    assert full_load.status is Status.WARN
+
+
+def test_sequences_the_cutover_reads_need_select(edge: dict[str, CheckResult], shop: dict[str, CheckResult]) -> None:
+    result = edge["sequence_privilege"]
+    assert result.status is Status.FAIL
+    assert result.evidence.startswith("no SELECT on 1 of 2 sequences in scope: public.private_counter;")
+    assert shop["sequence_privilege"].evidence == "SELECT on all 4 sequences in scope"

@@ -36,13 +36,14 @@ def run_cli(*args: str, dsn: str | None) -> subprocess.CompletedProcess[str]:
 
 
 def test_clean_source_exits_0_and_json_parses(pg: PgServer) -> None:
-    completed = run_cli("--dsn-env", "SOURCE_DSN", "--json", "--strict", dsn=pg.dsn("clean", MIGRATOR))
+    completed = run_cli("--dsn-env", "SOURCE_DSN", "--json", "--strict", "--lob-scan-seconds", "0", dsn=pg.dsn("clean", MIGRATOR))
     assert completed.returncode == 0, completed.stderr
     document = json.loads(completed.stdout)
     assert (document["environment"], document["stack"]) == ("dev", "aurora-migration-dev")
     assert document["source"] == f"{MIGRATOR}@127.0.0.1:{pg.port}/clean"
-    assert document["summary"] == {"pass": 12, "warn": 0, "fail": 0, "skip": 0}
-    assert {item["status"] for item in document["results"]} == {"pass"}
+    # skipped: the decoding plugin (needs superuser to see) and the secret's password (needs --from-secret)
+    assert document["summary"] == {"pass": 22, "warn": 0, "fail": 0, "skip": 2}
+    assert {item["status"] for item in document["results"]} == {"pass", "skip"}
     assert set(document["results"][0]) == {"name", "status", "evidence", "fix"}
 
 
@@ -52,7 +53,7 @@ def test_warnings_exit_0_and_1_with_strict(pg: PgServer) -> None:
     assert relaxed.returncode == 0, relaxed.stderr
     assert "WARN    sequences" in relaxed.stdout
     assert "public.tickets_id_seq" in relaxed.stdout
-    assert "summary: 11 passed, 1 warnings, 0 failed, 0 skipped" in relaxed.stdout
+    assert "summary: 21 passed, 1 warnings, 0 failed, 2 skipped" in relaxed.stdout
     assert run_cli("--dsn-env", "SOURCE_DSN", "--strict", dsn=dsn).returncode == 1
 
 
@@ -63,7 +64,7 @@ def test_failures_exit_1_with_fixes_in_the_table(pg: PgServer) -> None:
     lines = completed.stdout.splitlines()
     assert lines[1].split() == ["STATUS", "CHECK", "EVIDENCE"]
     failing = {line.split()[1] for line in lines if line.startswith("FAIL")}
-    assert failing == {"select_privilege", "primary_keys", "lob_sizes"}
+    assert failing == {"heartbeat_schema", "select_privilege", "primary_keys", "lob_without_key", "lob_sizes"}
     assert any(line.strip().startswith("fix: GRANT SELECT") for line in lines)
 
 
@@ -81,6 +82,23 @@ def test_connection_error_exits_2_without_traceback(pg: PgServer) -> None:
     assert "error: --env nope: no such environment" in unknown.stderr
 
 
+def _secret_config(tmp_path: Path, port: int, password: str) -> Path:
+    """dev.toml pointing at a moto secret holding the migration user with `password`."""
+    secret = boto3.client("secretsmanager", region_name="eu-west-1").create_secret(
+        Name=f"onprem/orders-test/dms-{len(list(tmp_path.iterdir()))}",
+        SecretString=json.dumps({"username": MIGRATOR, "password": password, "host": "127.0.0.1", "port": port}),
+    )
+    dev = (REPO_ROOT / "config" / "dev.toml").read_text()
+    config = tmp_path / f"test-{len(list(tmp_path.iterdir()))}.toml"
+    config.write_text(
+        dev.replace(
+            'credentials_secret_arn = "arn:aws:secretsmanager:eu-west-1:111111111111:secret:onprem/orders-dev/dms-AbCdEf"',
+            f'credentials_secret_arn = "{secret["ARN"]}"',
+        ).replace('"certs/example-onprem-ca.pem"', f'"{REPO_ROOT / "config" / "certs" / "example-onprem-ca.pem"}"')
+    )
+    return config
+
+
 def test_from_secret_takes_the_user_from_secrets_manager(
     pg: PgServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -89,25 +107,20 @@ def test_from_secret_takes_the_user_from_secrets_manager(
     monkeypatch.delenv("PGUSER", raising=False)
     monkeypatch.setenv("SOURCE_DSN", f"postgresql://127.0.0.1:{pg.port}/clean")  # no user in the DSN
     with mock_aws():
-        secret = boto3.client("secretsmanager", region_name="eu-west-1").create_secret(
-            Name="onprem/orders-test/dms",
-            SecretString=json.dumps(
-                {"username": MIGRATOR, "password": "unused-with-trust", "host": "127.0.0.1", "port": pg.port}
-            ),
-        )
-        dev = (REPO_ROOT / "config" / "dev.toml").read_text()
-        config = tmp_path / "test.toml"
-        config.write_text(
-            dev.replace(
-                'credentials_secret_arn = "arn:aws:secretsmanager:eu-west-1:111111111111:secret:onprem/orders-dev/dms-AbCdEf"',
-                f'credentials_secret_arn = "{secret["ARN"]}"',
-            ).replace('"certs/example-onprem-ca.pem"', f'"{REPO_ROOT / "config" / "certs" / "example-onprem-ca.pem"}"')
-        )
+        config = _secret_config(tmp_path, pg.port, "unused-with-trust")
         code = preflight.main(["--config", str(config), "--dsn-env", "SOURCE_DSN", "--from-secret", "--json"])
-    out = capsys.readouterr().out
+        out = capsys.readouterr().out
+        refused_config = _secret_config(tmp_path, pg.port, "trust;ignores+it")
+        refused_code = preflight.main(["--config", str(refused_config), "--dsn-env", "SOURCE_DSN", "--from-secret"])
+        refused = capsys.readouterr().out
     assert code == 0
     document = json.loads(out)
     assert document["source"] == f"{MIGRATOR}@127.0.0.1:{pg.port}/clean"
-    privilege = next(item for item in document["results"] if item["name"] == "replication_privilege")
-    assert privilege["evidence"] == f"user {MIGRATOR} has REPLICATION"
+    results = {item["name"]: item for item in document["results"]}
+    assert results["replication_privilege"]["evidence"] == f"user {MIGRATOR} has REPLICATION"
+    assert results["secret_password"]["status"] == "pass"
     assert "unused-with-trust" not in out
+    assert refused_code == 1
+    assert "FAIL    secret_password" in refused
+    assert "contains at least one character DMS refuses" in refused
+    assert "trust;ignores+it" not in refused
