@@ -260,7 +260,7 @@ def check_ddl_capture(ctx: PreflightContext) -> CheckResult:
         return passed(name, f"capture_ddl off: DDL freeze on migrated tables from task start to cutover{extra}")
     if superuser:
         return passed(name, f"capture_ddl on; user {user} is superuser: DMS creates its DDL artifacts in {schema}")
-    if trigger in ("O", "A", "R") and function and table:
+    if trigger in ("O", "A") and function and table:  # R fires only under session_replication_role = replica
         return passed(name, f"capture_ddl on; artifacts pre-created by a superuser in {schema}: {', '.join(present)}")
     state = f"present: {', '.join(present)}" if present else "none present"
     if trigger == "D":
