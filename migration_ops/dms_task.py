@@ -166,26 +166,17 @@ def latest_latency(
 ) -> dict[str, float | None]:
     """Newest Maximum datapoint of CDCLatencySource/Target in the last 30 minutes (None when there is none)."""
     end = now or datetime.now(UTC)
-    latest: dict[str, float | None] = {}
-    for metric in LATENCY_METRICS:
-        try:
-            points = cloudwatch.get_metric_statistics(
-                Namespace="AWS/DMS",
-                MetricName=metric,
-                Dimensions=[
-                    {"Name": "ReplicationInstanceIdentifier", "Value": instance_identifier},
-                    {"Name": "ReplicationTaskIdentifier", "Value": task_resource_id},
-                ],
-                StartTime=end - LATENCY_WINDOW,
-                EndTime=end + timedelta(minutes=1),
-                Period=60,
-                Statistics=["Maximum"],
-            )["Datapoints"]
-        except AwsError:
-            points = []
-        newest = max(points, key=lambda point: point["Timestamp"], default=None)
-        latest[metric] = None if newest is None else float(newest.get("Maximum", 0.0))
-    return latest
+    try:
+        series = latency_datapoints(
+            cloudwatch,
+            instance_identifier=instance_identifier,
+            task_resource_id=task_resource_id,
+            start=end - LATENCY_WINDOW,
+            end=end + timedelta(minutes=1),
+        )
+    except TaskError:  # status is informational: no latency rather than no status
+        series = {}
+    return {metric: series[metric][-1][1] if series.get(metric) else None for metric in LATENCY_METRICS}
 
 
 def latency_datapoints(
