@@ -17,6 +17,7 @@ from botocore.model import ServiceModel, StringShape, StructureShape
 
 from contract.aws_limits import CLOUDWATCH_RETENTION_DAYS, PERFORMANCE_INSIGHTS_RETENTION_DAYS
 from contract.dms import MIGRATION_TYPES, SOURCE_PLUGIN, SOURCE_SSL_MODES, TARGET_SSL_MODE
+from migration_ops.dms_task import START_TYPES
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # What each package may import from the project (besides itself).
@@ -68,6 +69,7 @@ def test_dms_values_are_members_of_the_api_enums() -> None:
     ssl_modes = set(enum("dms", "DmsSslModeValue"))
     assert set(SOURCE_SSL_MODES) == ssl_modes - {"none"} and TARGET_SSL_MODE in ssl_modes
     assert SOURCE_PLUGIN in enum("dms", "PluginNameValue")
+    assert set(START_TYPES) == set(enum("dms", "StartReplicationTaskTypeValue"))
 
 
 def project_imports(path: Path) -> set[str]:
