@@ -1,6 +1,6 @@
 """Plan review artifact: what the synthesized stacks contain and how they differ from the committed snapshots.
 
-    python -m review.plan_report [--snapshots DIR] [--synth DIR] [--output FILE]
+    python -m review.plan_report [--snapshots DIR] [--synth DIR] [--output FILE] [--plan [NAME=]PLAN ...]
 
 Reads `<synth>/stacks/<stack>/cdk.tf.json` (default `cdktf.out`, written by
 `make synth`) and `<snapshots>/<stack>.json` (default `tests/gates/snapshots`),
@@ -8,7 +8,15 @@ and renders Markdown for a pull request: per environment, resource counts by
 type and the resources added, removed or changed (with the changed attribute
 paths) since the snapshot. No AWS access: it compares Terraform JSON, not live
 state, so it is a review aid next to `terraform plan`, not a replacement.
-Exit codes: 0 report written, 2 nothing to read.
+
+When Terraform plans are available (`--plan`, or saved plans found at
+`<synth>/stacks/<stack>/*.tfplan` / `*.tfplan.json`), the report starts with
+the plan risk report of `review.plan_risk` on them (what the plan creates,
+updates, replaces and destroys; replacements and destructions of stateful
+resources not acknowledged in `review/acknowledged-risks.toml`); without one
+it says so. Exit codes: 0 report written (no unacknowledged dangerous change),
+1 report written and a plan has an unacknowledged dangerous change, 2 nothing
+to read, or a plan or the acknowledgement file cannot be read.
 """
 
 from __future__ import annotations
@@ -19,6 +27,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from contract.layout import STACKS_DIR
+from review import plan_risk
 from review.stackdiff import (
     REPO_ROOT,
     SNAPSHOT_DIR,
@@ -32,6 +42,7 @@ from review.stackdiff import (
 )
 
 EXIT_NO_INPUT = 2
+PLAN_PATTERNS = ("*.tfplan", "*.tfplan.json")
 DESCRIPTION = "Markdown review of the synthesized stacks against the committed snapshots (no AWS access)."
 MAX_PATHS_PER_RESOURCE = 12
 
@@ -100,10 +111,18 @@ def _changes(diff: StackDiff) -> list[str]:
     return lines[:-1] if lines and lines[-1] == "" else lines
 
 
-def render(current: Mapping[str, Mapping[str, Any]], snapshots: Mapping[str, Mapping[str, Any]], *, sources: str) -> str:
-    """Markdown for every stack in `current` (and every snapshot whose stack is gone)."""
+def render(
+    current: Mapping[str, Mapping[str, Any]],
+    snapshots: Mapping[str, Mapping[str, Any]],
+    *,
+    sources: str,
+    plan_risk_lines: Sequence[str] = (),
+) -> str:
+    """Markdown for every stack in `current` (and every snapshot whose stack is gone), after the plan risk section."""
     diffs = {stack: diff_stacks(snapshots.get(stack, {}), document) for stack, document in current.items()}
     lines = ["# Plan review: synthesized stacks against the committed snapshots", "", sources, ""]
+    if plan_risk_lines:
+        lines += [*plan_risk_lines, "", "## Synthesized stacks against the committed snapshots", ""]
     lines += [
         "| Stack | Resources | Data sources | Added | Removed | Changed |",
         "|---|---:|---:|---:|---:|---:|",
@@ -133,11 +152,62 @@ def render(current: Mapping[str, Mapping[str, Any]], snapshots: Mapping[str, Map
     return "\n".join(lines) + "\n"
 
 
+def find_plans(synth: Path) -> list[plan_risk.PlanSource]:
+    """Saved plans beside each synthesized stack: `<synth>/stacks/<stack>/*.tfplan` (binary) or `*.tfplan.json`."""
+    found = []
+    for stack_dir in sorted(path for path in (synth / STACKS_DIR).glob("*") if path.is_dir()):
+        for pattern in PLAN_PATTERNS:
+            found += [plan_risk.plan_source(str(path)) for path in sorted(stack_dir.glob(pattern))]
+    return found
+
+
+def risk_section(
+    sources: Sequence[plan_risk.PlanSource], stacks: Sequence[str], acknowledgements: Path, synth: Path
+) -> tuple[list[str], int]:
+    """The plan risk report on `sources` (or why there is none) as Markdown lines, and its exit code."""
+    if not sources:
+        pattern = f"{_display(synth)}/{STACKS_DIR}/<stack>/*.tfplan"
+        return [
+            "## Plan risk: no plan available",
+            "",
+            f"No Terraform plan was given (`--plan`, `make review PLAN=...`) or found at `{pattern}`, so this report "
+            "cannot say what would be replaced or destroyed in the account: it compares Terraform JSON only. In an "
+            "initialized stack folder run `terraform plan -out=<env>.tfplan`, then `make review` again.",
+        ], 0
+    try:
+        acknowledged = plan_risk.load_acknowledgements(acknowledgements)
+    except plan_risk.AcknowledgementError as error:
+        return ["## Plan risk: the acknowledgement file cannot be read", "", f"```\n{error}\n```"], plan_risk.EXIT_UNREADABLE
+    reports = plan_risk.assess_all(sources, acknowledged)
+    text = plan_risk.render_markdown(
+        reports, unused=plan_risk.unused_acknowledgements(reports, acknowledged), heading="##", marker=False
+    )
+    lines = text.rstrip("\n").splitlines()
+    without = sorted(set(stacks) - {source.stack for source in sources})
+    if without:
+        lines[1:1] = ["", f"No plan for {', '.join(without)}: their changes are known from the Terraform JSON only."]
+    return lines, plan_risk.exit_code(reports)
+
+
 def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m review.plan_report", description=DESCRIPTION)
     parser.add_argument("--snapshots", type=Path, default=SNAPSHOT_DIR, help="committed snapshots (default: %(default)s)")
     parser.add_argument("--synth", type=Path, default=SYNTH_DIR, help="cdktf output directory (default: %(default)s)")
     parser.add_argument("--output", type=Path, default=None, help="write the Markdown here instead of stdout")
+    parser.add_argument(
+        "--plan",
+        action="append",
+        default=[],
+        metavar="[NAME=]PLAN",
+        help="`terraform show -json` output or saved plan to assess with review.plan_risk (default: the saved plans "
+        "found at <synth>/stacks/<stack>/*.tfplan and *.tfplan.json)",
+    )
+    parser.add_argument(
+        "--acknowledgements",
+        type=Path,
+        default=plan_risk.ACKNOWLEDGEMENTS_FILE,
+        help="acknowledged dangerous changes (default: %(default)s)",
+    )
     return parser.parse_args(argv)
 
 
@@ -152,14 +222,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"Synthesized: `{_display(args.synth)}` · snapshots: `{_display(args.snapshots)}` · "
         "compares Terraform JSON only (no AWS access): run `terraform plan` for what changes in the account."
     )
-    report = render(current, snapshots, sources=sources)
+    plans = [plan_risk.plan_source(plan) for plan in args.plan] if args.plan else find_plans(args.synth)
+    risk_lines, code = risk_section(plans, list(current), args.acknowledgements, args.synth)
+    report = render(current, snapshots, sources=sources, plan_risk_lines=risk_lines)
+    if not plans:
+        print("plan_report: no Terraform plan available: the report compares Terraform JSON only", file=sys.stderr)
     if args.output is None:
         sys.stdout.write(report)
     else:
         args.output.parent.mkdir(parents=True, exist_ok=True)
         args.output.write_text(report, encoding="utf-8")
         print(f"plan_report: wrote {args.output}", file=sys.stderr)
-    return 0
+    if code == plan_risk.EXIT_RISK:
+        print("plan_report: a plan replaces or destroys stateful resources without acknowledgement", file=sys.stderr)
+    elif code == plan_risk.EXIT_UNREADABLE:
+        print("plan_report: a plan or the acknowledgement file cannot be read", file=sys.stderr)
+    return code
 
 
 if __name__ == "__main__":

@@ -125,3 +125,48 @@ def test_report_on_the_real_synth_counts_every_type_and_shows_changes(
     assert f"- `aws_dms_replication_task.{task_name}`: `replication_task_settings::ValidationSettings.ThreadCount`" in report
     assert f"**Added** (1)\n\n- `aws_dms_certificate.{certificate_name}`" in report
     assert report.count("No changes since the snapshot.") == len(environments) - 1
+
+
+PLANS = Path(__file__).parent / "plan_fixtures"
+
+
+def test_report_says_when_no_plan_is_available(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    synth = _write_synth(tmp_path / "out", {"app-dev": NEW})
+
+    assert main(["--synth", str(synth), "--snapshots", str(tmp_path / "none")]) == 0
+    captured = capsys.readouterr()
+
+    assert "## Plan risk: no plan available" in captured.out
+    assert "cannot say what would be replaced or destroyed" in captured.out
+    assert "no Terraform plan available" in captured.err
+    assert "<!-- plan-risk -->" not in captured.out
+
+
+def test_report_combines_the_snapshot_diff_with_the_plan_risk_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    synth = _write_synth(tmp_path / "out", {"app-dev": NEW, "app-prod": NEW})
+    (synth / "stacks" / "app-dev" / "dev.tfplan.json").write_text((PLANS / "dangerous.json").read_text())
+    snapshots = _write_snapshots(tmp_path / "snapshots", {"app-dev": OLD, "app-prod": NEW})
+    empty = tmp_path / "acknowledged-risks.toml"
+    empty.write_text("")
+
+    code = main(["--synth", str(synth), "--snapshots", str(snapshots), "--acknowledgements", str(empty)])
+    captured = capsys.readouterr()
+
+    assert code == 1  # found beside the stack: app-dev replaces its cluster without acknowledgement
+    report = captured.out
+    assert "## Plan risk: 4 dangerous change(s) not acknowledged" in report
+    assert "No plan for app-prod: their changes are known from the Terraform JSON only." in report
+    assert "### app-dev" in report and "**`aws_rds_cluster.aurora_cluster_059EF40F`** (Aurora cluster) is **replaced**" in report
+    assert report.index("## Plan risk") < report.index("## Synthesized stacks against the committed snapshots")
+    assert "- `aws_cloudwatch_metric_alarm.cpu_1`: `threshold`" in report  # the snapshot diff is still there
+    assert "without acknowledgement" in captured.err
+
+    # An explicit --plan replaces the discovery; a harmless plan passes.
+    common = ["--synth", str(synth), "--snapshots", str(snapshots), "--acknowledgements", str(empty)]
+    code = main([*common, "--plan", f"app-prod={PLANS / 'harmless.json'}"])
+    report = capsys.readouterr().out
+    assert code == 0 and "## Plan risk: no unacknowledged dangerous changes" in report
+    assert "No plan for app-dev" in report
+
+    code = main(["--synth", str(synth), "--snapshots", str(snapshots), "--plan", str(tmp_path / "missing.json")])
+    assert code == 2 and "cannot read" in capsys.readouterr().out
