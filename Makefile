@@ -12,6 +12,8 @@ ENV ?= dev
 # The stack of $(ENV) (a config/ file stem or environment_suffix), named by the config itself; exits 2 on a bad ENV
 # before cdktf runs, so an empty name can never select every stack.
 STACK_NAME = $(RUN) python -m config stack-name $(ENV)
+# `make review PLAN=...`: each word a plan file or a glob (a word that matches nothing is passed on, so it fails loudly).
+PLAN_ARGS = $(foreach word,$(PLAN),$(foreach plan,$(or $(wildcard $(word)),$(word)),--plan $(plan)))
 
 .PHONY: install synth test lint hermetic snapshots scan contract review bench deploy diff destroy verify preflight clean
 
@@ -67,8 +69,11 @@ scan: synth
 contract: synth
 	$(RUN) python -m review.aws_contract cdktf.out/stacks
 
+# With the plan risk report of PLAN (`terraform show -json` files or saved plans, globs allowed), else of the saved
+# plans cdktf.out/stacks/<stack>/*.tfplan; says so when there is none. Exit 1: a plan replaces or destroys a stateful
+# resource not acknowledged in review/acknowledged-risks.toml (docs/gates.md, "Plan risk report").
 review: synth
-	$(RUN) python -m review.plan_report
+	$(RUN) python -m review.plan_report $(PLAN_ARGS)
 
 bench: install
 	$(RUN) python -m bench.synth
