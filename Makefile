@@ -94,9 +94,15 @@ preflight: install
 	$(RUN) python -m migration_ops.preflight --env $(ENV)
 
 clean:
-	rm -rf cdktf.out .make .venv node_modules
+	rm -rf cdktf.out dist .make .venv node_modules
 
 # Source/target data comparison (runbook step 9): TARGET_DSN holds the target's libpq URI; more options in COMPARE_ARGS.
 .PHONY: compare
 compare: install
 	$(RUN) python -m migration_ops.compare --env $(ENV) --target-dsn-env TARGET_DSN $(COMPARE_ARGS)
+
+# One reproducible archive per environment, dist/aurora-migration-<env>.tar.gz, for platform teams: the stack's
+# Terraform JSON, a provider lock file, a manifest and a README (README.md, "Archives for platform teams").
+.PHONY: package
+package: install
+	$(RUN) python -m review.package
