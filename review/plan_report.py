@@ -9,7 +9,8 @@ type and the resources added, removed or changed (with the changed attribute
 paths) since the snapshot. No AWS access: it compares Terraform JSON, not live
 state, so it is a review aid next to `terraform plan`, not a replacement.
 
-When Terraform plans are available (`--plan`, or saved plans found at
+When Terraform plans are available (`--plan`, or found: `plans/<stack>.json`
+or `plans/<stack>.tfplan` as `make plan` writes them, else saved plans at
 `<synth>/stacks/<stack>/*.tfplan` / `*.tfplan.json`), the report starts with
 the plan risk report of `review.plan_risk` on them (what the plan creates,
 updates, replaces and destroys; replacements and destructions of stateful
@@ -43,6 +44,8 @@ from review.stackdiff import (
 
 EXIT_NO_INPUT = 2
 PLAN_PATTERNS = ("*.tfplan", "*.tfplan.json")
+PLANS_DIR = REPO_ROOT / "plans"
+"""Where `make plan` writes `<stack>.tfplan` and its `terraform show -json` as `<stack>.json` (PLAN_DIR)."""
 DESCRIPTION = "Markdown review of the synthesized stacks against the committed snapshots (no AWS access)."
 MAX_PATHS_PER_RESOURCE = 12
 
@@ -152,27 +155,33 @@ def render(
     return "\n".join(lines) + "\n"
 
 
-def find_plans(synth: Path) -> list[plan_risk.PlanSource]:
-    """Saved plans beside each synthesized stack: `<synth>/stacks/<stack>/*.tfplan` (binary) or `*.tfplan.json`."""
+def find_plans(synth: Path, plans_dir: Path = PLANS_DIR) -> list[plan_risk.PlanSource]:
+    """The plans of each synthesized stack: `<plans_dir>/<stack>.json` (or, without it, `<stack>.tfplan`, shown in the
+    stack folder) as `make plan` writes them, else the saved plans in the stack folder (`*.tfplan`, `*.tfplan.json`)."""
     found = []
     for stack_dir in sorted(path for path in (synth / STACKS_DIR).glob("*") if path.is_dir()):
+        stack = stack_dir.name
+        made = [path for path in (plans_dir / f"{stack}.json", plans_dir / f"{stack}.tfplan") if path.is_file()]
+        if made:
+            found.append(plan_risk.PlanSource(stack=stack, path=made[0], stack_dir=stack_dir))
+            continue
         for pattern in PLAN_PATTERNS:
             found += [plan_risk.plan_source(str(path)) for path in sorted(stack_dir.glob(pattern))]
     return found
 
 
 def risk_section(
-    sources: Sequence[plan_risk.PlanSource], stacks: Sequence[str], acknowledgements: Path, synth: Path
+    sources: Sequence[plan_risk.PlanSource], stacks: Sequence[str], acknowledgements: Path, synth: Path, plans_dir: Path
 ) -> tuple[list[str], int]:
     """The plan risk report on `sources` (or why there is none) as Markdown lines, and its exit code."""
     if not sources:
-        pattern = f"{_display(synth)}/{STACKS_DIR}/<stack>/*.tfplan"
+        pattern = f"{_display(plans_dir)}/<stack>.json` or `{_display(synth)}/{STACKS_DIR}/<stack>/*.tfplan"
         return [
             "## Plan risk: no plan available",
             "",
-            f"No Terraform plan was given (`--plan`, `make review PLAN=...`) or found at `{pattern}`, so this report "
-            "cannot say what would be replaced or destroyed in the account: it compares Terraform JSON only. In an "
-            "initialized stack folder run `terraform plan -out=<env>.tfplan`, then `make review` again.",
+            f"No Terraform plan was given (`--plan`, `make review PLAN=...`) or found (`{pattern}`), so this report "
+            "cannot say what would be replaced or destroyed in the account: it compares Terraform JSON only. Run "
+            "`make plan ENV=<env>` (needs the environment's AWS credentials), then `make review` again.",
         ], 0
     try:
         acknowledged = plan_risk.load_acknowledgements(acknowledgements)
@@ -200,8 +209,9 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
         default=[],
         metavar="[NAME=]PLAN",
         help="`terraform show -json` output or saved plan to assess with review.plan_risk (default: the saved plans "
-        "found at <synth>/stacks/<stack>/*.tfplan and *.tfplan.json)",
+        "found: <plans-dir>/<stack>.json or .tfplan, else <synth>/stacks/<stack>/*.tfplan and *.tfplan.json)",
     )
+    parser.add_argument("--plans-dir", type=Path, default=PLANS_DIR, help="where `make plan` writes plans (default: %(default)s)")
     parser.add_argument(
         "--acknowledgements",
         type=Path,
@@ -222,8 +232,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"Synthesized: `{_display(args.synth)}` · snapshots: `{_display(args.snapshots)}` · "
         "compares Terraform JSON only (no AWS access): run `terraform plan` for what changes in the account."
     )
-    plans = [plan_risk.plan_source(plan) for plan in args.plan] if args.plan else find_plans(args.synth)
-    risk_lines, code = risk_section(plans, list(current), args.acknowledgements, args.synth)
+    plans = [plan_risk.plan_source(plan) for plan in args.plan] if args.plan else find_plans(args.synth, args.plans_dir)
+    risk_lines, code = risk_section(plans, list(current), args.acknowledgements, args.synth, args.plans_dir)
     report = render(current, snapshots, sources=sources, plan_risk_lines=risk_lines)
     if not plans:
         print("plan_report: no Terraform plan available: the report compares Terraform JSON only", file=sys.stderr)

@@ -72,7 +72,7 @@ def test_report_on_synthetic_inputs(tmp_path: Path, capsys: pytest.CaptureFixtur
     synth = _write_synth(tmp_path / "out", {"app-dev": NEW, "app-new": NEW})
     snapshots = _write_snapshots(tmp_path / "snapshots", {"app-dev": OLD, "app-gone": OLD})
 
-    assert main(["--synth", str(synth), "--snapshots", str(snapshots)]) == 0
+    assert main(["--synth", str(synth), "--snapshots", str(snapshots), "--plans-dir", str(tmp_path / "no-plans")]) == 0
     report = capsys.readouterr().out
 
     assert "| app-dev | 5 | 1 | 3 | 1 | 2 |" in report  # resources, data sources, added, removed, changed
@@ -107,12 +107,9 @@ def test_report_on_the_real_synth_counts_every_type_and_shows_changes(
     snapshots["aurora-migration-dev"] = dev
     output = tmp_path / "review.md"
 
-    assert (
-        main(
-            ["--synth", str(synth_dir), "--snapshots", str(_write_snapshots(tmp_path / "s", snapshots)), "--output", str(output)]
-        )
-        == 0
-    )
+    snapshot_dir = _write_snapshots(tmp_path / "s", snapshots)
+    arguments = ["--synth", str(synth_dir), "--snapshots", str(snapshot_dir), "--plans-dir", str(tmp_path / "no-plans")]
+    assert main([*arguments, "--output", str(output)]) == 0
     report = output.read_text()
 
     for suffix, config in environments.items():
@@ -133,7 +130,7 @@ PLANS = Path(__file__).parent / "plan_fixtures"
 def test_report_says_when_no_plan_is_available(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     synth = _write_synth(tmp_path / "out", {"app-dev": NEW})
 
-    assert main(["--synth", str(synth), "--snapshots", str(tmp_path / "none")]) == 0
+    assert main(["--synth", str(synth), "--snapshots", str(tmp_path / "none"), "--plans-dir", str(tmp_path / "none")]) == 0
     captured = capsys.readouterr()
 
     assert "## Plan risk: no plan available" in captured.out
@@ -149,7 +146,8 @@ def test_report_combines_the_snapshot_diff_with_the_plan_risk_report(tmp_path: P
     empty = tmp_path / "acknowledged-risks.toml"
     empty.write_text("")
 
-    code = main(["--synth", str(synth), "--snapshots", str(snapshots), "--acknowledgements", str(empty)])
+    common = ["--synth", str(synth), "--snapshots", str(snapshots), "--acknowledgements", str(empty)]
+    code = main([*common, "--plans-dir", str(tmp_path / "no-plans")])
     captured = capsys.readouterr()
 
     assert code == 1  # found beside the stack: app-dev replaces its cluster without acknowledgement
@@ -162,7 +160,6 @@ def test_report_combines_the_snapshot_diff_with_the_plan_risk_report(tmp_path: P
     assert "without acknowledgement" in captured.err
 
     # An explicit --plan replaces the discovery; a harmless plan passes.
-    common = ["--synth", str(synth), "--snapshots", str(snapshots), "--acknowledgements", str(empty)]
     code = main([*common, "--plan", f"app-prod={PLANS / 'harmless.json'}"])
     report = capsys.readouterr().out
     assert code == 0 and "## Plan risk: no unacknowledged dangerous changes" in report
@@ -170,3 +167,24 @@ def test_report_combines_the_snapshot_diff_with_the_plan_risk_report(tmp_path: P
 
     code = main(["--synth", str(synth), "--snapshots", str(snapshots), "--plan", str(tmp_path / "missing.json")])
     assert code == 2 and "cannot read" in capsys.readouterr().out
+
+
+def test_report_finds_the_plans_make_plan_writes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`make plan` leaves plans/<stack>.tfplan and plans/<stack>.json: the JSON is read (no terraform needed)."""
+    synth = _write_synth(tmp_path / "out", {"app-dev": NEW, "app-prod": NEW})
+    plans = tmp_path / "plans"
+    plans.mkdir()
+    (plans / "app-prod.json").write_text((PLANS / "harmless.json").read_text())
+    (plans / "app-prod.tfplan").write_bytes(b"PK\x03\x04 not read: the JSON beside it is")
+    (plans / "app-dev.json").write_text((PLANS / "dangerous.json").read_text())
+    (synth / "stacks" / "app-dev" / "old.tfplan.json").write_text("not read either: plans/ has app-dev")
+    empty = tmp_path / "acknowledged-risks.toml"
+    empty.write_text("")
+
+    common = ["--synth", str(synth), "--snapshots", str(tmp_path / "none"), "--acknowledgements", str(empty)]
+    code = main([*common, "--plans-dir", str(plans)])
+    report = capsys.readouterr().out
+
+    assert code == 1
+    assert "| app-dev | 0 | 1 | 4 | 1 | 4 | 0 |" in report and "| app-prod | 1 | 1 | 0 | 0 | 0 | 0 |" in report
+    assert "No plan for" not in report
