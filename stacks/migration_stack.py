@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from cdktf import S3Backend, TerraformOutput, TerraformStack
+from cdktf import S3Backend, S3BackendAssumeRoleConfig, TerraformOutput, TerraformStack
 from constructs import Construct
 
 from config.model import EnvironmentConfig
 from contract.outputs import OUTPUT_DESCRIPTIONS, Output
 from modules.aurora import AuroraCluster
-from modules.aws import AwsProvider, AwsProviderDefaultTags, AwsProviderEndpoints, DataAwsCallerIdentity, DataAwsPartition
+from modules.aws import (
+    AwsProvider,
+    AwsProviderAssumeRole,
+    AwsProviderDefaultTags,
+    AwsProviderEndpoints,
+    DataAwsCallerIdentity,
+    DataAwsPartition,
+)
 from modules.credentials import CredentialsSecret
 from modules.dms import DmsReplication
 from modules.kms import EncryptionKey
@@ -38,6 +46,27 @@ def default_tags(config: EnvironmentConfig) -> dict[str, str]:
         "managed-by": "cdktf",
         "repository": config.repository,
     }
+
+
+@dataclass(frozen=True)
+class AssumedRole:
+    """What the provider's and the state backend's `assume_role` blocks both say (config: `[deployment]`)."""
+
+    role_arn: str
+    session_name: str
+    external_id: str | None
+
+
+def assumed_role(config: EnvironmentConfig) -> AssumedRole | None:
+    """The role the provider and the state backend assume; None: the caller's credentials as they are."""
+    deployment = config.deployment
+    if deployment.role_arn is None:
+        return None
+    return AssumedRole(
+        role_arn=deployment.role_arn,
+        session_name=deployment.session_name or config.stack_name,
+        external_id=deployment.external_id,
+    )
 
 
 class MigrationStack(TerraformStack):
@@ -127,17 +156,24 @@ class MigrationStack(TerraformStack):
                 "skip_requesting_account_id": False,
                 "s3_use_path_style": True,
             }
+        role = assumed_role(config)
         AwsProvider(
             self,
             "aws",
             region=config.aws_region,
             allowed_account_ids=list(config.allowed_account_ids) or None,
+            assume_role=[
+                AwsProviderAssumeRole(role_arn=role.role_arn, session_name=role.session_name, external_id=role.external_id)
+            ]
+            if role
+            else None,
             default_tags=[AwsProviderDefaultTags(tags=default_tags(config))],
             **settings,
         )
 
     def _configure_backend(self, config: EnvironmentConfig, emulator: LocalEmulator | None) -> None:
         backend = config.state_backend
+        role = assumed_role(config)
         S3Backend(
             self,
             bucket=backend.bucket,
@@ -145,6 +181,13 @@ class MigrationStack(TerraformStack):
             region=backend.region or config.aws_region,
             encrypt=True,
             kms_key_id=backend.kms_key_id,
+            # The nested `assume_role` object (Terraform >= 1.6); Terraform 1.10 removed the backend's top-level
+            # role_arn/session_name/external_id. cdktf 0.21's S3Backend writes this object as Terraform spells it.
+            assume_role=S3BackendAssumeRoleConfig(
+                role_arn=role.role_arn, session_name=role.session_name, external_id=role.external_id
+            )
+            if role
+            else None,
         )
         self.add_override("terraform.required_version", REQUIRED_TERRAFORM_VERSION)
         # S3-native locking (Terraform >= 1.10); cdktf's S3Backend predates the option.

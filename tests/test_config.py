@@ -304,3 +304,46 @@ def test_stack_name_command_names_the_environment_or_exits_2(capsys: pytest.Capt
     assert config_cli(["stack-name", "nowhere"]) == 2
     assert "nowhere: no such environment" in capsys.readouterr().err
     assert config_cli([]) == 2
+
+
+def test_a_deploy_role_with_path_session_name_and_external_id_is_accepted(tmp_path: Path) -> None:
+    data = dev_data()
+    role = "arn:aws:iam::111111111111:role/platform/ci/aurora-migration-deploy"
+    data["deployment"] = {"role_arn": role, "session_name": "ci-plan-dev", "external_id": "aurora-migration-7f3c"}
+    (tmp_path / "certs").mkdir()
+    (tmp_path / "certs" / "example-onprem-ca.pem").write_text((CONFIG_DIR / "certs" / "example-onprem-ca.pem").read_text())
+    config = load_environment(write_toml(tmp_path / "env.toml", data))
+    assert config.deployment.role_arn == role
+    assert config.deployment.role_account_id == "111111111111"
+    assert (config.deployment.session_name, config.deployment.external_id) == ("ci-plan-dev", "aurora-migration-7f3c")
+
+
+def test_without_a_deployment_table_terraform_uses_the_callers_credentials() -> None:
+    by_suffix = {c.environment_suffix: c for c in load_environments(environment_files())}
+    assert by_suffix["dev"].deployment.role_arn is None and by_suffix["dev"].deployment.role_account_id is None
+    assert by_suffix["prod"].deployment.role_account_id == "333333333333", "prod is the cross-account example"
+
+
+@pytest.mark.parametrize(
+    ("deployment", "expected"),
+    [
+        ({"role_arn": "arn:aws:iam::1111:role/deploy"}, "deployment.role_arn: expected something shaped like"),
+        ({"role_arn": "arn:aws:iam::111111111111:user/deploy"}, "deployment.role_arn: expected something shaped like"),
+        ({"role_arn": "arn:aws:sts::111111111111:assumed-role/deploy/ci"}, "deployment.role_arn: expected"),
+        ({"role_arn": "arn:aws:iam::111111111111:role//deploy"}, "deployment.role_arn: expected"),
+        ({"role_arn": "arn:aws:iam::111111111111:role/" + "r" * 65}, "deployment.role_arn: expected"),
+        ({"role_arn": "arn:aws:iam::111111111111:role/deploy", "session_name": "ci plan"}, "deployment.session_name"),
+        ({"role_arn": "arn:aws:iam::111111111111:role/deploy", "external_id": "x"}, "deployment.external_id"),
+        ({"session_name": "ci-plan"}, "session_name without role_arn: set deployment.role_arn too"),
+        ({"role_ARN": "arn:aws:iam::111111111111:role/deploy"}, "deployment.role_ARN: unknown key"),
+        (
+            {"role_arn": "arn:aws:iam::222222222222:role/deploy"},
+            "deployment.role_arn: account 222222222222 is not in allowed_account_ids ['111111111111']",
+        ),
+    ],
+)
+def test_a_bad_deploy_role_names_the_field(tmp_path: Path, deployment: dict[str, str], expected: str) -> None:
+    data = dev_data()
+    data["deployment"] = deployment
+    problems = problems_for(tmp_path, data)
+    assert len(problems) == 1 and expected in problems[0], problems

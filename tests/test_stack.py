@@ -124,3 +124,93 @@ def test_the_stack_declares_the_terraform_it_needs(suffix: str, synthesized: dic
     document = synthesized[suffix]
     assert document["terraform"]["required_version"] == ">= 1.11.0"
     assert "ephemeral" in document
+
+
+@pytest.mark.parametrize("suffix", ENVIRONMENTS)
+def test_provider_and_state_backend_assume_the_same_deploy_role_or_none(
+    suffix: str, synthesized: dict[str, Document], environments: dict[str, EnvironmentConfig]
+) -> None:
+    [provider] = synthesized[suffix]["provider"]["aws"]
+    backend = synthesized[suffix]["terraform"]["backend"]["s3"]
+    config = environments[suffix]
+    # Terraform 1.10 removed the S3 backend's top-level role arguments: only the nested `assume_role` object works.
+    assert {"role_arn", "session_name", "external_id", "assume_role_policy"}.isdisjoint(backend)
+    if config.deployment.role_arn is None:
+        assert "assume_role" not in provider and "assume_role" not in backend
+        return
+    expected = {"role_arn": config.deployment.role_arn, "session_name": config.stack_name}
+    assert provider["assume_role"] == [expected]
+    assert backend["assume_role"] == expected
+    assert provider["allowed_account_ids"], "a cross-account environment keeps the account guard"
+
+
+def test_prod_is_the_example_of_an_environment_in_its_own_account(synthesized: dict[str, Document]) -> None:
+    [provider] = synthesized["prod"]["provider"]["aws"]
+    assert provider["assume_role"] == [
+        {"role_arn": "arn:aws:iam::333333333333:role/aurora-migration-deploy", "session_name": "aurora-migration-prod"}
+    ]
+    assert provider["allowed_account_ids"] == ["333333333333"]
+
+
+def _with_deployment(config: EnvironmentConfig, **deployment: str) -> EnvironmentConfig:
+    from config.model import DeploymentConfig
+
+    return config.model_copy(update={"deployment": DeploymentConfig.model_validate(deployment)})
+
+
+def test_session_name_and_external_id_reach_both_assume_role_blocks(
+    environments: dict[str, EnvironmentConfig], tmp_path: Path
+) -> None:
+    from stacks.app import build_app
+
+    role = "arn:aws:iam::111111111111:role/platform/aurora-migration-deploy"
+    config = _with_deployment(environments["dev"], role_arn=role, session_name="ci-plan-dev", external_id="aurora-migration-7f3c")
+    build_app([config], outdir=str(tmp_path)).synth()
+    document = json.loads((tmp_path / "stacks" / config.stack_name / "cdk.tf.json").read_text())
+    expected = {"role_arn": role, "session_name": "ci-plan-dev", "external_id": "aurora-migration-7f3c"}
+    assert document["provider"]["aws"][0]["assume_role"] == [expected]
+    assert document["terraform"]["backend"]["s3"]["assume_role"] == expected
+
+
+@pytest.mark.terraform
+def test_terraform_init_assumes_the_role_for_the_state(synth_dir: Path, tmp_path: Path) -> None:
+    """`terraform validate` runs with -backend=false, so it never reads the backend block; `init` with the backend does.
+
+    STS points at a closed local port: init accepts the `assume_role` object (an unknown argument would fail
+    before any request) and then fails to assume exactly the configured role. No AWS access.
+    """
+    import os
+    import subprocess
+
+    from review.terraform_validate import locate
+
+    toolchain = locate()
+    if isinstance(toolchain, str):
+        pytest.skip(toolchain)
+    stack = "aurora-migration-prod"
+    (tmp_path / "cdk.tf.json").write_bytes((synth_dir / "stacks" / stack / "cdk.tf.json").read_bytes())
+    (tmp_path / "cli.tfrc").write_text("# no registry, no credentials\n")
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "TF_CLI_ARGS"))}
+    env.update(
+        TF_CLI_CONFIG_FILE=str(tmp_path / "cli.tfrc"),
+        CHECKPOINT_DISABLE="1",
+        TF_IN_AUTOMATION="1",
+        AWS_ACCESS_KEY_ID="AKIAIOSFODNN7EXAMPLE",
+        AWS_SECRET_ACCESS_KEY="not-a-secret",
+        AWS_EC2_METADATA_DISABLED="true",
+        AWS_ENDPOINT_URL_STS="http://127.0.0.1:9",
+        AWS_MAX_ATTEMPTS="1",
+    )
+    completed = subprocess.run(
+        [str(toolchain.terraform), "init", "-input=false", "-no-color", f"-plugin-dir={toolchain.mirror}"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    output = " ".join((completed.stdout + completed.stderr).split())
+    assert completed.returncode != 0, output
+    assert "IAM Role (arn:aws:iam::333333333333:role/aurora-migration-deploy) cannot be assumed" in output, output
+    assert "AssumeRole" in output and "Unsupported argument" not in output, output
