@@ -25,7 +25,14 @@ from pydantic import (
     model_validator,
 )
 
-from contract.aurora import INSTANCE_MEMORY_GIB, POSTGRES_PORT, SUPPORTED_AURORA_MAJORS, engine_major
+from contract.aurora import (
+    INSTANCE_MEMORY_GIB,
+    PGAUDIT_LOG_CLASSES,
+    PGAUDIT_OBJECT_AUDIT_ROLE,
+    POSTGRES_PORT,
+    SUPPORTED_AURORA_MAJORS,
+    engine_major,
+)
 from contract.aws_limits import (
     CLOUDWATCH_RETENTION_DAYS,
     PERFORMANCE_INSIGHTS_RETENTION_DAYS,
@@ -119,12 +126,6 @@ HttpsUrl = Annotated[str, _shape(r"https://[^\s]+", "https://events.pagerduty.co
 DmsInstanceClass = Annotated[str, _shape(r"dms\.[a-z0-9]+\.[a-z0-9]+", "dms.c5.2xlarge")]
 DmsEngineVersion = Annotated[str, _shape(r"\d+\.\d+\.\d+", DEFAULT_DMS_ENGINE_VERSION)]
 BucketName = Annotated[str, _shape(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", "acme-terraform-state-eu-west-1")]
-# An IAM role ARN: optional path (`/` separated, each segment non-empty), then the role name (1-64 characters).
-IAM_ROLE_ARN = re.compile(r"arn:aws(-[a-z]+)*:iam::(?P<account>\d{12}):role/([A-Za-z0-9_+=,.@-]+/)*[A-Za-z0-9_+=,.@-]{1,64}")
-IamRoleArn = Annotated[str, _shape(IAM_ROLE_ARN.pattern, "arn:aws:iam::123456789012:role/aurora-migration-deploy")]
-# STS RoleSessionName and ExternalId: the characters and lengths AssumeRole accepts.
-SessionName = Annotated[str, _shape(r"[A-Za-z0-9_+=,.@-]{2,64}", "aurora-migration-prod")]
-ExternalId = Annotated[str, _shape(r"[A-Za-z0-9_+=,.@:/-]{2,1224}", "aurora-migration-7f3c")]
 
 
 class StrictModel(BaseModel):
@@ -386,6 +387,74 @@ class MonitoringConfig(StrictModel):
     )
 
 
+def _pgaudit_class(value: str) -> str:
+    if value.removeprefix("-") not in PGAUDIT_LOG_CLASSES or value in ("-all", "-none"):
+        raise ValueError(
+            f"allowed pgAudit classes: {', '.join(PGAUDIT_LOG_CLASSES)}; '-' before one subtracts it from 'all' ('-misc')"
+        )
+    return value
+
+
+PgauditClass = Annotated[str, AfterValidator(_pgaudit_class)]
+
+
+class ObservabilityConfig(StrictModel):
+    """What the database logs for tuning and audit (parameter groups; runbook, "Database observability")."""
+
+    log_temp_files_kb: int = Field(
+        default=10240,
+        ge=-1,
+        le=2147483647,
+        description="Log each temporary file at least this large (kB; 0 logs all, -1 none). Temp files fill the "
+        "instance's local storage (the free-local-storage alarm); 10 MiB skips small work_mem spills.",
+    )
+    log_autovacuum_min_duration_ms: int = Field(
+        default=10000,
+        ge=-1,
+        le=2147483647,
+        description="Log autovacuum runs that take at least this long (ms; 0 logs all, -1 none). 10 s is Aurora's "
+        "default, stated here; AWS suggests 1000-5000 while tuning autovacuum.",
+    )
+    auto_explain_min_duration_ms: int | None = Field(
+        default=None,
+        ge=-1,
+        le=2147483647,
+        description="Preload auto_explain and log the plan of statements at least this slow (ms; -1 loads it but logs "
+        "nothing). Unset: not loaded. Turning it on or off needs a reboot; changing the value does not.",
+    )
+    pgaudit_log: tuple[PgauditClass, ...] = Field(
+        default=(),
+        description='Preload pgAudit and log these statement classes (`pgaudit.log`), e.g. `["ddl", "role"]`; '
+        '`["none"]` loads it and logs nothing. Empty: not loaded. read/write/all log every statement DMS applies.',
+    )
+    pgaudit_object_audit: bool = Field(
+        default=False,
+        description=f"Object audit: set `pgaudit.role` to `{PGAUDIT_OBJECT_AUDIT_ROLE}` (the only role Aurora accepts); "
+        "statements on what that role is granted are logged. Needs `pgaudit_log`.",
+    )
+
+    @field_validator("pgaudit_log")
+    @classmethod
+    def _pgaudit_classes_combine(cls, classes: tuple[str, ...]) -> tuple[str, ...]:
+        problems = []
+        if len(set(classes)) != len(classes):
+            problems.append("a class is listed twice")
+        if "none" in classes and len(classes) > 1:
+            problems.append("'none' logs nothing and cannot be combined with other classes")
+        if any(c.startswith("-") for c in classes) and "all" not in classes:
+            problems.append("a '-class' subtracts from 'all', which is missing")
+        if problems:
+            raise ValueError("\n".join(problems))
+        return classes
+
+    @field_validator("pgaudit_object_audit")
+    @classmethod
+    def _object_audit_needs_pgaudit(cls, on: bool, info: ValidationInfo) -> bool:
+        if on and info.data.get("pgaudit_log") == ():
+            raise ValueError("needs pgAudit loaded: set pgaudit_log too (['none'] for object audit only)")
+        return on
+
+
 class StateBackendConfig(StrictModel):
     """Remote Terraform state in S3; the key carries the environment suffix."""
 
@@ -396,35 +465,6 @@ class StateBackendConfig(StrictModel):
         default="aurora-migration",
         description="State key is `<key_prefix>/<suffix>/terraform.tfstate` (no leading or trailing `/`).",
     )
-
-
-class DeploymentConfig(StrictModel):
-    """Who Terraform acts as: a role in the environment's own account, assumed for the provider and the state."""
-
-    role_arn: IamRoleArn | None = Field(
-        default=None,
-        description="IAM role the AWS provider and the S3 state backend assume (`assume_role`), so one pipeline identity "
-        "can plan every environment in its own account. Unset: the caller's credentials as they are. Must be in "
-        "`allowed_account_ids` when both are set.",
-    )
-    session_name: SessionName | None = Field(
-        default=None, description="Role session name seen in CloudTrail (default: the stack name). Needs `role_arn`."
-    )
-    external_id: ExternalId | None = Field(
-        default=None, description="External ID the role's trust policy requires, if any. Needs `role_arn`."
-    )
-
-    @model_validator(mode="after")
-    def _role_first(self) -> DeploymentConfig:
-        orphans = [name for name in ("session_name", "external_id") if getattr(self, name) is not None]
-        if orphans and self.role_arn is None:
-            raise ValueError(f"{' and '.join(orphans)} without role_arn: set deployment.role_arn too")
-        return self
-
-    @property
-    def role_account_id(self) -> str | None:
-        match = IAM_ROLE_ARN.fullmatch(self.role_arn) if self.role_arn else None
-        return match.group("account") if match else None
 
 
 class EnvironmentConfig(StrictModel):
@@ -447,8 +487,8 @@ class EnvironmentConfig(StrictModel):
     aurora: AuroraConfig = Field(default_factory=AuroraConfig)
     dms: DmsConfig = Field(default_factory=DmsConfig)
     monitoring: MonitoringConfig = Field(default_factory=MonitoringConfig)
+    observability: ObservabilityConfig = Field(default_factory=ObservabilityConfig)
     state_backend: StateBackendConfig
-    deployment: DeploymentConfig = Field(default_factory=DeploymentConfig)
 
     @model_validator(mode="after")
     def _cross_field_rules(self, info: ValidationInfo) -> EnvironmentConfig:
@@ -457,12 +497,6 @@ class EnvironmentConfig(StrictModel):
             foreign = sorted({zone for zone in subnets.values() if not zone.startswith(self.aws_region)})
             if foreign:
                 problems.append(f"network.{field_name}: availability zones {foreign} are not in aws_region {self.aws_region!r}")
-        role_account = self.deployment.role_account_id
-        if role_account is not None and self.allowed_account_ids and role_account not in self.allowed_account_ids:
-            problems.append(
-                f"deployment.role_arn: account {role_account} is not in allowed_account_ids "
-                f"{list(self.allowed_account_ids)}, got {self.deployment.role_arn!r}"
-            )
         today = (info.context or {}).get("today") or dt.date.today()
         problems += [
             f"dms.engine_version: {problem}, got {self.dms.engine_version!r} (aurora.engine_version "

@@ -44,3 +44,12 @@ def default_max_connections(instance_class: str) -> int:
     The config model admits only classes in INSTANCE_MEMORY_GIB.
     """
     return min(INSTANCE_MEMORY_GIB[instance_class] * GIB // BYTES_PER_CONNECTION, MAX_CONNECTIONS_CAP)
+
+
+# pgAudit session-audit classes for `pgaudit.log` (pgAudit README, "pgaudit.log"; the AWS Aurora user guide,
+# "Reference for the pgAudit extension", lists all of them but misc_set, which pgAudit has had since 1.4 (PostgreSQL
+# 12), older than every supported major). pgAudit also accepts a class prefixed with "-" to subtract it.
+PGAUDIT_LOG_CLASSES = ("read", "write", "function", "role", "ddl", "misc", "misc_set", "all", "none")
+# `pgaudit.role`: the only value Aurora accepts (Aurora user guide, "Auditing database objects"); an operator
+# creates the role and grants it the privileges to audit (docs/runbook.md, "Database observability").
+PGAUDIT_OBJECT_AUDIT_ROLE = "rds_pgaudit"

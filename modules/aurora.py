@@ -9,7 +9,7 @@ from constructs import Construct
 
 from contract.aurora import AURORA_ENGINE, POSTGRES_PORT
 from contract.naming import Naming, postgresql_log_group
-from modules.aurora_parameters import AuroraParameterGroups, AuroraParameterGroupsProps
+from modules.aurora_parameters import AuroraParameterGroups, AuroraParameterGroupsProps, DatabaseObservability
 from modules.aws import (
     CloudwatchLogGroup,
     DbSubnetGroup,
@@ -60,6 +60,8 @@ class AuroraClusterProps:
     """Enhanced Monitoring interval of every instance."""
     log_retention_days: int
     log_min_duration_statement_ms: int
+    observability: DatabaseObservability
+    """Preloaded libraries and tuning/audit logging of the parameter groups."""
 
     @property
     def instance_zones(self) -> tuple[str, ...]:
@@ -92,6 +94,7 @@ class AuroraCluster(Construct):
                 naming=naming,
                 engine_version=props.engine_version,
                 log_min_duration_statement_ms=props.log_min_duration_statement_ms,
+                observability=props.observability,
             ),
         )
         # Created before the cluster exports to it; otherwise RDS creates it without expiry.

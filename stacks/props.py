@@ -13,6 +13,7 @@ from contract.aurora import POSTGRES_PORT, default_max_connections
 from contract.naming import Naming
 from modules.alarms import AlarmThresholds, MonitoringProps, Subscription
 from modules.aurora import AuroraCluster, AuroraClusterProps
+from modules.aurora_parameters import DatabaseObservability
 from modules.credentials import CredentialsSecret, CredentialsSecretProps
 from modules.dms import DmsReplication, DmsReplicationProps, SourceEndpointProps, TargetEndpointProps
 from modules.dms_documents import TableRule, TaskDocumentsProps
@@ -111,6 +112,13 @@ def aurora_props(
         monitoring_interval_seconds=aurora.monitoring_interval_seconds,
         log_retention_days=aurora.log_retention_days,
         log_min_duration_statement_ms=aurora.log_min_duration_statement_ms,
+        observability=DatabaseObservability(
+            log_temp_files_kb=ctx.config.observability.log_temp_files_kb,
+            log_autovacuum_min_duration_ms=ctx.config.observability.log_autovacuum_min_duration_ms,
+            auto_explain_min_duration_ms=ctx.config.observability.auto_explain_min_duration_ms,
+            pgaudit_log=ctx.config.observability.pgaudit_log,
+            pgaudit_object_audit=ctx.config.observability.pgaudit_object_audit,
+        ),
     )
 
 

@@ -13,6 +13,7 @@ from config import EnvironmentConfig
 from contract.aurora import parameter_group_family
 from contract.naming import Naming
 from modules.aurora import AuroraCluster, AuroraClusterProps
+from modules.aurora_parameters import DatabaseObservability
 from tests.helpers import Document, only_resource, resources, synth_scope
 
 ENVIRONMENTS = ["dev", "staging", "prod"]
@@ -41,6 +42,13 @@ BASE_PROPS = AuroraClusterProps(
     monitoring_interval_seconds=60,
     log_retention_days=30,
     log_min_duration_statement_ms=1000,
+    observability=DatabaseObservability(
+        log_temp_files_kb=10240,
+        log_autovacuum_min_duration_ms=10000,
+        auto_explain_min_duration_ms=None,
+        pgaudit_log=(),
+        pgaudit_object_audit=False,
+    ),
 )
 
 
