@@ -126,6 +126,12 @@ HttpsUrl = Annotated[str, _shape(r"https://[^\s]+", "https://events.pagerduty.co
 DmsInstanceClass = Annotated[str, _shape(r"dms\.[a-z0-9]+\.[a-z0-9]+", "dms.c5.2xlarge")]
 DmsEngineVersion = Annotated[str, _shape(r"\d+\.\d+\.\d+", DEFAULT_DMS_ENGINE_VERSION)]
 BucketName = Annotated[str, _shape(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", "acme-terraform-state-eu-west-1")]
+# An IAM role ARN: optional path (`/` separated, each segment non-empty), then the role name (1-64 characters).
+IAM_ROLE_ARN = re.compile(r"arn:aws(-[a-z]+)*:iam::(?P<account>\d{12}):role/([A-Za-z0-9_+=,.@-]+/)*[A-Za-z0-9_+=,.@-]{1,64}")
+IamRoleArn = Annotated[str, _shape(IAM_ROLE_ARN.pattern, "arn:aws:iam::123456789012:role/aurora-migration-deploy")]
+# STS RoleSessionName and ExternalId: the characters and lengths AssumeRole accepts.
+SessionName = Annotated[str, _shape(r"[A-Za-z0-9_+=,.@-]{2,64}", "aurora-migration-prod")]
+ExternalId = Annotated[str, _shape(r"[A-Za-z0-9_+=,.@:/-]{2,1224}", "aurora-migration-7f3c")]
 
 
 class StrictModel(BaseModel):
@@ -467,6 +473,35 @@ class StateBackendConfig(StrictModel):
     )
 
 
+class DeploymentConfig(StrictModel):
+    """Who Terraform acts as: a role in the environment's own account, assumed for the provider and the state."""
+
+    role_arn: IamRoleArn | None = Field(
+        default=None,
+        description="IAM role the AWS provider and the S3 state backend assume (`assume_role`), so one pipeline identity "
+        "can plan every environment in its own account. Unset: the caller's credentials as they are. Must be in "
+        "`allowed_account_ids` when both are set.",
+    )
+    session_name: SessionName | None = Field(
+        default=None, description="Role session name seen in CloudTrail (default: the stack name). Needs `role_arn`."
+    )
+    external_id: ExternalId | None = Field(
+        default=None, description="External ID the role's trust policy requires, if any. Needs `role_arn`."
+    )
+
+    @model_validator(mode="after")
+    def _role_first(self) -> DeploymentConfig:
+        orphans = [name for name in ("session_name", "external_id") if getattr(self, name) is not None]
+        if orphans and self.role_arn is None:
+            raise ValueError(f"{' and '.join(orphans)} without role_arn: set deployment.role_arn too")
+        return self
+
+    @property
+    def role_account_id(self) -> str | None:
+        match = IAM_ROLE_ARN.fullmatch(self.role_arn) if self.role_arn else None
+        return match.group("account") if match else None
+
+
 class EnvironmentConfig(StrictModel):
     """One deployable environment: one file under config/, one stack."""
 
@@ -489,6 +524,7 @@ class EnvironmentConfig(StrictModel):
     monitoring: MonitoringConfig = Field(default_factory=MonitoringConfig)
     observability: ObservabilityConfig = Field(default_factory=ObservabilityConfig)
     state_backend: StateBackendConfig
+    deployment: DeploymentConfig = Field(default_factory=DeploymentConfig)
 
     @model_validator(mode="after")
     def _cross_field_rules(self, info: ValidationInfo) -> EnvironmentConfig:
@@ -497,6 +533,12 @@ class EnvironmentConfig(StrictModel):
             foreign = sorted({zone for zone in subnets.values() if not zone.startswith(self.aws_region)})
             if foreign:
                 problems.append(f"network.{field_name}: availability zones {foreign} are not in aws_region {self.aws_region!r}")
+        role_account = self.deployment.role_account_id
+        if role_account is not None and self.allowed_account_ids and role_account not in self.allowed_account_ids:
+            problems.append(
+                f"deployment.role_arn: account {role_account} is not in allowed_account_ids "
+                f"{list(self.allowed_account_ids)}, got {self.deployment.role_arn!r}"
+            )
         today = (info.context or {}).get("today") or dt.date.today()
         problems += [
             f"dms.engine_version: {problem}, got {self.dms.engine_version!r} (aurora.engine_version "
