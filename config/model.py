@@ -27,9 +27,15 @@ from pydantic import (
 
 from contract.aurora import (
     INSTANCE_MEMORY_GIB,
+    MAX_AURORA_READERS,
     PGAUDIT_LOG_CLASSES,
     PGAUDIT_OBJECT_AUDIT_ROLE,
     POSTGRES_PORT,
+    SERVERLESS_ACU_STEP,
+    SERVERLESS_INSTANCE_CLASS,
+    SERVERLESS_MAX_ACU,
+    SERVERLESS_MIN_ACU,
+    SERVERLESS_V2_FIRST_MINOR,
     SUPPORTED_AURORA_MAJORS,
     engine_major,
 )
@@ -227,16 +233,66 @@ class SourceDatabaseConfig(StrictModel):
         return self
 
 
+class ReaderAutoScalingConfig(StrictModel):
+    """Aurora Auto Scaling of the readers (Application Auto Scaling, target tracking); off by default. Readers it
+    adds (`application-autoscaling-*`) are not in Terraform: runbook, "Reader auto scaling"."""
+
+    enabled: bool = Field(default=False, description="Let Application Auto Scaling add and remove readers.")
+    max_readers: int = Field(
+        default=4,
+        ge=1,
+        le=MAX_AURORA_READERS,
+        description="Most readers auto scaling may run, Terraform's included (at least `aurora.reader_count`, at most 15); "
+        "the minimum is `aurora.reader_count`.",
+    )
+    metric: Literal["cpu", "connections"] = Field(
+        default="cpu",
+        description="What it tracks: `cpu` (RDSReaderAverageCPUUtilization) or `connections` "
+        "(RDSReaderAverageDatabaseConnections), averaged over the readers.",
+    )
+    target_value: float = Field(
+        default=70, gt=0, description="Target of the metric: CPU percent (at most 100) or connections per reader."
+    )
+    scale_in_cooldown_seconds: int = Field(
+        default=300, ge=0, le=86400, description="Wait after removing a reader before removing another (AWS default 300)."
+    )
+    scale_out_cooldown_seconds: int = Field(
+        default=300, ge=0, le=86400, description="Wait after adding a reader before adding another (AWS default 300)."
+    )
+
+
 class AuroraConfig(StrictModel):
     """The target Aurora PostgreSQL cluster."""
 
     engine_version: str = Field(
         default="15.12",
         description="Aurora PostgreSQL `major.minor` a new cluster is created with; AWS upgrades minors after that and "
-        "the cluster ignores this value once created (README, Versions). The parameter group family follows the major.",
+        "the cluster ignores this value once created (README, Versions), except during a major upgrade "
+        "(`allow_major_version_upgrade`). The parameter group family follows the major.",
     )
-    instance_class: str = Field(default="db.r6g.large", description="Instance class of the writer and every reader.")
-    reader_count: int = Field(default=2, ge=1, le=15, description="Readers besides the writer (1-15).")
+    allow_major_version_upgrade: bool = Field(
+        default=False,
+        description="Set only for the apply that moves `engine_version` to a new major (runbook, Major version upgrades): "
+        "the cluster is upgraded in place (same cluster, new-family parameter groups); set it back to false afterwards. "
+        "A plan refuses a major change without it, and it left on once the cluster runs the configured version.",
+    )
+    instance_class: str = Field(
+        default="db.r6g.large",
+        description="Instance class of the writer and every reader; `db.serverless` selects Aurora Serverless v2.",
+    )
+    serverless_min_capacity_acu: float | None = Field(
+        default=None,
+        description="Serverless v2 only (and then required): least capacity of each instance, in ACUs (0.5-256, steps of 0.5).",
+    )
+    serverless_max_capacity_acu: float | None = Field(
+        default=None,
+        description="Serverless v2 only (and then required): most capacity of each instance, in ACUs (1-256, steps of 0.5; "
+        "above 128 needs a recent Aurora version).",
+    )
+    reader_count: int = Field(
+        default=2, ge=1, le=MAX_AURORA_READERS, description="Readers besides the writer (1-15) that Terraform manages."
+    )
+    auto_scaling: ReaderAutoScalingConfig = Field(default_factory=ReaderAutoScalingConfig)
     master_username: PgIdentifier = Field(
         default="migration_admin", description="Master user name (not a default like `postgres`)."
     )
@@ -289,13 +345,24 @@ class AuroraConfig(StrictModel):
     @field_validator("instance_class")
     @classmethod
     def _instance_class_shape(cls, value: str) -> str:
+        if value == SERVERLESS_INSTANCE_CLASS:
+            return value
         if not re.fullmatch(r"db\.[a-z0-9]+\.[a-z0-9]+", value):
-            raise ValueError("expected an RDS instance class like 'db.r6g.large'")
+            raise ValueError(f"expected an RDS instance class like 'db.r6g.large', or {SERVERLESS_INSTANCE_CLASS!r}")
         if value not in INSTANCE_MEMORY_GIB:
             raise ValueError(
                 "the connections alarm needs the class's memory; known classes: " + ", ".join(sorted(INSTANCE_MEMORY_GIB))
             )
         return value
+
+    @field_validator("serverless_min_capacity_acu", "serverless_max_capacity_acu")
+    @classmethod
+    def _acu_steps(cls, acu: float | None) -> float | None:
+        if acu is not None and (acu % SERVERLESS_ACU_STEP or not SERVERLESS_MIN_ACU <= acu <= SERVERLESS_MAX_ACU):
+            raise ValueError(
+                f"allowed: {SERVERLESS_MIN_ACU:g} to {SERVERLESS_MAX_ACU:g} ACUs in steps of {SERVERLESS_ACU_STEP:g}"
+            )
+        return acu
 
     @field_validator("master_username")
     @classmethod
@@ -314,6 +381,57 @@ class AuroraConfig(StrictModel):
     @property
     def engine_major(self) -> int:
         return engine_major(self.engine_version)
+
+    @property
+    def serverless(self) -> bool:
+        return self.instance_class == SERVERLESS_INSTANCE_CLASS
+
+    def problems(self) -> list[str]:
+        """Rules across the fields of `[aurora]`, one line each (EnvironmentConfig reports them with the others)."""
+        problems = []
+        capacity = {"serverless_min_capacity_acu": self.serverless_min_capacity_acu,
+                    "serverless_max_capacity_acu": self.serverless_max_capacity_acu}  # fmt: skip
+        if self.serverless:
+            first = SERVERLESS_V2_FIRST_MINOR[self.engine_major]
+            if int(self.engine_version.split(".")[1]) < first:
+                problems.append(
+                    f"aurora.instance_class: {SERVERLESS_INSTANCE_CLASS} needs Aurora PostgreSQL "
+                    f"{self.engine_major}.{first} or later, got engine_version {self.engine_version!r}"
+                )
+            problems += [
+                f"aurora.{name}: required with instance_class {SERVERLESS_INSTANCE_CLASS!r}"
+                for name, acu in capacity.items()
+                if acu is None
+            ]
+            low, high = capacity.values()
+            if high is not None and high < 1:
+                problems.append(f"aurora.serverless_max_capacity_acu: at least 1 ACU, got {high!r}")
+            if low is not None and high is not None and low > high:
+                problems.append(f"aurora.serverless_min_capacity_acu: above serverless_max_capacity_acu {high!r}, got {low!r}")
+        else:
+            problems += [
+                f"aurora.{name}: only with instance_class {SERVERLESS_INSTANCE_CLASS!r} "
+                f"(not {self.instance_class!r}), got {acu!r}"
+                for name, acu in capacity.items()
+                if acu is not None
+            ]
+        scaling = self.auto_scaling
+        if scaling.enabled:
+            if scaling.max_readers < self.reader_count:
+                problems.append(
+                    f"aurora.auto_scaling.max_readers: at least aurora.reader_count ({self.reader_count}, the minimum), "
+                    f"got {scaling.max_readers}"
+                )
+            if scaling.metric == "cpu" and scaling.target_value > 100:
+                problems.append(f"aurora.auto_scaling.target_value: a CPU percent (at most 100), got {scaling.target_value!r}")
+            if self.serverless:
+                # Aurora user guide, "Requirements and limitations for Aurora Serverless v2": "Aurora Auto Scaling isn't
+                # supported" (Serverless v2 readers scale their capacity instead).
+                problems.append(
+                    "aurora.auto_scaling.enabled: Aurora Auto Scaling does not support Serverless v2 "
+                    f"(instance_class {SERVERLESS_INSTANCE_CLASS!r}), got true"
+                )
+        return problems
 
 
 class TableSelection(StrictModel):
@@ -539,6 +657,7 @@ class EnvironmentConfig(StrictModel):
                 f"deployment.role_arn: account {role_account} is not in allowed_account_ids "
                 f"{list(self.allowed_account_ids)}, got {self.deployment.role_arn!r}"
             )
+        problems += self.aurora.problems()
         today = (info.context or {}).get("today") or dt.date.today()
         problems += [
             f"dms.engine_version: {problem}, got {self.dms.engine_version!r} (aurora.engine_version "

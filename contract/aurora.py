@@ -46,6 +46,45 @@ def default_max_connections(instance_class: str) -> int:
     return min(INSTANCE_MEMORY_GIB[instance_class] * GIB // BYTES_PER_CONNECTION, MAX_CONNECTIONS_CAP)
 
 
+# Aurora Serverless v2: the instance class that selects it (Aurora user guide, "Requirements and limitations for
+# Aurora Serverless v2": "The --db-instance-class parameter for Aurora Serverless v2 is always db.serverless").
+SERVERLESS_INSTANCE_CLASS = "db.serverless"
+# Capacity range in ACUs, in 0.5 steps. botocore `rds` ServerlessV2ScalingConfiguration: MinCapacity 0.5 (0 only
+# where auto-pause is supported, not offered here), MaxCapacity "256 for recent Aurora versions, or 128 for older
+# versions"; provider 5.100 (resource_aws_rds_cluster, serverlessv2_scaling_configuration): max 1-256, min 0-256.
+SERVERLESS_MIN_ACU = 0.5
+SERVERLESS_MAX_ACU = 256.0
+SERVERLESS_ACU_STEP = 0.5
+# First minor of each supported major with Aurora Serverless v2 (Aurora user guide, "Supported Regions and DB
+# engines for Aurora Serverless v2", Aurora PostgreSQL: 15.2 and higher, 14.3 and higher). The stored copy of the
+# guide (2023-06) predates 16; 16.1, the first 16 release, is listed with Serverless v2 in AWS's current table:
+# check it with `aws rds describe-orderable-db-instance-options --engine aurora-postgresql --db-instance-class
+# db.serverless` before relying on a new minor. Older minors cannot run db.serverless.
+SERVERLESS_V2_FIRST_MINOR: dict[int, int] = {14: 3, 15: 2, 16: 1}
+
+# Aurora Auto Scaling of the readers with Application Auto Scaling (Aurora user guide, "Using Amazon Aurora Auto
+# Scaling with Aurora Replicas"; values pinned against botocore's `application-autoscaling` model in
+# tests/test_reader_scaling.py: ServiceNamespace, ScalableDimension and MetricType enums).
+READER_SCALING_SERVICE_NAMESPACE = "rds"
+READER_SCALING_DIMENSION = "rds:cluster:ReadReplicaCount"
+READER_SCALING_POLICY_TYPE = "TargetTrackingScaling"
+# config value -> PredefinedMetricType: average CPUUtilization / DatabaseConnections across the Aurora Replicas.
+READER_SCALING_METRICS: dict[str, str] = {
+    "cpu": "RDSReaderAverageCPUUtilization",
+    "connections": "RDSReaderAverageDatabaseConnections",
+}
+# "This value must be set to 0-15" (min and max capacity of the scalable target, same guide).
+MAX_AURORA_READERS = 15
+# Replicas Aurora Auto Scaling adds are not in Terraform's state; their DB instance ids start with this (same guide,
+# "DB instance IDs and tagging").
+AUTO_SCALED_INSTANCE_PREFIX = "application-autoscaling-"
+
+
+def reader_scaling_resource_id(cluster_identifier: str) -> str:
+    """Application Auto Scaling's ResourceId of an Aurora cluster: `cluster:<DB cluster identifier>`."""
+    return f"cluster:{cluster_identifier}"
+
+
 # pgAudit session-audit classes for `pgaudit.log` (pgAudit README, "pgaudit.log"; the AWS Aurora user guide,
 # "Reference for the pgAudit extension", lists all of them but misc_set, which pgAudit has had since 1.4 (PostgreSQL
 # 12), older than every supported major). pgAudit also accepts a class prefixed with "-" to subtract it.

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from cdktf import TerraformResourceLifecycle
+from cdktf import Postcondition, TerraformResourceLifecycle
 from constructs import Construct
 
-from contract.aurora import AURORA_ENGINE, POSTGRES_PORT
+from contract.aurora import AURORA_ENGINE, POSTGRES_PORT, engine_major
 from contract.naming import Naming, postgresql_log_group
 from modules.aurora_parameters import AuroraParameterGroups, AuroraParameterGroupsProps, DatabaseObservability
 from modules.aws import (
@@ -17,6 +18,7 @@ from modules.aws import (
     IamRolePolicyAttachment,
     RdsCluster,
     RdsClusterInstance,
+    RdsClusterServerlessv2ScalingConfiguration,
 )
 from modules.expressions import version_number
 from modules.policy import service_trust_policy
@@ -32,9 +34,14 @@ class AuroraClusterProps:
     partition: str
     account_id: str
     engine_version: str
-    """`major.minor` a new cluster is created with; ignored once it exists (AWS applies minor upgrades)."""
+    """`major.minor` a new cluster is created with; ignored once it exists (AWS applies minor upgrades), except while
+    `allow_major_version_upgrade` is set."""
+    allow_major_version_upgrade: bool
+    """The apply that moves the cluster to the major of `engine_version`, in place (runbook, Major version upgrades)."""
     instance_class: str
-    """Class of the writer and every reader."""
+    """Class of the writer and every reader (`db.serverless`: Aurora Serverless v2)."""
+    serverless_capacity_acu: tuple[float, float] | None
+    """(min, max) ACUs of every Serverless v2 instance; set exactly when instance_class is `db.serverless`."""
     reader_count: int
     """Readers besides the writer."""
     subnet_ids: tuple[str, ...]
@@ -126,9 +133,10 @@ class AuroraCluster(Construct):
             engine_mode="provisioned",
             # The version a new cluster is created with. AWS applies minor upgrades (auto_minor_version_upgrade on
             # the instances) and the 5.x provider would then plan a downgrade to this full version, so the
-            # version is ignored after creation (see `lifecycle` below and README "Versions").
+            # version is ignored after creation, except in the apply of a major upgrade (_major_upgrade_settings,
+            # README "Versions").
             engine_version=props.engine_version,
-            allow_major_version_upgrade=False,
+            **_major_upgrade_settings(props, instance_parameter_group=parameters.instance.name),
             port=POSTGRES_PORT,
             database_name=props.database_name,
             master_username=props.master_username,
@@ -149,11 +157,14 @@ class AuroraCluster(Construct):
             deletion_protection=props.deletion_protection,
             skip_final_snapshot=props.skip_final_snapshot,
             final_snapshot_identifier=None if props.skip_final_snapshot else naming.name("cluster-final"),
-            apply_immediately=False,
+            serverlessv2_scaling_configuration=(
+                None
+                if props.serverless_capacity_acu is None
+                else RdsClusterServerlessv2ScalingConfiguration(
+                    min_capacity=props.serverless_capacity_acu[0], max_capacity=props.serverless_capacity_acu[1]
+                )
+            ),
             depends_on=[self.log_group],
-            # A major-only pin ("15") would avoid the downgrade plan, but then provider 5.x sends EngineVersion
-            # with every ModifyDBCluster (cluster.go update path), which RDS does not document for a running minor.
-            lifecycle=TerraformResourceLifecycle(ignore_changes=["engine_version"]),
         )
 
         self.instances: list[RdsClusterInstance] = []
@@ -187,6 +198,10 @@ class AuroraCluster(Construct):
             self.instances.append(instance)
 
     @property
+    def readers(self) -> list[RdsClusterInstance]:
+        return self.instances[1:]
+
+    @property
     def endpoint(self) -> str:
         return self.cluster.endpoint
 
@@ -201,3 +216,62 @@ class AuroraCluster(Construct):
     @property
     def instance_identifiers(self) -> list[str]:
         return [instance.identifier for instance in self.instances]
+
+
+def _major_upgrade_settings(props: AuroraClusterProps, *, instance_parameter_group: str) -> dict[str, Any]:
+    """How `engine_version` reaches the cluster: only in the apply of a major upgrade, and in place.
+
+    Normally the cluster ignores `engine_version` once created: AWS applies minor upgrades, and the 5.x provider
+    would plan a downgrade to a full version (Read keeps only a configured prefix of the running version). A
+    major-only pin ("15") would avoid that, but then the provider sends EngineVersion with every ModifyDBCluster
+    (cluster.go, update: whenever engine_version != engine_version_actual), which RDS does not document for a
+    running minor. So the major change is an explicit apply (`allow_major_version_upgrade`) that:
+
+    - stops ignoring `engine_version`, so ModifyDBCluster carries the new version with AllowMajorVersionUpgrade
+      (botocore rds ModifyDBCluster: required "when specifying a value for the EngineVersion parameter that is a
+      different major version than the DB cluster's current version");
+    - sends the new-family instance parameter group with it (DBInstanceParameterGroupName: "valid in combination
+      with the AllowMajorVersionUpgrade parameter for a major version upgrade only"): RDS moves every instance,
+      Terraform's and auto scaling's, to it, so the instances' own updates that follow are no-ops;
+    - applies immediately: deferred to the maintenance window, the instances' new-family groups would be refused
+      by the still old-major cluster in the same apply.
+
+    `engine_version` and the parameter groups are updated in place: nothing here forces a new cluster (replacing
+    it would destroy the data). A postcondition compares the running major (`engine_version_actual`) with the
+    configured one, so a plan refuses a major change without the setting, and the setting left on afterwards.
+    """
+    major = engine_major(props.engine_version)
+    running_major = 'tonumber(split(".", self.engine_version_actual)[0])'
+    if props.allow_major_version_upgrade:
+        condition = Postcondition(
+            # In the plan: an older major still runs. After the apply: the configured version runs.
+            condition=f"${{{running_major} < {major} || self.engine_version_actual == self.engine_version}}",
+            error_message=(
+                f"aurora.allow_major_version_upgrade is set, but the cluster already runs major {major} "
+                "(or a newer one): set it back to false (runbook, Major version upgrades)."
+            ),
+        )
+        return {
+            "allow_major_version_upgrade": True,
+            "db_instance_parameter_group_name": instance_parameter_group,
+            "apply_immediately": True,
+            "lifecycle": TerraformResourceLifecycle(postcondition=[condition]),
+        }
+    condition = Postcondition(
+        condition=f"${{{running_major} == {major}}}",
+        error_message=(
+            f"aurora.engine_version is major {major} but the cluster runs another major: a major upgrade is an apply "
+            "with aurora.allow_major_version_upgrade = true (runbook, Major version upgrades); a downgrade is a "
+            "restore from a snapshot."
+        ),
+    )
+    return {
+        "allow_major_version_upgrade": False,
+        "apply_immediately": False,
+        # db_instance_parameter_group_name: kept as the last upgrade left it. Unset, the provider would send an empty
+        # DBInstanceParameterGroupName; kept, it sends the name and retries without it when RDS answers "can only be
+        # specified for a major version upgrade" (cluster.go, update).
+        "lifecycle": TerraformResourceLifecycle(
+            ignore_changes=["engine_version", "db_instance_parameter_group_name"], postcondition=[condition]
+        ),
+    }

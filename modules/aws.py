@@ -8,6 +8,12 @@ same classes and the same output (tests/test_fast_import.py).
 
 from __future__ import annotations
 
+from cdktf_cdktf_provider_aws.appautoscaling_policy import (
+    AppautoscalingPolicy,
+    AppautoscalingPolicyTargetTrackingScalingPolicyConfiguration,
+    AppautoscalingPolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecification,
+)
+from cdktf_cdktf_provider_aws.appautoscaling_target import AppautoscalingTarget
 from cdktf_cdktf_provider_aws.cloudwatch_dashboard import CloudwatchDashboard
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
@@ -36,7 +42,7 @@ from cdktf_cdktf_provider_aws.provider import (
     AwsProviderDefaultTags,
     AwsProviderEndpoints,
 )
-from cdktf_cdktf_provider_aws.rds_cluster import RdsCluster
+from cdktf_cdktf_provider_aws.rds_cluster import RdsCluster, RdsClusterServerlessv2ScalingConfiguration
 from cdktf_cdktf_provider_aws.rds_cluster_instance import RdsClusterInstance
 from cdktf_cdktf_provider_aws.rds_cluster_parameter_group import (
     RdsClusterParameterGroup,
@@ -53,6 +59,10 @@ from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityG
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 
 __all__ = [
+    "AppautoscalingPolicy",
+    "AppautoscalingPolicyTargetTrackingScalingPolicyConfiguration",
+    "AppautoscalingPolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecification",
+    "AppautoscalingTarget",
     "AwsProvider",
     "AwsProviderAssumeRole",
     "AwsProviderDefaultTags",
@@ -85,6 +95,7 @@ __all__ = [
     "RdsClusterInstance",
     "RdsClusterParameterGroup",
     "RdsClusterParameterGroupParameter",
+    "RdsClusterServerlessv2ScalingConfiguration",
     "SecretsmanagerSecret",
     "SecretsmanagerSecretVersion",
     "SecurityGroup",

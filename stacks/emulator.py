@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 EMULATOR_ENV_VAR = "AURORA_MIGRATION_TEST_EMULATOR_URL"
 # One endpoint argument per service (aliases of the same service would make the provider warn).
 EMULATED_SERVICES = (
-    "cloudwatch", "cloudwatchlogs", "dms", "ec2", "events", "iam", "kms", "rds",
+    "applicationautoscaling", "cloudwatch", "cloudwatchlogs", "dms", "ec2", "events", "iam", "kms", "rds",
     "s3", "secretsmanager", "sns", "sts",
 )  # fmt: skip
 

@@ -25,6 +25,7 @@ from modules.kms import EncryptionKey
 from modules.master_password import MasterPassword
 from modules.monitoring import Monitoring
 from modules.network import MigrationNetwork
+from modules.reader_scaling import ReaderAutoScaling
 from modules.secrets_endpoint import SecretsManagerEndpoint
 from stacks import props
 from stacks.emulator import EMULATED_SERVICES, LocalEmulator
@@ -103,6 +104,9 @@ class MigrationStack(TerraformStack):
                 master_password=master_password,
             ),
         )
+        reader_scaling = props.reader_scaling_props(ctx, cluster=aurora)
+        if reader_scaling is not None:
+            ReaderAutoScaling(self, "reader-scaling", props=reader_scaling)
         credentials = CredentialsSecret(
             self,
             "credentials",

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from config.model import DmsConfig, EnvironmentConfig, TableSelection
-from contract.aurora import POSTGRES_PORT, default_max_connections
+from contract.aurora import POSTGRES_PORT, READER_SCALING_METRICS, default_max_connections
 from contract.naming import Naming
 from modules.alarms import AlarmThresholds, MonitoringProps, Subscription
 from modules.aurora import AuroraCluster, AuroraClusterProps
@@ -21,6 +21,7 @@ from modules.kms import EncryptionKeyProps
 from modules.master_password import MasterPassword, MasterPasswordProps
 from modules.network import MigrationNetworkProps
 from modules.policy import Statement
+from modules.reader_scaling import ReaderAutoScalingProps
 from modules.secrets_endpoint import SecretsManagerEndpointProps
 
 
@@ -93,7 +94,13 @@ def aurora_props(
         partition=ctx.partition,
         account_id=ctx.account_id,
         engine_version=aurora.engine_version,
+        allow_major_version_upgrade=aurora.allow_major_version_upgrade,
         instance_class=aurora.instance_class,
+        serverless_capacity_acu=(
+            (aurora.serverless_min_capacity_acu, aurora.serverless_max_capacity_acu)
+            if aurora.serverless_min_capacity_acu is not None and aurora.serverless_max_capacity_acu is not None
+            else None
+        ),
         reader_count=aurora.reader_count,
         subnet_ids=tuple(subnets),
         availability_zones=tuple(sorted(set(subnets.values()))),
@@ -119,6 +126,25 @@ def aurora_props(
             pgaudit_log=ctx.config.observability.pgaudit_log,
             pgaudit_object_audit=ctx.config.observability.pgaudit_object_audit,
         ),
+    )
+
+
+def reader_scaling_props(ctx: StackContext, *, cluster: AuroraCluster) -> ReaderAutoScalingProps | None:
+    """None when `aurora.auto_scaling` is off: then the stack has no scaling resources at all."""
+    aurora = ctx.config.aurora
+    scaling = aurora.auto_scaling
+    if not scaling.enabled:
+        return None
+    return ReaderAutoScalingProps(
+        naming=ctx.naming,
+        cluster_identifier=cluster.cluster_identifier,
+        min_readers=aurora.reader_count,
+        max_readers=scaling.max_readers,
+        predefined_metric=READER_SCALING_METRICS[scaling.metric],
+        target_value=scaling.target_value,
+        scale_in_cooldown_seconds=scaling.scale_in_cooldown_seconds,
+        scale_out_cooldown_seconds=scaling.scale_out_cooldown_seconds,
+        readers=tuple(cluster.readers),
     )
 
 

@@ -23,7 +23,9 @@ BASE_PROPS = AuroraClusterProps(
     partition="aws",
     account_id="123456789012",
     engine_version="15.12",
+    allow_major_version_upgrade=False,
     instance_class="db.r6g.large",
+    serverless_capacity_acu=None,
     reader_count=2,
     subnet_ids=("subnet-00000000000000001", "subnet-00000000000000002"),
     availability_zones=("eu-west-1a", "eu-west-1b"),
@@ -310,3 +312,49 @@ def test_props_are_keyword_only_and_frozen() -> None:
         AuroraClusterProps("x")  # type: ignore[call-arg,arg-type]
     with pytest.raises(dataclasses.FrozenInstanceError):
         BASE_PROPS.reader_count = 5  # type: ignore[misc]
+
+
+def _logical_ids(document: Document) -> set[str]:
+    return {f"{kind}.{key}" for kind, found in document["resource"].items() for key in found}
+
+
+def test_the_cluster_ignores_engine_version_and_refuses_another_major_without_the_upgrade_switch(unit: Document) -> None:
+    cluster = only_resource(unit, "aws_rds_cluster")
+    assert cluster["allow_major_version_upgrade"] is False
+    assert cluster["apply_immediately"] is False
+    assert "db_instance_parameter_group_name" not in cluster
+    assert cluster["lifecycle"]["ignore_changes"] == ["engine_version", "db_instance_parameter_group_name"]
+    [postcondition] = cluster["lifecycle"]["postcondition"]
+    assert postcondition["condition"] == '${tonumber(split(".", self.engine_version_actual)[0]) == 15}'
+    assert "allow_major_version_upgrade" in postcondition["error_message"]
+
+
+def test_a_major_upgrade_updates_the_same_cluster_in_place_with_new_family_groups_created_first(unit: Document) -> None:
+    upgraded = synth_cluster(engine_version="16.4", allow_major_version_upgrade=True)
+    assert _logical_ids(upgraded) == _logical_ids(unit), "same addresses: nothing is moved, the cluster keeps its state"
+    before, after = only_resource(unit, "aws_rds_cluster"), only_resource(upgraded, "aws_rds_cluster")
+    changed = {key for key in set(before) | set(after) if before.get(key) != after.get(key)}
+    # None of these forces a new cluster in provider 5.100 (ForceNew: engine, cluster_identifier, kms_key_id, ...).
+    assert changed == {
+        "engine_version", "allow_major_version_upgrade", "apply_immediately", "db_instance_parameter_group_name", "lifecycle"
+    }  # fmt: skip
+    assert after["engine_version"] == "16.4"
+    assert after["allow_major_version_upgrade"] is True
+    assert after["apply_immediately"] is True, "deferred, the instances' new-family groups would be refused"
+    instance_group_key = next(iter(resources(upgraded, "aws_db_parameter_group")))
+    assert after["db_instance_parameter_group_name"] == f"${{aws_db_parameter_group.{instance_group_key}.name}}"
+    assert "ignore_changes" not in after["lifecycle"], "the new version must reach the cluster"
+    [postcondition] = after["lifecycle"]["postcondition"]
+    assert postcondition["condition"] == (
+        '${tonumber(split(".", self.engine_version_actual)[0]) < 16 || self.engine_version_actual == self.engine_version}'
+    )
+    for kind in ("aws_rds_cluster_parameter_group", "aws_db_parameter_group"):
+        old, new = only_resource(unit, kind), only_resource(upgraded, kind)
+        assert (old["family"], new["family"]) == ("aurora-postgresql15", "aurora-postgresql16")
+        assert old["name"].replace("pg15", "pg16") == new["name"], "a new name: the new group exists beside the old one"
+        assert new["lifecycle"] == {"create_before_destroy": True}
+
+
+def test_today_s_parameter_group_names_stay_as_they_are(unit: Document) -> None:
+    assert only_resource(unit, "aws_rds_cluster_parameter_group")["name"] == "aurora-migration-cluster-pg15-unit"
+    assert only_resource(unit, "aws_db_parameter_group")["name"] == "aurora-migration-instance-pg15-unit"

@@ -81,6 +81,25 @@ MODEL_RULES: tuple[ModelRule, ...] = (
         ("enabled_cloudwatch_logs_exports", "EnableCloudwatchLogsExports"), ("storage_type", "StorageType"),
     ),
     *_rules(
+        "aws_appautoscaling_target", "application-autoscaling", "RegisterScalableTarget",
+        ("service_namespace", "ServiceNamespace"), ("scalable_dimension", "ScalableDimension"), ("resource_id", "ResourceId"),
+        ("min_capacity", "MinCapacity"), ("max_capacity", "MaxCapacity"),
+    ),
+    *_rules(
+        "aws_appautoscaling_policy", "application-autoscaling", "PutScalingPolicy",
+        ("name", "PolicyName"), ("policy_type", "PolicyType"), ("service_namespace", "ServiceNamespace"),
+        ("scalable_dimension", "ScalableDimension"), ("resource_id", "ResourceId"),
+        ("target_tracking_scaling_policy_configuration.target_value", "TargetTrackingScalingPolicyConfiguration.TargetValue"),
+        (
+            "target_tracking_scaling_policy_configuration.predefined_metric_specification.predefined_metric_type",
+            "TargetTrackingScalingPolicyConfiguration.PredefinedMetricSpecification.PredefinedMetricType",
+        ),
+        *(
+            (f"target_tracking_scaling_policy_configuration.{attribute}", f"TargetTrackingScalingPolicyConfiguration.{member}")
+            for attribute, member in (("scale_in_cooldown", "ScaleInCooldown"), ("scale_out_cooldown", "ScaleOutCooldown"))
+        ),
+    ),
+    *_rules(
         "aws_rds_cluster_instance", "rds", "CreateDBInstance",
         ("identifier", "DBInstanceIdentifier"), ("instance_class", "DBInstanceClass"), ("engine", "Engine"),
         ("promotion_tier", "PromotionTier"), ("monitoring_interval", "MonitoringInterval"),
