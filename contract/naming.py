@@ -68,3 +68,9 @@ def postgresql_log_group(cluster_identifier: str) -> str:
 def dms_task_log_group(replication_instance_identifier: str) -> str:
     """The log group DMS writes task logs of a replication instance to (fixed by DMS)."""
     return f"dms-tasks-{replication_instance_identifier}"
+
+
+def role_alarm_purpose(family: str, role: str) -> str:
+    """Alarms on a role of the cluster instead of one instance (reader auto scaling): `aurora-cpu-utilization-writer`,
+    `aurora-cpu-utilization-readers`."""
+    return f"{family}-writer" if role == "WRITER" else f"{family}-readers"

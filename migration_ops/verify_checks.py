@@ -27,6 +27,7 @@ from contract.naming import (
     Naming,
     cdc_latency_alarm_purpose,
     instance_alarm_purpose,
+    role_alarm_purpose,
 )
 from contract.outputs import Output
 from migration_ops import dms_task
@@ -396,9 +397,12 @@ def _dimension(alarm: MetricAlarmTypeDef, name: str) -> str | None:
 
 
 def check_aurora_cpu_alarms(ctx: VerifyContext) -> CheckResult:
-    """`aurora-cpu-utilization-db-<n>-<suffix>` exists with actions for each instance in output instance_ids."""
+    """`aurora-cpu-utilization-db-<n>-<suffix>` exists with actions for each instance in output instance_ids; with
+    reader auto scaling `aurora-cpu-utilization-{writer,readers}-<suffix>` watch the cluster's roles instead."""
     name = "alarms.aurora-cpu"
     topic_arn = str(ctx.output(Output.ALARM_TOPIC_ARN))
+    if ctx.config.aurora.auto_scaling.enabled:
+        return _check_role_cpu_alarms(ctx, name, topic_arn)
     instance_ids = [str(item) for item in ctx.output(Output.INSTANCE_IDS)]
     wanted = [ctx.naming.alarm(instance_alarm_purpose(AURORA_CPU_ALARM, number)) for number in range(1, len(instance_ids) + 1)]
     by_name = _named_alarms(ctx, wanted)
@@ -413,6 +417,24 @@ def check_aurora_cpu_alarms(ctx: VerifyContext) -> CheckResult:
     if problems:
         return failed(name, "; ".join(problems))
     return passed(name, f"{len(by_name)} alarms notifying the topic, one per instance: {', '.join(sorted(by_name))}")
+
+
+def _check_role_cpu_alarms(ctx: VerifyContext, name: str, topic_arn: str) -> CheckResult:
+    cluster_id = str(ctx.output(Output.CLUSTER_ID))
+    wanted = {ctx.naming.alarm(role_alarm_purpose(AURORA_CPU_ALARM, role)): role for role in ("WRITER", "READER")}
+    by_name = _named_alarms(ctx, list(wanted))
+    problems = [f"{alarm_name} missing" for alarm_name in wanted if alarm_name not in by_name]
+    problems += _alarm_problems(list(by_name.values()), topic_arn)
+    for alarm_name, role in wanted.items():
+        alarm = by_name.get(alarm_name)
+        if alarm is None:
+            continue
+        watched = (alarm.get("MetricName"), _dimension(alarm, "DBClusterIdentifier"), _dimension(alarm, "Role"))
+        if watched != ("CPUUtilization", cluster_id, role):
+            problems.append(f"{alarm_name} watches {watched}, expected CPUUtilization of {cluster_id} role {role}")
+    if problems:
+        return failed(name, "; ".join(problems))
+    return passed(name, f"{', '.join(sorted(by_name))} watch the writer and the readers of {cluster_id} and notify the topic")
 
 
 def check_dms_latency_alarms(ctx: VerifyContext) -> CheckResult:

@@ -15,6 +15,8 @@ from cdktf_cdktf_provider_aws.appautoscaling_policy import (
 )
 from cdktf_cdktf_provider_aws.appautoscaling_target import AppautoscalingTarget
 from cdktf_cdktf_provider_aws.cloudwatch_dashboard import CloudwatchDashboard
+from cdktf_cdktf_provider_aws.cloudwatch_event_rule import CloudwatchEventRule
+from cdktf_cdktf_provider_aws.cloudwatch_event_target import CloudwatchEventTarget
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
@@ -68,6 +70,8 @@ __all__ = [
     "AwsProviderDefaultTags",
     "AwsProviderEndpoints",
     "CloudwatchDashboard",
+    "CloudwatchEventRule",
+    "CloudwatchEventTarget",
     "CloudwatchLogGroup",
     "CloudwatchMetricAlarm",
     "DataAwsCallerIdentity",

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 Statistic = Literal["Average", "Maximum", "Minimum", "Sum"]
+Role = Literal["WRITER", "READER"]
 
 RDS = "AWS/RDS"
 DMS = "AWS/DMS"
@@ -36,12 +37,23 @@ def aurora_instance(name: str, instance_id: str, *, statistic: Statistic = "Aver
 
 def aurora_writer(name: str, cluster_id: str, *, statistic: Statistic = "Average") -> Metric:
     """Follows the writer role across failovers."""
+    return aurora_role(name, cluster_id, "WRITER", statistic=statistic)
+
+
+def aurora_role(name: str, cluster_id: str, role: Role, *, statistic: Statistic = "Average") -> Metric:
+    """An instance metric aggregated over every instance of `role` in the cluster, whichever instances those are now.
+
+    Aurora user guide, "Amazon CloudWatch dimensions for Aurora": DBClusterIdentifier + Role "aggregating the metric
+    by instance role (WRITER/READER)". Readers added or removed by auto scaling are included without Terraform knowing
+    them, and the writer's series follows a failover. Over several readers, Average hides the busiest one: alarms on
+    a role use Maximum (or Minimum for "too little free") so the worst instance decides.
+    """
     return Metric(
         namespace=RDS,
         name=name,
-        dimensions=(("DBClusterIdentifier", cluster_id), ("Role", "WRITER")),
+        dimensions=(("DBClusterIdentifier", cluster_id), ("Role", role)),
         statistic=statistic,
-        label=f"{cluster_id} writer",
+        label=f"{cluster_id} {role.lower()}{'' if role == 'WRITER' else 's'}",
     )
 
 

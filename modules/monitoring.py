@@ -1,4 +1,5 @@
-"""Alarms a DBA pages on, the encrypted SNS topic they notify, event subscriptions and a dashboard.
+"""Alarms a DBA pages on, the encrypted SNS topic they notify, event subscriptions, an EventBridge rule for the DMS
+task's state changes and a dashboard.
 
 Every alarm is a spec of modules/alarms.py made by one factory (`_alarm`); every
 metric comes from modules/metrics.py, which the dashboard uses too.
@@ -15,6 +16,8 @@ from contract.naming import CDC_LATENCY_SIDES
 from modules.alarms import AlarmSpec, MonitoringProps, Subscription, alarm_specs
 from modules.aws import (
     CloudwatchDashboard,
+    CloudwatchEventRule,
+    CloudwatchEventTarget,
     CloudwatchMetricAlarm,
     DbEventSubscription,
     DmsEventSubscription,
@@ -23,7 +26,7 @@ from modules.aws import (
     SnsTopicSubscription,
 )
 from modules.kms import EncryptionKey, EncryptionKeyProps
-from modules.metrics import Metric, aurora_instance, aurora_writer, dms_task
+from modules.metrics import Metric, Statistic, aurora_instance, aurora_role, aurora_writer, dms_task
 from modules.moved import moved_from
 from modules.policy import Statement, canonical_json, policy_document
 
@@ -35,6 +38,13 @@ RDS_CLUSTER_EVENTS = ("failover", "failure", "maintenance", "notification")
 RDS_INSTANCE_EVENTS = ("availability", "failover", "failure", "low storage", "maintenance", "recovery")
 DMS_INSTANCE_EVENTS = ("configuration change", "failover", "failure", "low storage", "maintenance")
 DMS_TASK_EVENTS = ("configuration change", "failure", "state change")
+EVENTBRIDGE = "events.amazonaws.com"
+# DMS sends task state changes to EventBridge as `source` aws.dms, `detail-type` "DMS Replication Task State Change",
+# with the task's ARN in `resources` and `detail.eventType` such as REPLICATION_TASK_STARTED/_STOPPED/_FAILED (DMS user
+# guide, "Working with Amazon EventBridge events and notifications in AWS Database Migration Service"; EventBridge
+# events reference, "AWS Database Migration Service events"; DMS engine 3.4.6 and later).
+DMS_TASK_STATE_SOURCE = "aws.dms"
+DMS_TASK_STATE_DETAIL_TYPE = "DMS Replication Task State Change"
 
 
 class Monitoring(Construct):
@@ -55,6 +65,15 @@ class Monitoring(Construct):
             ),
         )
         self.topic = SnsTopic(self, "topic", name=naming.name("alarms"), kms_master_key_id=key.arn)
+        # Created before the topic policy, which admits EventBridge only for this rule (aws:SourceArn).
+        self.task_state_rule = CloudwatchEventRule(
+            self,
+            "dms-task-state-rule",
+            name=naming.name("dms-task-state"),
+            description=f"State changes of DMS task {props.replication_task_identifier} (started, stopped, failed) to "
+            "the alarm topic",
+            event_pattern=dms_task_state_pattern(props.replication_task_arn),
+        )
         # Alarms and event subscriptions wait for the policy that lets their service publish: RDS and DMS check
         # that they may publish when the subscription is created, and a new alarm's first OK notification is sent
         # straight away.
@@ -62,7 +81,20 @@ class Monitoring(Construct):
             self,
             "topic-policy",
             arn=self.topic.arn,
-            policy=_topic_policy(self.topic.arn, account_id=props.account_id, partition=props.partition),
+            policy=_topic_policy(
+                self.topic.arn,
+                account_id=props.account_id,
+                partition=props.partition,
+                event_rule_arn=self.task_state_rule.arn,
+            ),
+        )
+        CloudwatchEventTarget(
+            self,
+            "dms-task-state-target",
+            rule=self.task_state_rule.name,
+            target_id="alarm-topic",
+            arn=self.topic.arn,
+            depends_on=[self.topic_policy],
         )
         for former_position, subscription in enumerate(props.subscriptions):
             topic_subscription = SnsTopicSubscription(
@@ -142,24 +174,57 @@ class Monitoring(Construct):
 
     def _dashboard_body(self, props: MonitoringProps) -> str:
         instances = props.instance_identifiers
+        cluster = props.cluster_identifier
         dms_id, task_id = props.replication_instance_identifier, props.replication_task_resource_id
+
+        def per_instance(name: str, statistic: Statistic = "Average") -> list[Metric]:
+            """One line per instance; with reader auto scaling the writer and the readers' worst value instead (the
+            instances Terraform knows are not all there are)."""
+            if props.reader_auto_scaling:
+                worst: Statistic = "Minimum" if statistic == "Minimum" else "Maximum"
+                return [aurora_role(name, cluster, role, statistic=worst) for role in ("WRITER", "READER")]
+            return [aurora_instance(name, i, statistic=statistic) for i in instances]
+
         panels: list[tuple[str, list[Metric]]] = [
-            ("Aurora CPU %", [aurora_instance("CPUUtilization", i) for i in instances]),
-            ("Aurora connections", [aurora_instance("DatabaseConnections", i, statistic="Maximum") for i in instances]),
+            ("Aurora CPU %", per_instance("CPUUtilization")),
+            ("Aurora connections", per_instance("DatabaseConnections", "Maximum")),
             (
                 "Aurora replica lag (ms)",  # every instance: after a failover the first one is a reader
                 [
                     aurora_writer("AuroraReplicaLagMaximum", props.cluster_identifier, statistic="Maximum"),
-                    *[aurora_instance("AuroraReplicaLag", i, statistic="Maximum") for i in instances],
+                    *([] if props.reader_auto_scaling else per_instance("AuroraReplicaLag", "Maximum")),
                 ],
             ),
-            ("Aurora commit latency (ms)", [aurora_instance("CommitLatency", i) for i in instances]),
+            ("Aurora commit latency (ms)", per_instance("CommitLatency")),
+            ("Aurora disk latency (s)", [*per_instance("ReadLatency"), *per_instance("WriteLatency")]),
+            ("Aurora disk queue depth", per_instance("DiskQueueDepth")),
+            (
+                "Aurora oldest unvacuumed transaction ID age",
+                [aurora_writer("MaximumUsedTransactionIDs", cluster, statistic="Maximum")],
+            ),
+            *(
+                []
+                if props.serverless_max_capacity_acu is None
+                else [
+                    (
+                        f"Aurora Serverless v2 capacity (ACU, maximum {props.serverless_max_capacity_acu:g})",
+                        per_instance("ServerlessDatabaseCapacity", "Maximum"),
+                    )
+                ]
+            ),
             ("DMS CDC latency (s)", [dms_task(cdc_latency_metric(side), dms_id, task_id) for side in CDC_LATENCY_SIDES]),
             (
                 "DMS full-load throughput (rows/s)",
                 [dms_task("FullLoadThroughputRowsTarget", dms_id, task_id, statistic="Average")],
             ),
             ("DMS validation failures", [dms_task("ValidationFailedOverallCount", dms_id, task_id)]),
+            (
+                "DMS changes waiting (events, rows on disk)",
+                [
+                    dms_task(name, dms_id, task_id)
+                    for name in ("CDCIncomingChanges", "CDCChangesDiskSource", "CDCChangesDiskTarget")
+                ],
+            ),
         ]
         width, height = 12, 6
         widgets: list[dict[str, object]] = [
@@ -201,13 +266,14 @@ def subscription_id(subscription: Subscription) -> str:
 
 
 def _publishers_may_use_key(*, account_id: str) -> tuple[Statement, ...]:
-    """CloudWatch, RDS events and DMS publish to the encrypted topic, so SNS asks KMS for a data key on their behalf.
+    """CloudWatch, RDS events, DMS and EventBridge publish to the encrypted topic, so SNS asks KMS for a data key on
+    their behalf.
 
     CloudWatch alarms carry aws:SourceAccount on that request, so its grant is limited to alarms of this account.
     For RDS and DMS event delivery AWS documents only the unconditioned statement (SNS developer guide, "Enable
     compatibility between event sources from AWS services and encrypted topics"); a condition key the request does
-    not carry would drop every event silently. Those two are confined to this account by the topic policy instead:
-    the key only encrypts messages that policy lets them publish.
+    not carry would drop every event silently. Those two, and EventBridge, are confined by the topic policy instead
+    (this account; for EventBridge this stack's rule): the key only encrypts messages that policy lets them publish.
     """
     actions = ["kms:Decrypt", "kms:GenerateDataKey*"]
     return (
@@ -226,11 +292,32 @@ def _publishers_may_use_key(*, account_id: str) -> tuple[Statement, ...]:
             "Action": actions,
             "Resource": "*",
         },
+        # EventBridge delivering to an encrypted topic: the same two actions, documented without a condition (SNS
+        # developer guide, same page; EventBridge user guide, "Amazon EventBridge targets", SNS and encrypted topics).
+        # The topic policy admits it only for this stack's rule (aws:SourceArn) in this account.
+        {
+            "Sid": "EventBridgeRulesUseKey",
+            "Effect": "Allow",
+            "Principal": {"Service": EVENTBRIDGE},
+            "Action": actions,
+            "Resource": "*",
+        },
     )
 
 
-def _topic_policy(topic_arn: str, *, account_id: str, partition: str) -> str:
-    """Only the alarm and event services acting for this account publish; the account itself administers the topic."""
+def dms_task_state_pattern(task_arn: str) -> str:
+    """EventBridge pattern: state changes of this stack's task only (its ARN in `resources`)."""
+    return canonical_json(
+        {"source": [DMS_TASK_STATE_SOURCE], "detail-type": [DMS_TASK_STATE_DETAIL_TYPE], "resources": [task_arn]}
+    )
+
+
+def _topic_policy(topic_arn: str, *, account_id: str, partition: str, event_rule_arn: str) -> str:
+    """Only the alarm and event services acting for this account publish; the account itself administers the topic.
+
+    EventBridge publishes for the one rule of this stack: aws:SourceArn is the rule (EventBridge user guide, "Using
+    resource-based policies for Amazon EventBridge", Amazon SNS permissions), aws:SourceAccount this account.
+    """
     return policy_document(
         [
             {
@@ -240,6 +327,17 @@ def _topic_policy(topic_arn: str, *, account_id: str, partition: str) -> str:
                 "Action": "sns:Publish",
                 "Resource": topic_arn,
                 "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+            },
+            {
+                "Sid": "DmsTaskStateRuleOfThisStackPublishes",
+                "Effect": "Allow",
+                "Principal": {"Service": EVENTBRIDGE},
+                "Action": "sns:Publish",
+                "Resource": topic_arn,
+                "Condition": {
+                    "ArnEquals": {"aws:SourceArn": event_rule_arn},
+                    "StringEquals": {"aws:SourceAccount": account_id},
+                },
             },
             {
                 "Sid": "AccountManagesTopic",

@@ -16,7 +16,7 @@ from pydantic_core import PydanticUndefined
 from config.model import AuroraConfig, EnvironmentConfig, MonitoringConfig
 from contract.aurora import MIB, default_max_connections
 from contract.naming import Naming
-from modules.alarms import AlarmThresholds, MonitoringProps, alarm_specs
+from modules.alarms import LATENCY_METRIC_UNITS_PER_MS, AlarmThresholds, MonitoringProps, alarm_specs
 
 
 def reference_table(model: type[BaseModel] = EnvironmentConfig) -> str:
@@ -65,20 +65,30 @@ def alarm_table() -> str:
         cluster_identifier="<cluster>",
         instance_identifiers=("db-1", "db-2", "db-3"),
         instance_max_connections=default_max_connections(aurora.instance_class),
+        serverless_max_capacity_acu=None,
+        reader_auto_scaling=False,
         replication_instance_identifier="<replication-instance>",
         replication_task_identifier="<task>",
         replication_task_resource_id="<task-id>",
+        replication_task_arn="<task-arn>",
     )
     rows = ["| alarm | metric | fires when | what it means, what to check first |", "| --- | --- | --- | --- |"]
     for spec in alarm_specs(props):
         operator = ">" if spec.comparison == "GreaterThanThreshold" else "<"
-        in_bytes = spec.metric.name in ("FreeableMemory", "FreeLocalStorage", "FreeStorageSpace")
+        in_bytes = spec.metric.name in ("FreeableMemory", "FreeLocalStorage", "FreeStorageSpace", "SwapUsage")
         threshold, unit = (spec.threshold / MIB, " MiB") if in_bytes else (spec.threshold, "")
+        if spec.metric.name in ("ReadLatency", "WriteLatency"):
+            threshold, unit = spec.threshold / LATENCY_METRIC_UNITS_PER_MS, " ms"
         rows.append(
             f"| `{naming.alarm(spec.purpose)}` | {spec.metric.namespace} {spec.metric.name} ({spec.metric.statistic}) "
-            f"| {operator} {threshold:g}{unit} | {spec.description} |"
+            f"| {operator} {_number(threshold)}{unit} | {spec.description} |"
         )
     return "\n".join(rows)
+
+
+def _number(value: float) -> str:
+    """`80`, `0.5`, `1,000,000,000` (not `1e+09`)."""
+    return f"{int(value):,}" if float(value).is_integer() and abs(value) >= 10_000 else f"{value:g}"
 
 
 SECTIONS = {"config-reference": reference_table, "alarm-reference": alarm_table}

@@ -35,9 +35,12 @@ BASE_PROPS = MonitoringProps(
     cluster_identifier="aurora-migration-cluster-unit",
     instance_identifiers=INSTANCES,
     instance_max_connections=default_max_connections("db.r6g.large"),
+    serverless_max_capacity_acu=None,
+    reader_auto_scaling=False,
     replication_instance_identifier="aurora-migration-replication-unit",
     replication_task_identifier="aurora-migration-task-unit",
     replication_task_resource_id="TASKRESOURCEID",
+    replication_task_arn="arn:aws:dms:eu-west-1:123456789012:task:TASKRESOURCEID",
 )
 
 
@@ -123,7 +126,7 @@ def test_every_alarm_a_dba_pages_on_exists_with_metric_and_threshold(unit: Docum
         "Role": "WRITER",
     }
     assert alarms["dms-free-storage-unit"]["dimensions"] == {"ReplicationInstanceIdentifier": "aurora-migration-replication-unit"}
-    assert len(alarms) == 3 * 4 + 1 + 1 + 2 + 3
+    assert len(alarms) == 3 * 8 + 3 + 2 + 1 + 2 + 1 + 4
 
 
 def test_no_silent_alarms_every_alarm_notifies_the_topic_and_is_explained(unit: Document) -> None:
@@ -137,7 +140,16 @@ def test_no_silent_alarms_every_alarm_notifies_the_topic_and_is_explained(unit: 
 
 def test_treat_missing_data_is_chosen_per_alarm(unit: Document) -> None:
     """Metrics that are absent in normal operation never page; instance health goes to INSUFFICIENT_DATA instead."""
-    absent_is_normal = {"aurora-deadlocks-unit", "dms-cdc-latency-source-unit", "dms-cdc-latency-target-unit"}
+    absent_is_normal = {
+        "aurora-deadlocks-unit",
+        "dms-cdc-latency-source-unit",
+        "dms-cdc-latency-target-unit",
+        "dms-cdc-incoming-changes-unit",
+        "dms-cdc-changes-disk-source-unit",
+        "dms-cdc-changes-disk-target-unit",
+        "dms-validation-failures-unit",
+        *(f"aurora-swap-usage-db-{n}-unit" for n in (1, 2, 3)),
+    }
     choices = {name: alarm["treat_missing_data"] for name, alarm in alarms_by_name(unit).items()}
     assert {name for name, choice in choices.items() if choice == "notBreaching"} == absent_is_normal
     assert {choice for name, choice in choices.items() if name not in absent_is_normal} == {"missing"}
@@ -165,14 +177,21 @@ def test_topic_is_encrypted_with_a_key_publishers_may_use(unit: Document) -> Non
     assert topic["kms_master_key_id"] == f"${{aws_kms_key.{key_id}.arn}}"
     assert key["enable_key_rotation"] is True
     statements = {s["Sid"]: s for s in json.loads(key["policy"])["Statement"]}
-    assert set(statements) == {"AccountAdministersKeyThroughIam", "CloudWatchAlarmsOfThisAccountUseKey", "RdsAndDmsEventsUseKey"}
+    assert set(statements) == {
+        "AccountAdministersKeyThroughIam",
+        "CloudWatchAlarmsOfThisAccountUseKey",
+        "RdsAndDmsEventsUseKey",
+        "EventBridgeRulesUseKey",
+    }
     assert statements["AccountAdministersKeyThroughIam"]["Principal"] == {"AWS": "arn:aws:iam::123456789012:root"}
     cloudwatch = statements["CloudWatchAlarmsOfThisAccountUseKey"]
     assert cloudwatch["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
     assert cloudwatch["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
     events = statements["RdsAndDmsEventsUseKey"]
     assert events["Principal"] == {"Service": ["events.rds.amazonaws.com", "dms.amazonaws.com"]}
-    for statement in (cloudwatch, events):
+    eventbridge = statements["EventBridgeRulesUseKey"]
+    assert eventbridge["Principal"] == {"Service": "events.amazonaws.com"}
+    for statement in (cloudwatch, events, eventbridge):
         assert statement["Action"] == ["kms:Decrypt", "kms:GenerateDataKey*"]
 
 
@@ -189,7 +208,11 @@ def test_topic_policy_admits_only_the_publishing_services_of_this_account(unit: 
     policy_resource = only_resource(unit, "aws_sns_topic_policy")
     assert policy_resource["arn"] == topic_ref
     statements = {s["Sid"]: s for s in json.loads(policy_resource["policy"])["Statement"]}
-    assert set(statements) == {"AlarmAndEventServicesOfThisAccountPublish", "AccountManagesTopic"}
+    assert set(statements) == {
+        "AlarmAndEventServicesOfThisAccountPublish",
+        "DmsTaskStateRuleOfThisStackPublishes",
+        "AccountManagesTopic",
+    }
     publish = statements["AlarmAndEventServicesOfThisAccountPublish"]
     assert publish["Principal"] == {"Service": ["cloudwatch.amazonaws.com", "events.rds.amazonaws.com", "dms.amazonaws.com"]}
     assert publish["Action"] == "sns:Publish"
@@ -290,13 +313,21 @@ def test_each_environment_has_topic_alarms_events_and_dashboard(
 ) -> None:
     document = synthesized[suffix]
     alarms = alarms_by_name(document)
-    instances = 1 + environments[suffix].aurora.reader_count
+    aurora = environments[suffix].aurora
     cpu = [n for n in alarms if re.fullmatch(rf"aurora-cpu-utilization-db-\d-{suffix}", n)]
-    assert len(cpu) == instances
     assert {f"dms-cdc-latency-source-{suffix}", f"dms-cdc-latency-target-{suffix}"} <= set(alarms)
-    assert alarms[f"aurora-cpu-utilization-db-1-{suffix}"]["dimensions"]["DBInstanceIdentifier"].startswith(
-        "${aws_rds_cluster_instance."
-    )
+    if aurora.auto_scaling.enabled:
+        assert cpu == []
+        assert alarms[f"aurora-cpu-utilization-readers-{suffix}"]["dimensions"]["Role"] == "READER"
+        assert alarms[f"aurora-cpu-utilization-writer-{suffix}"]["dimensions"]["DBClusterIdentifier"].startswith(
+            "${aws_rds_cluster."
+        )
+    else:
+        assert len(cpu) == 1 + aurora.reader_count
+        assert alarms[f"aurora-cpu-utilization-db-1-{suffix}"]["dimensions"]["DBInstanceIdentifier"].startswith(
+            "${aws_rds_cluster_instance."
+        )
+    assert len(resources(document, "aws_cloudwatch_event_rule")) == 1
     assert len(resources(document, "aws_db_event_subscription")) == 2
     assert len(resources(document, "aws_dms_event_subscription")) == 2
     body = json.loads(only_resource(document, "aws_cloudwatch_dashboard")["dashboard_body"])
@@ -309,3 +340,187 @@ def test_prod_pages_through_the_webhook_and_evaluates_faster(synthesized: dict[s
     protocols = sorted(s["protocol"] for s in resources(prod, "aws_sns_topic_subscription").values())
     assert protocols == ["email", "https"]
     assert {a["evaluation_periods"] for a in alarms_by_name(prod).values()} == {3}
+
+
+WRITER = {"DBClusterIdentifier": "aurora-migration-cluster-unit", "Role": "WRITER"}
+READER = {"DBClusterIdentifier": "aurora-migration-cluster-unit", "Role": "READER"}
+TASK = {"ReplicationInstanceIdentifier": "aurora-migration-replication-unit", "ReplicationTaskIdentifier": "TASKRESOURCEID"}
+REPLICATION_INSTANCE = {"ReplicationInstanceIdentifier": "aurora-migration-replication-unit"}
+
+# name -> namespace, metric, dimensions, statistic, comparison, threshold, treat_missing_data (defaults of MonitoringConfig)
+NEW_ALARMS: dict[str, tuple[str, str, dict[str, str], str, str, float, str]] = {
+    "aurora-max-used-transaction-ids-unit": (
+        "AWS/RDS", "MaximumUsedTransactionIDs", WRITER, "Maximum", "GreaterThanThreshold", 1_000_000_000, "missing",
+    ),
+    "aurora-disk-queue-depth-db-2-unit": (
+        "AWS/RDS", "DiskQueueDepth", {"DBInstanceIdentifier": INSTANCES[1]}, "Average", "GreaterThanThreshold", 100, "missing",
+    ),
+    "aurora-read-latency-db-1-unit": (
+        "AWS/RDS", "ReadLatency", {"DBInstanceIdentifier": INSTANCES[0]}, "Average", "GreaterThanThreshold", 0.05, "missing",
+    ),
+    "aurora-write-latency-db-3-unit": (
+        "AWS/RDS", "WriteLatency", {"DBInstanceIdentifier": INSTANCES[2]}, "Average", "GreaterThanThreshold", 0.05, "missing",
+    ),
+    "aurora-swap-usage-db-1-unit": (
+        "AWS/RDS", "SwapUsage", {"DBInstanceIdentifier": INSTANCES[0]}, "Maximum", "GreaterThanThreshold", 256 * MIB,
+        "notBreaching",
+    ),
+    "dms-cdc-incoming-changes-unit": (
+        "AWS/DMS", "CDCIncomingChanges", TASK, "Maximum", "GreaterThanThreshold", 1_000_000, "notBreaching",
+    ),
+    "dms-cdc-changes-disk-source-unit": (
+        "AWS/DMS", "CDCChangesDiskSource", TASK, "Maximum", "GreaterThanThreshold", 100_000, "notBreaching",
+    ),
+    "dms-cdc-changes-disk-target-unit": (
+        "AWS/DMS", "CDCChangesDiskTarget", TASK, "Maximum", "GreaterThanThreshold", 100_000, "notBreaching",
+    ),
+    "dms-validation-failures-unit": (
+        "AWS/DMS", "ValidationFailedOverallCount", TASK, "Maximum", "GreaterThanThreshold", 0, "notBreaching",
+    ),
+    "dms-swap-usage-unit": (
+        "AWS/DMS", "SwapUsage", REPLICATION_INSTANCE, "Maximum", "GreaterThanThreshold", 512 * MIB, "missing",
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", sorted(NEW_ALARMS))
+def test_alarms_a_dba_also_pages_on(unit: Document, name: str) -> None:
+    namespace, metric, dimensions, statistic, comparison, threshold, missing = NEW_ALARMS[name]
+    alarm = alarms_by_name(unit)[name]
+    assert (alarm["namespace"], alarm["metric_name"], alarm["statistic"]) == (namespace, metric, statistic)
+    assert alarm["dimensions"] == dimensions
+    assert (alarm["comparison_operator"], alarm["threshold"]) == (comparison, threshold)
+    assert alarm["treat_missing_data"] == missing
+
+
+def test_new_thresholds_follow_config() -> None:
+    thresholds = dataclasses.replace(
+        BASE_PROPS.thresholds,
+        aurora_max_used_transaction_ids=500_000_000,
+        aurora_read_latency_ms=20,
+        aurora_disk_queue_depth=32,
+        dms_validation_failed_rows=10,
+        dms_cdc_changes_on_disk=5000,
+    )
+    alarms = alarms_by_name(synth_monitoring(thresholds=thresholds))
+    assert alarms["aurora-max-used-transaction-ids-unit"]["threshold"] == 500_000_000
+    assert alarms["aurora-read-latency-db-2-unit"]["threshold"] == 0.02
+    assert alarms["aurora-disk-queue-depth-db-3-unit"]["threshold"] == 32
+    assert alarms["dms-validation-failures-unit"]["threshold"] == 10
+    assert alarms["dms-cdc-changes-disk-target-unit"]["threshold"] == 5000
+
+
+def test_every_new_alarm_says_what_to_check_first(unit: Document) -> None:
+    alarms = alarms_by_name(unit)
+    for name in NEW_ALARMS:
+        assert "Check" in alarms[name]["alarm_description"] or "Read " in alarms[name]["alarm_description"], name
+
+
+@pytest.fixture(scope="module")
+def auto_scaled() -> Document:
+    return synth_monitoring(reader_auto_scaling=True)
+
+
+def test_with_reader_auto_scaling_no_alarm_is_bound_to_an_instance(auto_scaled: Document) -> None:
+    """Auto scaling removes readers Terraform does not know: alarms watch the cluster's writer and reader roles."""
+    alarms = alarms_by_name(auto_scaled)
+    assert not [name for name, alarm in alarms.items() if "DBInstanceIdentifier" in alarm["dimensions"]]
+    assert not [name for name in alarms if re.search(r"-db-\d", name)]
+    families = (
+        "aurora-cpu-utilization", "aurora-freeable-memory", "aurora-connections", "aurora-free-local-storage",
+        "aurora-disk-queue-depth", "aurora-read-latency", "aurora-write-latency", "aurora-swap-usage",
+    )  # fmt: skip
+    for family in families:
+        assert alarms[f"{family}-writer-unit"]["dimensions"] == WRITER, family
+        assert alarms[f"{family}-readers-unit"]["dimensions"] == READER, family
+    assert len(alarms) == 2 * 8 + 3 + 2 + 1 + 2 + 1 + 4
+
+
+def test_role_alarms_let_the_worst_instance_decide(auto_scaled: Document) -> None:
+    alarms = alarms_by_name(auto_scaled)
+    assert alarms["aurora-cpu-utilization-readers-unit"]["statistic"] == "Maximum", "an average hides one hot reader"
+    assert alarms["aurora-freeable-memory-readers-unit"]["statistic"] == "Minimum"
+    assert alarms["aurora-cpu-utilization-readers-unit"]["threshold"] == 80
+    assert alarms["aurora-swap-usage-writer-unit"]["treat_missing_data"] == "notBreaching"
+    assert alarms["aurora-cpu-utilization-writer-unit"]["treat_missing_data"] == "missing"
+    assert "a reader" in alarms["aurora-cpu-utilization-readers-unit"]["alarm_description"]
+
+
+def test_dashboard_with_auto_scaling_shows_roles_not_instances(auto_scaled: Document) -> None:
+    entries = [e for w in dashboard_body(auto_scaled)["widgets"] if w["type"] == "metric" for e in w["properties"]["metrics"]]
+    shown = [dict(zip(e[2:-1:2], e[3:-1:2], strict=True)) for e in entries]
+    assert not [d for d in shown if "DBInstanceIdentifier" in d]
+    assert READER in shown and WRITER in shown
+
+
+@pytest.fixture(scope="module")
+def serverless() -> Document:
+    from modules.alarms import serverless_v2_max_connections
+
+    return synth_monitoring(serverless_max_capacity_acu=16.0, instance_max_connections=serverless_v2_max_connections(16, 1))
+
+
+def test_serverless_watches_acu_utilization_instead_of_free_memory(serverless: Document) -> None:
+    alarms = alarms_by_name(serverless)
+    assert not [name for name in alarms if name.startswith("aurora-freeable-memory")]
+    acu = alarms["aurora-acu-utilization-db-2-unit"]
+    assert (acu["namespace"], acu["metric_name"], acu["statistic"]) == ("AWS/RDS", "ACUUtilization", "Maximum")
+    assert acu["dimensions"] == {"DBInstanceIdentifier": INSTANCES[1]}
+    assert (acu["comparison_operator"], acu["threshold"], acu["treat_missing_data"]) == ("GreaterThanThreshold", 90, "missing")
+    assert "16 ACU" in acu["alarm_description"]
+
+
+def test_serverless_connection_limit_derives_from_max_acu(serverless: Document) -> None:
+    """Aurora user guide, "Maximum connections for Aurora Serverless v2": 3,360 at 16 ACU (Aurora PostgreSQL)."""
+    alarm = alarms_by_name(serverless)["aurora-connections-db-1-unit"]
+    assert alarm["threshold"] == round(3360 * 0.8)
+    assert "maximum of 16 ACU" in alarm["alarm_description"]
+
+
+def test_serverless_v2_max_connections_table() -> None:
+    from modules.alarms import serverless_v2_max_connections
+
+    assert serverless_v2_max_connections(1, 1) == 189
+    assert serverless_v2_max_connections(16, 2) == 3360
+    assert serverless_v2_max_connections(12, 2) == 1669, "between rows: the lower row, so the alarm fires early"
+    assert serverless_v2_max_connections(64, 1) == 5000
+    assert serverless_v2_max_connections(64, 0.5) == 2000, "a minimum of 0.5 ACU caps max_connections at 2,000"
+
+
+def test_serverless_dashboard_shows_capacity(serverless: Document) -> None:
+    titles = [w["properties"]["title"] for w in dashboard_body(serverless)["widgets"] if w["type"] == "metric"]
+    assert any("Serverless v2 capacity" in t and "16" in t for t in titles)
+
+
+def test_dms_task_state_changes_reach_the_topic_through_eventbridge(unit: Document) -> None:
+    [(rule_id, rule)] = resources(unit, "aws_cloudwatch_event_rule").items()
+    assert rule["name"] == "aurora-migration-dms-task-state-unit"
+    assert json.loads(rule["event_pattern"]) == {
+        "source": ["aws.dms"],
+        "detail-type": ["DMS Replication Task State Change"],
+        "resources": ["arn:aws:dms:eu-west-1:123456789012:task:TASKRESOURCEID"],
+    }
+    target = only_resource(unit, "aws_cloudwatch_event_target")
+    assert target["rule"] == f"${{aws_cloudwatch_event_rule.{rule_id}.name}}"
+    assert target["arn"] == f"${{aws_sns_topic.{next(iter(resources(unit, 'aws_sns_topic')))}.arn}}"
+    [policy_id] = resources(unit, "aws_sns_topic_policy")
+    assert target["depends_on"] == [f"aws_sns_topic_policy.{policy_id}"]
+
+
+def test_topic_policy_admits_eventbridge_only_for_this_stacks_rule(unit: Document) -> None:
+    [rule_id] = resources(unit, "aws_cloudwatch_event_rule")
+    statements = {s["Sid"]: s for s in json.loads(only_resource(unit, "aws_sns_topic_policy")["policy"])["Statement"]}
+    rule = statements["DmsTaskStateRuleOfThisStackPublishes"]
+    assert rule["Principal"] == {"Service": "events.amazonaws.com"}
+    assert rule["Action"] == "sns:Publish"
+    assert rule["Condition"] == {
+        "ArnEquals": {"aws:SourceArn": f"${{aws_cloudwatch_event_rule.{rule_id}.arn}}"},
+        "StringEquals": {"aws:SourceAccount": "123456789012"},
+    }
+    others = [s for sid, s in statements.items() if sid != "DmsTaskStateRuleOfThisStackPublishes"]
+    assert all("events.amazonaws.com" not in json.dumps(s["Principal"]) for s in others)
+
+
+def test_dms_event_subscription_stays_beside_the_rule(unit: Document) -> None:
+    dms = {s["source_type"]: s for s in resources(unit, "aws_dms_event_subscription").values()}
+    assert {"failure", "state change"} <= set(dms["replication-task"]["event_categories"])

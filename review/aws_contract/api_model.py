@@ -130,6 +130,15 @@ MODEL_RULES: tuple[ModelRule, ...] = (
     ),
     *_rules("aws_cloudwatch_dashboard", "cloudwatch", "PutDashboard", ("dashboard_name", "DashboardName")),
     *_rules(
+        "aws_cloudwatch_event_rule", "events", "PutRule",
+        ("name", "Name"), ("description", "Description"), ("event_pattern", "EventPattern"), ("state", "State"),
+        ("event_bus_name", "EventBusName"),
+    ),
+    *_rules(
+        "aws_cloudwatch_event_target", "events", "PutTargets",
+        ("rule", "Rule"), ("target_id", "Targets.Id"), ("arn", "Targets.Arn"), ("event_bus_name", "EventBusName"),
+    ),
+    *_rules(
         "aws_cloudwatch_log_group", "logs", "CreateLogGroup",
         ("name", "logGroupName"), ("kms_key_id", "kmsKeyId"), ("log_group_class", "logGroupClass"),
     ),

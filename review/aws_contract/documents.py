@@ -12,6 +12,7 @@ TASK_SETTINGS_SOURCE = "DMS user guide, 'Specifying task settings for AWS DMS ta
 MAPPINGS_SOURCE = "DMS user guide, 'Using table mapping to specify task settings'"
 DASHBOARD_SOURCE = "CloudWatch API reference, 'Dashboard Body Structure and Syntax'"
 IAM_SOURCE = "IAM user guide, 'IAM JSON policy element reference'"
+EVENT_PATTERN_SOURCE = "EventBridge user guide, 'Creating event patterns'"
 
 # Sections and keys a task settings document may hold (the keys this project and the DMS guide use).
 TASK_SETTINGS_KEYS: dict[str, frozenset[str]] = {
@@ -188,6 +189,20 @@ def dashboard_problems(body: Any, alarm_addresses: set[str], identifiers: set[st
                     yield f"dashboard: metric dimension {value!r} names nothing this stack creates"
 
 
+def event_pattern_problems(pattern: Any) -> Iterator[str]:
+    """A non-empty object whose leaves are arrays of match values ("match values are always in arrays")."""
+    if not isinstance(pattern, Mapping) or not pattern:
+        yield "event pattern: a non-empty JSON object"
+        return
+    for key, value in pattern.items():
+        if isinstance(value, Mapping):
+            yield from (
+                f"event pattern: {key}.{problem.removeprefix('event pattern: ')}" for problem in event_pattern_problems(value)
+            )
+        elif not isinstance(value, list) or not value:
+            yield f"event pattern: {key} a non-empty array of match values"
+
+
 def policy_problems(document: Any) -> Iterator[str]:
     if not isinstance(document, Mapping) or document.get("Version") != "2012-10-17":
         yield 'IAM policy: an object with "Version": "2012-10-17"'
@@ -227,6 +242,8 @@ def check(stack: Stack) -> Iterator[Violation]:
         if resource_type == "aws_dms_replication_task":
             checks += [("replication_task_settings", task_settings_problems, TASK_SETTINGS_SOURCE)]
             checks += [("table_mappings", table_mapping_problems, MAPPINGS_SOURCE)]
+        if resource_type == "aws_cloudwatch_event_rule":
+            checks += [("event_pattern", event_pattern_problems, EVENT_PATTERN_SOURCE)]
         if resource_type == "aws_cloudwatch_dashboard":
             checks += [("dashboard_body", lambda body: dashboard_problems(body, alarms, identifiers), DASHBOARD_SOURCE)]
         checks += [(attribute, policy_problems, IAM_SOURCE) for attribute in POLICY_ATTRIBUTES.get(resource_type, ())]

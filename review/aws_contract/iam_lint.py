@@ -35,6 +35,7 @@ _PLACEHOLDER_ARNS = {
     "aws_sns_topic": "arn:aws:sns:eu-west-1:123456789012:placeholder",
     "aws_iam_role": "arn:aws:iam::123456789012:role/placeholder",
     "aws_cloudwatch_metric_alarm": "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:placeholder",
+    "aws_cloudwatch_event_rule": "arn:aws:events:eu-west-1:123456789012:rule/placeholder",
 }
 _REFERENCE = re.compile(r"\$\{([^}]*)\}")
 
