@@ -537,6 +537,39 @@ def terraform_apply(deployment: Deployment, *extra: str) -> Ran:
     )
 
 
+def stack_copy_with(aws: LocalAws, deployment: Deployment, changes: Mapping[str, Mapping[str, Any]], workdir: Path) -> Path:
+    """The deployment's config with changed tables, synthesized into a stack dir of its own that shares the deployed
+    stack's Terraform working files (`.terraform`: the backend, so the deployed state, and the providers).
+
+    For `terraform plan` without touching the deployment's own cdk.tf.json; plan with `-lock=false` and never apply
+    there. Synthesis runs in this process (jsii): call it from one thread, then plan the copies side by side.
+    """
+    data: dict[str, Any] = json.loads(json.dumps(deployment.seeded.data))
+    for table, values in changes.items():
+        data.setdefault(table, {}).update(values)
+    workdir.mkdir(parents=True, exist_ok=True)
+    _, stack_dir, _ = synthesize_for_emulator(aws, data, workdir)
+    working_files = deployment.stack_dir / ".terraform"
+    if not working_files.is_dir():
+        raise AssertionError(f"{deployment.label}: {working_files} is missing (not initialized?)")
+    (stack_dir / ".terraform").symlink_to(working_files, target_is_directory=True)
+    lock = deployment.stack_dir / ".terraform.lock.hcl"
+    if lock.exists():
+        shutil.copyfile(lock, stack_dir / lock.name)
+    return stack_dir
+
+
+def terraform_plan_saved(deployment: Deployment, stack_dir: Path, *options: str, name: str = "change.tfplan") -> Path:
+    """`terraform plan -out=<name>` in `stack_dir` with the deployment's credentials; read-only (`-lock=false`)."""
+    run_ok(
+        (deployment.terraform, "plan", "-input=false", "-no-color", "-lock=false", f"-out={name}", *options),
+        cwd=stack_dir,
+        env=deployment.env,
+        timeout=600,
+    )
+    return stack_dir / name
+
+
 def moto_backend(service: str, seeded: SeededEnvironment) -> Any:
     """The in-process moto backend of the environment's account and region (for what the API never returns)."""
     from moto.backends import get_backend
