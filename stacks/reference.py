@@ -35,8 +35,9 @@ def _rows(model: type[BaseModel], *, prefix: str) -> list[str]:
             continue
         rows.append(f"| `{prefix}{name}` | {_default(info)} | {(info.description or '').replace('|', '/')} |")
     for name, section in nested:
-        rows.append(f"| **`[{name}]`** | | {(section.__doc__ or '').strip().splitlines()[0]} |")
-        rows.extend(_rows(section, prefix=f"{name}."))
+        summary = " ".join((section.__doc__ or "").strip().split("\n\n")[0].split())  # the first paragraph
+        rows.append(f"| **`[{prefix}{name}]`** | | {summary.replace('|', '/')} |")
+        rows.extend(_rows(section, prefix=f"{prefix}{name}."))
     return rows
 
 
