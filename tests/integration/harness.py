@@ -689,6 +689,10 @@ def inventory(aws: LocalAws, seeded: SeededEnvironment) -> Inventory:
     for secret in client("secretsmanager").list_secrets(IncludePlannedDeletion=True)["SecretList"]:
         if secret["ARN"] != data["source"]["credentials_secret_arn"]:
             (scheduled if secret.get("DeletedDate") else leftovers).append(f"secret {secret['Name']}")
+    leftovers += [
+        f"scalable target {t['ResourceId']}"
+        for t in client("application-autoscaling").describe_scalable_targets(ServiceNamespace="rds")["ScalableTargets"]
+    ]
     leftovers += [f"alarm {a['AlarmName']}" for a in client("cloudwatch").describe_alarms()["MetricAlarms"]]
     leftovers += [f"log group {g['logGroupName']}" for g in client("logs").describe_log_groups()["logGroups"]]
     leftovers += [f"sns topic {t['TopicArn']}" for t in client("sns").list_topics()["Topics"]]

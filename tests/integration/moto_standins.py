@@ -1,4 +1,4 @@
-"""Minimal stand-ins for two DMS APIs moto 5.2 does not implement at all.
+"""Minimal stand-ins for two DMS APIs moto 5.2 does not implement at all, and for Application Auto Scaling's tags.
 
 moto answers ImportCertificate and CreateEventSubscription with "not
 implemented", so `aws_dms_certificate` (the source CA for ssl_mode verify-*) and
@@ -14,6 +14,7 @@ import json
 import time
 from typing import Any
 
+from moto.applicationautoscaling.responses import ApplicationAutoScalingResponse
 from moto.dms.exceptions import ResourceAlreadyExistsFault, ResourceNotFoundFault
 from moto.dms.models import DatabaseMigrationServiceBackend
 from moto.dms.responses import DatabaseMigrationServiceResponse
@@ -160,8 +161,60 @@ STANDINS = (
 )
 
 
+# --- Application Auto Scaling tags ----------------------------------------------------------------
+# moto 5.2 ignores RegisterScalableTarget's Tags and has no ListTagsForResource/TagResource/UntagResource, so the
+# provider (which tags `aws_appautoscaling_target` with the default tags and reads them back) retries until its
+# timeout. These keep the tags per ScalableTargetARN, as Application Auto Scaling does.
+
+
+def _autoscaling_tags(response: ApplicationAutoScalingResponse) -> dict[str, dict[str, str]]:
+    backend = response.applicationautoscaling_backend
+    tags: dict[str, dict[str, str]] = backend.__dict__.setdefault("_integration_tags", {})
+    return tags
+
+
+def _json_params(response: ApplicationAutoScalingResponse) -> dict[str, Any]:
+    params: dict[str, Any] = json.loads(response.body or "{}")
+    return params
+
+
+_register_scalable_target = ApplicationAutoScalingResponse.register_scalable_target
+
+
+def register_scalable_target(self: ApplicationAutoScalingResponse) -> str:
+    answer = _register_scalable_target(self)
+    tags = _json_params(self).get("Tags")
+    if tags:
+        _autoscaling_tags(self).setdefault(json.loads(answer)["ScalableTargetARN"], {}).update(tags)
+    return answer
+
+
+def list_tags_for_resource(self: ApplicationAutoScalingResponse) -> str:
+    return json.dumps({"Tags": _autoscaling_tags(self).get(_json_params(self)["ResourceARN"], {})})
+
+
+def tag_resource(self: ApplicationAutoScalingResponse) -> str:
+    params = _json_params(self)
+    _autoscaling_tags(self).setdefault(params["ResourceARN"], {}).update(params.get("Tags", {}))
+    return "{}"
+
+
+def untag_resource(self: ApplicationAutoScalingResponse) -> str:
+    params = _json_params(self)
+    tags = _autoscaling_tags(self).get(params["ResourceARN"], {})
+    for key in params.get("TagKeys", []):
+        tags.pop(key, None)
+    return "{}"
+
+
+AUTOSCALING_STANDINS = (register_scalable_target, list_tags_for_resource, tag_resource, untag_resource)
+
+
 def install() -> None:
-    """Add the stand-in actions to moto's DMS responses (moto dispatches an action to the method of its snake_case name)."""
+    """Add the stand-in actions to moto's DMS and Application Auto Scaling responses (moto dispatches an action to
+    the method of its snake_case name)."""
     for action in STANDINS:
         if not hasattr(DatabaseMigrationServiceResponse, action.__name__):
             setattr(DatabaseMigrationServiceResponse, action.__name__, action)
+    for action in AUTOSCALING_STANDINS:
+        setattr(ApplicationAutoScalingResponse, action.__name__, action)

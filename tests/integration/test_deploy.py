@@ -48,6 +48,7 @@ from tests.integration.harness import (
     run_ok,
     seed_environment,
     stack_copy_with,
+    synthesize_for_emulator,
     terraform_apply,
     terraform_plan_saved,
 )
@@ -150,10 +151,10 @@ def _resource_key(deployment: Deployment, resource_type: str, name_part: str = "
     return f"{resource_type}.{found[0]}"
 
 
-def _planned_changes(deployment: Deployment) -> dict[str, dict[str, Any]]:
-    """`terraform plan`, as `{address: resource change}` from `terraform show -json`."""
+def _planned_changes(deployment: Deployment, *options: str) -> dict[str, dict[str, Any]]:
+    """`terraform plan` (saved as drift.tfplan), as `{address: resource change}` from `terraform show -json`."""
     run_ok(
-        (deployment.terraform, "plan", "-input=false", "-no-color", "-out=drift.tfplan"),
+        (deployment.terraform, "plan", "-input=false", "-no-color", "-out=drift.tfplan", *options),
         cwd=deployment.stack_dir,
         env=deployment.env,
         timeout=600,
@@ -264,6 +265,108 @@ def test_the_cluster_and_its_secrets_agree_on_the_password_through_rotation_and_
     )
     deployment.cached_outputs = None
     assert _assert_one_password(local_aws, deployment, "replacing the cluster") == rotated
+
+
+def test_reader_auto_scaling_is_registered_on_the_cluster(deployments: Deployments, local_aws: LocalAws) -> None:
+    """staging.toml turns reader auto scaling on: the scalable target and its policy exist after apply."""
+    deployment = deployments.get("staging")
+    seeded, outputs = deployment.seeded, deployment.outputs()
+    aurora = seeded.data["aurora"]
+    scaling = aurora["auto_scaling"]
+    assert scaling["enabled"] is True, "staging.toml is the example that turns reader auto scaling on"
+    client = seeded.client(local_aws, "application-autoscaling")
+    resource_id = f"cluster:{outputs['cluster_id']}"
+    [target] = client.describe_scalable_targets(ServiceNamespace="rds", ResourceIds=[resource_id])["ScalableTargets"]
+    assert target["ScalableDimension"] == "rds:cluster:ReadReplicaCount"
+    assert (target["MinCapacity"], target["MaxCapacity"]) == (aurora["reader_count"], scaling["max_readers"])
+    [policy] = client.describe_scaling_policies(ServiceNamespace="rds", ResourceId=resource_id)["ScalingPolicies"]
+    assert policy["PolicyType"] == "TargetTrackingScaling"
+    configuration = policy["TargetTrackingScalingPolicyConfiguration"]
+    assert configuration["PredefinedMetricSpecification"]["PredefinedMetricType"] == "RDSReaderAverageCPUUtilization"
+    assert configuration["TargetValue"] == scaling["target_value"]
+    assert (configuration["ScaleInCooldown"], configuration["ScaleOutCooldown"]) == (
+        scaling["scale_in_cooldown_seconds"],
+        scaling["scale_out_cooldown_seconds"],
+    )
+
+
+UPGRADE_TO = "16.6"
+
+
+def test_a_major_upgrade_keeps_the_cluster_and_swaps_the_parameter_groups(
+    deployments: Deployments, local_aws: LocalAws, tmp_path: Path
+) -> None:
+    """15 -> 16 in place: refused without the switch, then one plan that updates the cluster (never replaces it) and
+    creates the pg16 groups before it deletes the pg15 ones, applied; the cluster keeps its resource id and ARN.
+
+    Targeted like the password test (moto leaves other resources with a perpetual diff). Runs after the tests that
+    need the cluster on 15; afterwards the deployment's config says 16.
+    """
+    deployment = deployments.get("staging")
+    seeded, outputs = deployment.seeded, deployment.outputs()
+    started = time.monotonic()
+    rds = seeded.client(local_aws, "rds")
+    [before] = rds.describe_db_clusters(DBClusterIdentifier=outputs["cluster_id"])["DBClusters"]
+    assert before["EngineVersion"].startswith("15.")
+    cluster = _resource_key(deployment, "aws_rds_cluster")
+    instances = [f"aws_rds_cluster_instance.{key}" for key in deployment.document["resource"]["aws_rds_cluster_instance"]]
+    groups = [_resource_key(deployment, kind) for kind in ("aws_rds_cluster_parameter_group", "aws_db_parameter_group")]
+    # The groups are targets too: targeting only what uses them, Terraform creates the new groups but leaves the
+    # old ones as deposed objects for the next untargeted apply ("Applied changes may be incomplete").
+    targets = [f"-target={address}" for address in (cluster, *instances, *groups)]
+
+    def synthesize(**aurora: Any) -> None:
+        data: dict[str, Any] = json.loads(json.dumps(seeded.data))
+        data["aurora"].update(aurora)
+        workdir = tmp_path / f"synth-{len(list(tmp_path.iterdir()))}"
+        workdir.mkdir()
+        _, stack_dir, _ = synthesize_for_emulator(local_aws, data, workdir)
+        (deployment.stack_dir / "cdk.tf.json").write_text((stack_dir / "cdk.tf.json").read_text())
+
+    # Without the switch: the cluster's postcondition stops the plan before anything changes.
+    synthesize(engine_version=UPGRADE_TO)
+    refused = run(
+        (deployment.terraform, "plan", "-input=false", "-no-color", *targets), cwd=deployment.stack_dir, env=deployment.env
+    )
+    assert refused.returncode != 0 and "allow_major_version_upgrade" in refused.output, refused.tail()
+
+    synthesize(engine_version=UPGRADE_TO, allow_major_version_upgrade=True)
+    changes = _planned_changes(deployment, *targets)
+    assert changes[cluster]["actions"] == ["update"], f"{cluster}: {changes[cluster]['actions']}"
+    assert (changes[cluster]["before"]["engine_version"], changes[cluster]["after"]["engine_version"]) == (
+        before["EngineVersion"],
+        UPGRADE_TO,
+    )
+    assert changes[cluster]["after"]["allow_major_version_upgrade"] is True
+    for group in groups:
+        assert changes[group]["actions"] == ["create", "delete"], f"{group}: created before destroyed"
+    replaced = sorted(address for address, change in changes.items() if "delete" in change["actions"] and address not in groups)
+    assert not replaced, f"replaced besides the parameter groups: {replaced}"
+    terraform_apply(deployment, "drift.tfplan")
+    seeded.data["aurora"].update(engine_version=UPGRADE_TO)  # the config that now describes the deployment
+
+    [after] = rds.describe_db_clusters(DBClusterIdentifier=outputs["cluster_id"])["DBClusters"]
+    assert (after["DbClusterResourceId"], after["DBClusterArn"]) == (before["DbClusterResourceId"], before["DBClusterArn"])
+    assert after["EngineVersion"] == UPGRADE_TO
+    assert after["DBClusterParameterGroup"].endswith(f"-cluster-pg16-{seeded.suffix}")
+    names = [g["DBClusterParameterGroupName"] for g in rds.describe_db_cluster_parameter_groups()["DBClusterParameterGroups"]]
+    names += [g["DBParameterGroupName"] for g in rds.describe_db_parameter_groups()["DBParameterGroups"]]
+    ours = sorted(name for name in names if name.endswith(f"-{seeded.suffix}"))
+    assert [name.split("-")[-2] for name in ours] == ["pg16", "pg16"], ours
+    for instance in rds.describe_db_instances(Filters=[{"Name": "db-cluster-id", "Values": [outputs["cluster_id"]]}])[
+        "DBInstances"
+    ]:
+        assert [g["DBParameterGroupName"] for g in instance["DBParameterGroups"]] == [
+            f"{seeded.data.get('name_prefix', 'aurora-migration')}-instance-pg16-{seeded.suffix}"
+        ]
+
+    # The switch off again: the plan passes the postcondition (16 runs, 16 configured) and keeps the cluster.
+    synthesize(engine_version=UPGRADE_TO)
+    settled = _planned_changes(deployment, f"-target={cluster}")
+    assert "delete" not in settled[cluster]["actions"], settled[cluster]["actions"]
+    seconds = time.monotonic() - started
+    record("staging: major upgrade 15 -> 16 (refused plan, plan, apply, plan)", seconds)
+    print(f"\nmajor upgrade step: {seconds:.0f} s")
 
 
 def test_plan_risk_report_passes_a_threshold_change_and_fails_a_cluster_replacement(
