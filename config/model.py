@@ -690,13 +690,13 @@ class EnvironmentConfig(StrictModel):
             foreign = sorted({zone for zone in subnets.values() if not zone.startswith(self.aws_region)})
             if foreign:
                 problems.append(f"network.{field_name}: availability zones {foreign} are not in aws_region {self.aws_region!r}")
+        problems += self.aurora.problems()
         role_account = self.deployment.role_account_id
         if role_account is not None and self.allowed_account_ids and role_account not in self.allowed_account_ids:
             problems.append(
                 f"deployment.role_arn: account {role_account} is not in allowed_account_ids "
                 f"{list(self.allowed_account_ids)}, got {self.deployment.role_arn!r}"
             )
-        problems += self.aurora.problems()
         today = (info.context or {}).get("today") or dt.date.today()
         problems += [
             f"dms.engine_version: {problem}, got {self.dms.engine_version!r} (aurora.engine_version "
