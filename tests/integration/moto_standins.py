@@ -216,5 +216,5 @@ def install() -> None:
     for action in STANDINS:
         if not hasattr(DatabaseMigrationServiceResponse, action.__name__):
             setattr(DatabaseMigrationServiceResponse, action.__name__, action)
-    for action in AUTOSCALING_STANDINS:
-        setattr(ApplicationAutoScalingResponse, action.__name__, action)
+    for autoscaling_action in AUTOSCALING_STANDINS:
+        setattr(ApplicationAutoScalingResponse, autoscaling_action.__name__, autoscaling_action)
