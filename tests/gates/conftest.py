@@ -22,7 +22,8 @@ from typing import Any, TypeVar
 
 import pytest
 
-from config import EnvironmentConfig, environment_files, load_environments
+from config import EnvironmentConfig, environment_files, load_environment, load_environments
+from config.loader import CONFIG_DIR
 from contract.layout import STACK_FILE, STACKS_DIR
 from review.checkov_scan import CheckovError, Finding, Waiver, checkov_missing, load_waivers, scan
 from review.terraform_validate import Validation, locate, validate_many
@@ -33,6 +34,14 @@ GATE_TIMINGS: dict[str, float] = {}
 PROBE_ENVIRONMENT = "dev"
 CLUSTER_TYPE = "aws_rds_cluster"
 SCANNER_MARKERS = ("terraform", "checkov")
+# Features no example environment can turn on (Serverless v2 excludes reader auto scaling, which staging and prod
+# use; dev is the emulator's base): gated as variants of an environment, judged with that environment's waivers.
+FEATURE_VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
+    "dev-serverless": (
+        "dev",
+        {"aurora": {"instance_class": "db.serverless", "serverless_min_capacity_acu": 0.5, "serverless_max_capacity_acu": 8}},
+    ),
+}
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -71,6 +80,20 @@ def timed(name: str, function: Callable[[], T]) -> T:
 def stack_files(synth_dir: Path, environments: dict[str, EnvironmentConfig]) -> dict[str, Path]:
     """The session's synthesized cdk.tf.json per environment suffix."""
     return {suffix: synth_dir / STACKS_DIR / config.stack_name / STACK_FILE for suffix, config in environments.items()}
+
+
+@pytest.fixture(scope="session")
+def variant_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """FEATURE_VARIANTS synthesized once (in-process, like the session's environments)."""
+    from stacks.app import build_app
+
+    files: dict[str, Path] = {}
+    for name, (base, overrides) in FEATURE_VARIANTS.items():
+        config = load_environment(CONFIG_DIR / f"{base}.toml", overrides=overrides)
+        outdir = tmp_path_factory.mktemp(name)
+        build_app([config], outdir=str(outdir)).synth()
+        files[name] = outdir / STACKS_DIR / config.stack_name / STACK_FILE
+    return files
 
 
 @pytest.fixture(scope="session")
@@ -140,6 +163,7 @@ def _start_scanners_early(request: pytest.FixtureRequest) -> None:
 def gate_jobs(
     request: pytest.FixtureRequest,
     stack_files: dict[str, Path],
+    variant_files: dict[str, Path],
     synthesized: dict[str, Document],
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[GateJobs]:
@@ -161,11 +185,11 @@ def gate_jobs(
             if isinstance(toolchain, str):
                 terraform = f"terraform validate needs a toolchain: {toolchain}"
             else:
-                files = {**stack_files, "probe": write_probe("terraform-probe", _add_unknown_argument)}
+                files = {**stack_files, **variant_files, "probe": write_probe("terraform-probe", _add_unknown_argument)}
                 workroot = tmp_path_factory.mktemp("terraform-validate")
 
                 def run_terraform() -> TerraformRuns:
-                    label = f"terraform init+validate ({len(stack_files)} stacks + probe, parallel)"
+                    label = f"terraform init+validate ({len(stack_files) + len(variant_files)} stacks + probe, parallel)"
                     results = timed(label, lambda: validate_many(toolchain, files, workroot))
                     probe = results.pop("probe")
                     return TerraformRuns(stacks=results, probe=probe, probe_address=cluster)
@@ -178,10 +202,10 @@ def gate_jobs(
             if missing:
                 checkov = missing
             else:
-                files = {**stack_files, "probe": write_probe("checkov-probe", _unencrypt)}
+                files = {**stack_files, **variant_files, "probe": write_probe("checkov-probe", _unencrypt)}
 
                 def run_checkov() -> CheckovRuns:
-                    label = f"checkov ({len(stack_files)} stacks + probe, one process)"
+                    label = f"checkov ({len(stack_files) + len(variant_files)} stacks + probe, one process)"
                     result = timed(label, lambda: scan(files))
                     # The probe is a broken copy of `probe_source`: judge it as that environment.
                     probe = [replace(finding, environment=probe_source) for finding in result.findings.pop("probe")]

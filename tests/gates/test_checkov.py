@@ -9,6 +9,7 @@ and fails the gate too.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,7 @@ from review.checkov_scan import (
     normalize_address,
     unknown_environments,
 )
-from tests.gates.conftest import CheckovRuns
+from tests.gates.conftest import FEATURE_VARIANTS, CheckovRuns
 
 CLUSTER = "aws_rds_cluster.aurora_cluster_059EF40F"
 
@@ -40,6 +41,17 @@ def test_every_failed_check_is_waived_and_every_waiver_still_matches(
         "security/checkov-waivers.toml; delete or narrow stale waivers."
     )
     assert gate.passed, "\n".join(gate.problems()) + hint
+
+
+@pytest.mark.checkov
+@pytest.mark.parametrize("variant", sorted(FEATURE_VARIANTS))
+def test_feature_variant_has_no_unwaived_finding(variant: str, checkov_runs: CheckovRuns, waivers: list[Waiver]) -> None:
+    """Judged with its base environment's waivers; a base waiver the variant does not need is not stale here."""
+    base = FEATURE_VARIANTS[variant][0]
+    assert checkov_runs.passed_counts[variant] > 0, f"checkov passed nothing in {variant}: was the file scanned?"
+    findings = [replace(finding, environment=base) for finding in checkov_runs.findings[variant]]
+    gate = evaluate({base: findings}, waivers)
+    assert not gate.unwaived, "\n".join(f"not waived: {finding.describe()}" for finding in sorted(gate.unwaived))
 
 
 @pytest.mark.checkov

@@ -13,13 +13,20 @@ from pathlib import Path
 import pytest
 
 from review.terraform_validate import MIRROR_ENV_VAR, Validation, describe_diagnostic, diagnostic_address, locate
-from tests.gates.conftest import TerraformRuns
+from tests.gates.conftest import FEATURE_VARIANTS, TerraformRuns
 
 
 @pytest.mark.terraform
 def test_stack_is_valid_without_warnings(suffix: str, terraform_runs: TerraformRuns) -> None:
     result = terraform_runs.stacks[suffix]
     assert result.valid and not result.diagnostics, f"terraform validate of {suffix}:\n{result.describe()}"
+
+
+@pytest.mark.terraform
+@pytest.mark.parametrize("variant", sorted(FEATURE_VARIANTS))
+def test_feature_variant_is_valid_without_warnings(variant: str, terraform_runs: TerraformRuns) -> None:
+    result = terraform_runs.stacks[variant]
+    assert result.valid and not result.diagnostics, f"terraform validate of {variant}:\n{result.describe()}"
 
 
 @pytest.mark.terraform
