@@ -435,6 +435,15 @@ class Deployment:
     applied: bool = False
     destroyed: bool = False
     cached_outputs: dict[str, Any] | None = None
+    applied_changes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Config changes `redeploy_with` applied on top of the seeded config, so later steps start from what is deployed."""
+
+    def current_data(self) -> dict[str, Any]:
+        """The seeded config with every applied change (a fresh copy)."""
+        data: dict[str, Any] = json.loads(json.dumps(self.seeded.data))
+        for table, values in self.applied_changes.items():
+            data.setdefault(table, {}).update(values)
+        return data
 
     @property
     def document(self) -> dict[str, Any]:
@@ -520,12 +529,15 @@ def redeploy_with(
     aws: LocalAws, deployment: Deployment, changes: Mapping[str, Mapping[str, Any]], workdir: Path, *apply_options: str
 ) -> Ran:
     """Re-synthesize a terraform-path deployment with changed config tables and `terraform apply` it in place."""
-    data: dict[str, Any] = json.loads(json.dumps(deployment.seeded.data))
+    data = deployment.current_data()
     for table, values in changes.items():
         data.setdefault(table, {}).update(values)
     _, stack_dir, _ = synthesize_for_emulator(aws, data, workdir)
     (deployment.stack_dir / "cdk.tf.json").write_text((stack_dir / "cdk.tf.json").read_text())
-    return terraform_apply(deployment, *apply_options)
+    ran = terraform_apply(deployment, *apply_options)
+    for table, values in changes.items():
+        deployment.applied_changes.setdefault(table, {}).update(values)
+    return ran
 
 
 def terraform_apply(deployment: Deployment, *extra: str) -> Ran:
