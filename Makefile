@@ -49,13 +49,14 @@ workflows: install
 # The whole suite: lint, unit, stack, snapshot, terraform validate, checkov, PostgreSQL and emulator tests.
 # mypy (about 3 minutes from a cold cache) runs beside pytest, which spends most of its time waiting on the
 # emulator's fixed delays; its report is printed, and fails the target, only if it finds something
-# (so pytest's summary stays the last line).
+# (so pytest's summary stays the last line). Two pytest workers, one test file each at a time (--dist loadfile):
+# the emulator deployments (one module) wait on the provider's fixed delays while the other worker runs the rest.
 test: install
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
 	@mkdir -p .make && echo "mypy runs beside pytest; its report follows only if it finds a problem"
 	@$(RUN) mypy > .make/mypy.log 2>&1 & mypy=$$!; \
-	  $(RUN) pytest; tests=$$?; \
+	  $(RUN) pytest -n 2 --dist loadfile; tests=$$?; \
 	  if ! wait $$mypy; then cat .make/mypy.log; exit 1; fi; \
 	  exit $$tests
 
