@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -12,6 +10,7 @@ from cdktf import App
 
 from config.model import EnvironmentConfig
 from contract.layout import STACKS_DIR
+from plumbing.atomic_dir import staged_directory
 from stacks.emulator import LocalEmulator
 from stacks.migration_stack import MigrationStack
 
@@ -33,21 +32,10 @@ def synth_atomically(configs: Sequence[EnvironmentConfig], *, outdir: Path, emul
     Terraform's working files in each stack folder of the previous output move into the new one before the
     swap, so a synth after `cdktf deploy` keeps `terraform output`, `make verify` and the next plan working.
     """
-    outdir = outdir.resolve()
-    outdir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.", dir=outdir.parent))
-    try:
+    with staged_directory(outdir) as staging:
         app = build_app(configs, outdir=str(staging), emulator=emulator)
         app.synth()
         _carry_terraform_working_files(outdir / STACKS_DIR, staging / STACKS_DIR)
-        previous = outdir.with_name(f".{outdir.name}.previous")
-        shutil.rmtree(previous, ignore_errors=True)
-        if outdir.exists():
-            os.replace(outdir, previous)
-        os.replace(staging, outdir)
-        shutil.rmtree(previous, ignore_errors=True)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
 
 
 def _carry_terraform_working_files(old_stacks: Path, new_stacks: Path) -> None:
