@@ -14,9 +14,10 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from config.model import AuroraConfig, EnvironmentConfig, MonitoringConfig
-from contract.aurora import MIB, default_max_connections
+from contract.aurora import MIB
 from contract.naming import Naming
-from modules.alarms import LATENCY_METRIC_UNITS_PER_MS, AlarmThresholds, MonitoringProps, alarm_specs
+from modules.alarms import LATENCY_METRIC_UNITS_PER_MS, MonitoringProps, alarm_specs
+from stacks.alarm_props import alarm_thresholds, instance_max_connections, serverless_max_capacity_acu
 
 
 def reference_table(model: type[BaseModel] = EnvironmentConfig) -> str:
@@ -59,15 +60,15 @@ def alarm_table() -> str:
         account_id="<account>",
         partition="aws",
         region="<region>",
-        thresholds=AlarmThresholds.from_mapping(monitoring.model_dump()),
+        thresholds=alarm_thresholds(monitoring),
         period_seconds=monitoring.period_seconds,
         evaluation_periods=monitoring.evaluation_periods,
         subscriptions=(),
         cluster_identifier="<cluster>",
         instance_identifiers=("db-1", "db-2", "db-3"),
-        instance_max_connections=default_max_connections(aurora.instance_class),
-        serverless_max_capacity_acu=None,
-        reader_auto_scaling=False,
+        instance_max_connections=instance_max_connections(aurora),
+        serverless_max_capacity_acu=serverless_max_capacity_acu(aurora),
+        reader_auto_scaling=aurora.auto_scaling.enabled,
         replication_instance_identifier="<replication-instance>",
         replication_task_identifier="<task>",
         replication_task_resource_id="<task-id>",
