@@ -2,7 +2,7 @@
 
 Every field is either required or has a documented default; the README's
 configuration reference is generated from the same field descriptions
-(`python -m stacks.reference`). Models are frozen and reject unknown keys so
+(`python -m docgen.reference`). Models are frozen and reject unknown keys so
 a typo in a TOML file is an error, not a silently ignored setting.
 """
 
