@@ -82,7 +82,7 @@ def serverless_v2_max_connections(max_capacity_acu: float, min_capacity_acu: flo
 
 # Aurora Auto Scaling of the readers with Application Auto Scaling (Aurora user guide, "Using Amazon Aurora Auto
 # Scaling with Aurora Replicas"; values pinned against botocore's `application-autoscaling` model in
-# tests/test_reader_scaling.py: ServiceNamespace, ScalableDimension and MetricType enums).
+# tests/modules/test_reader_scaling.py: ServiceNamespace, ScalableDimension and MetricType enums).
 READER_SCALING_SERVICE_NAMESPACE = "rds"
 READER_SCALING_DIMENSION = "rds:cluster:ReadReplicaCount"
 READER_SCALING_POLICY_TYPE = "TargetTrackingScaling"
