@@ -39,7 +39,7 @@ def main() -> int:
         for warning in engine_warnings(config.dms.engine_version, today=dt.date.today()):
             print(f"warning: {config.stack_name}: dms.engine_version: {warning}", file=sys.stderr)
 
-    from modules.provider_loading import enable_fast_provider_import
+    from provider_loading.fast_import import enable_fast_provider_import
 
     enable_fast_provider_import()  # before anything imports modules.aws; another provider version: plain import, warning
     from stacks.app import synth_atomically  # heavy import only after input is known good

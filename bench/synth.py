@@ -11,7 +11,7 @@ scenarios are interleaved so that load from other processes on the machine
 spreads over all of them; still, report medians from a quiet machine.
 
 Scenarios:
-  fresh      every environment in config/ through the fast provider import (modules/provider_loading.py)
+  fresh      every environment in config/ through the fast provider import (provider_loading/fast_import.py)
   naive      the same, after `import cdktf_cdktf_provider_aws` (the whole package, as without the fast path)
   envs=N     N environments derived from config/dev.toml (suffixes e01..eNN)
   rules=N    one environment with N dms.include selection rules
@@ -56,7 +56,7 @@ NAIVE = "import cdktf_cdktf_provider_aws, runpy, sys; sys.argv = ['main.py']; ru
 FROM_DIR = (
     "import os; from pathlib import Path; from config.loader import environment_files, load_environments; "
     "configs = load_environments(environment_files(Path(os.environ['BENCH_CONFIG_DIR']))); "
-    "from modules.provider_loading import enable_fast_provider_import; enable_fast_provider_import(); "
+    "from provider_loading.fast_import import enable_fast_provider_import; enable_fast_provider_import(); "
     "from stacks.app import synth_atomically; synth_atomically(configs, outdir=Path(os.environ['CDKTF_OUTDIR']))"
 )
 HERMETIC_EXCLUDED_MARKERS = ("terraform", "checkov", "integration", "postgres")

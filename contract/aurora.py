@@ -61,10 +61,28 @@ SERVERLESS_ACU_STEP = 0.5
 # check it with `aws rds describe-orderable-db-instance-options --engine aurora-postgresql --db-instance-class
 # db.serverless` before relying on a new minor. Older minors cannot run db.serverless.
 SERVERLESS_V2_FIRST_MINOR: dict[int, int] = {14: 3, 15: 2, 16: 1}
+# Aurora PostgreSQL's default max_connections of a Serverless v2 instance, by the cluster's maximum ACU (Aurora user
+# guide, "Maximum connections for Aurora Serverless v2"): the provisioned formula LEAST(DBInstanceClassMemory /
+# 9531392, 5000) evaluated on the memory of the MAXIMUM capacity (about 2 GiB per ACU), as AWS tabulates it. It is
+# static: a new maximum takes effect after a reboot. With a minimum of 0.5 ACU it is capped at 2,000.
+SERVERLESS_V2_MAX_CONNECTIONS: tuple[tuple[float, int], ...] = ((1, 189), (4, 823), (8, 1669), (16, 3360), (32, 5000))
+SERVERLESS_V2_HALF_ACU_CAP = 2000
+
+
+def serverless_v2_max_connections(max_capacity_acu: float, min_capacity_acu: float) -> int:
+    """The default max_connections for the ACU range, from the table above.
+
+    Between two rows the real default is higher than the lower row (it grows with memory), so the row at or below
+    `max_capacity_acu` is a lower bound: an alarm derived from it fires early rather than after logins fail.
+    """
+    value = max((limit for acu, limit in SERVERLESS_V2_MAX_CONNECTIONS if acu <= max_capacity_acu), default=0)
+    value = value or SERVERLESS_V2_MAX_CONNECTIONS[0][1]
+    return min(value, SERVERLESS_V2_HALF_ACU_CAP) if min_capacity_acu <= SERVERLESS_MIN_ACU else value
+
 
 # Aurora Auto Scaling of the readers with Application Auto Scaling (Aurora user guide, "Using Amazon Aurora Auto
 # Scaling with Aurora Replicas"; values pinned against botocore's `application-autoscaling` model in
-# tests/test_reader_scaling.py: ServiceNamespace, ScalableDimension and MetricType enums).
+# tests/modules/test_reader_scaling.py: ServiceNamespace, ScalableDimension and MetricType enums).
 READER_SCALING_SERVICE_NAMESPACE = "rds"
 READER_SCALING_DIMENSION = "rds:cluster:ReadReplicaCount"
 READER_SCALING_POLICY_TYPE = "TargetTrackingScaling"

@@ -1,15 +1,15 @@
 """What the environment alarms on: the alarm specs, their thresholds and the props of the Monitoring construct.
 
-Plain data (no provider classes), so the README's alarm table (stacks/reference.py)
+Plain data (no provider classes), so the README's alarm table (docgen/reference.py)
 is generated from the same specs the construct deploys without loading the provider.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
-from typing import Any, Literal
+from typing import Literal
 
 from contract.aurora import GIB, MIB
 from contract.dms import cdc_latency_metric
@@ -49,7 +49,7 @@ class AlarmSpec:
 
 @dataclass(frozen=True, kw_only=True)
 class AlarmThresholds:
-    """When each alarm fires (the `monitoring` config table documents each value)."""
+    """When each alarm fires (the `monitoring` config table documents each value; stacks/alarm_props.py fills it)."""
 
     aurora_cpu_percent: float
     aurora_freeable_memory_mib: int
@@ -72,11 +72,6 @@ class AlarmThresholds:
     dms_cdc_incoming_changes: int
     dms_cdc_changes_on_disk: int
     dms_validation_failed_rows: int
-
-    @classmethod
-    def from_mapping(cls, values: Mapping[str, Any]) -> AlarmThresholds:
-        """The thresholds out of a mapping that holds them under their own names (and maybe more)."""
-        return cls(**{field.name: values[field.name] for field in fields(cls)})
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -106,7 +101,7 @@ class MonitoringProps:
     """Writer first; readers after it."""
     instance_max_connections: int
     """max_connections of one instance: the connections alarm fires at `aurora_connections_percent` of it (for
-    Serverless v2 derived from the maximum ACU, `serverless_v2_max_connections`)."""
+    Serverless v2 derived from the maximum ACU, `contract.aurora.serverless_v2_max_connections`)."""
     serverless_max_capacity_acu: float | None
     """Maximum ACU of Aurora Serverless v2 instances (`db.serverless`); None for provisioned instance classes."""
     reader_auto_scaling: bool
@@ -120,28 +115,11 @@ class MonitoringProps:
     """The task's ARN: the `resources` entry of its EventBridge events."""
 
 
-# Aurora PostgreSQL's default max_connections of a Serverless v2 instance, by the cluster's maximum ACU (Aurora user
-# guide, "Maximum connections for Aurora Serverless v2"): the provisioned formula LEAST(DBInstanceClassMemory /
-# 9531392, 5000) evaluated on the memory of the MAXIMUM capacity (about 2 GiB per ACU), as AWS tabulates it. It is
-# static: a new maximum takes effect after a reboot. With a minimum of 0.5 ACU it is capped at 2,000.
-SERVERLESS_V2_MAX_CONNECTIONS: tuple[tuple[float, int], ...] = ((1, 189), (4, 823), (8, 1669), (16, 3360), (32, 5000))
-SERVERLESS_V2_HALF_ACU_CAP = 2000
 # ReadLatency / WriteLatency are configured in milliseconds and published in seconds (the Unit of the CloudWatch
 # datapoints; the RDS user guide's metric table says Seconds, the Aurora user guide's table heads the console column
 # "Read Latency (Milliseconds)", which the console converts to). If a deployed alarm's metric shows another Unit
 # (`aws cloudwatch get-metric-statistics ... --query 'Datapoints[].Unit'`), change this factor and nothing else.
 LATENCY_METRIC_UNITS_PER_MS = 0.001
-
-
-def serverless_v2_max_connections(max_capacity_acu: float, min_capacity_acu: float) -> int:
-    """The default max_connections for the ACU range, from the table above.
-
-    Between two rows the real default is higher than the lower row (it grows with memory), so the row at or below
-    `max_capacity_acu` is a lower bound: an alarm derived from it fires early rather than after logins fail.
-    """
-    value = max((limit for acu, limit in SERVERLESS_V2_MAX_CONNECTIONS if acu <= max_capacity_acu), default=0)
-    value = value or SERVERLESS_V2_MAX_CONNECTIONS[0][1]
-    return min(value, SERVERLESS_V2_HALF_ACU_CAP) if min_capacity_acu <= 0.5 else value
 
 
 @dataclass(frozen=True, kw_only=True)

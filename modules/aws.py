@@ -1,9 +1,9 @@
 """The AWS provider classes this project uses, re-exported from `cdktf_cdktf_provider_aws`.
 
-Plain imports, no side effect. If `modules.provider_loading.enable_fast_provider_import()`
+Plain imports, no side effect. If `provider_loading.fast_import.enable_fast_provider_import()`
 ran first (main.py and the test setup call it), they load only these ~35 resource modules
 of the provider package; otherwise they import the whole package (15 s, ~600 MB), with the
-same classes and the same output (tests/test_fast_import.py).
+same classes and the same output (tests/provider_loading/test_fast_import.py).
 """
 
 from __future__ import annotations

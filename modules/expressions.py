@@ -15,7 +15,7 @@ def hcl_literal(value: str) -> str:
     """`value` as it must be written inside a quoted string of a cdktf function argument.
 
     cdktf escapes `${` in such strings but not quotes, backslashes, newlines or `%{`
-    (tests/test_expressions.py evaluates the result with terraform).
+    (tests/modules/test_expressions.py evaluates the result with terraform).
     """
     return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("%{", "%%{")
 

@@ -4,7 +4,7 @@ re-created e-mail subscription waits for its confirmation again).
 
 cdktf 0.21 can only move between two resources that both exist in the program, so the old address is
 computed here with cdktf's own logical-id rule (cdktf/lib/private/unique.js, `makeUniqueId`), which
-tests/test_moved.py pins against cdktf itself.
+tests/stacks/test_stable_ids.py pins against cdktf itself.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ Sources: Aurora user guide, "Using Amazon Aurora Auto Scaling with Aurora Replic
 dimension `rds:cluster:ReadReplicaCount`, resource id `cluster:<cluster id>`, the two predefined reader metrics,
 min/max 0-15, default cooldowns 300 s, added replicas named `application-autoscaling-*`, "only scales a DB
 cluster if the DB cluster is in the available state"); botocore `application-autoscaling` (the enums, pinned in
-tests/test_reader_scaling.py).
+tests/modules/test_reader_scaling.py).
 
 The minimum is the number of readers Terraform manages, so auto scaling never removes those (it "only removes
 Aurora Replicas that it created") and the failover design always has a reader. Replicas it adds are not in

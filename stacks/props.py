@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from config.model import DmsConfig, EnvironmentConfig, TableSelection
-from contract.aurora import POSTGRES_PORT, READER_SCALING_METRICS, SERVERLESS_MIN_ACU, default_max_connections
+from contract.aurora import POSTGRES_PORT, READER_SCALING_METRICS
 from contract.naming import Naming
-from modules.alarms import AlarmThresholds, MonitoringProps, Subscription, serverless_v2_max_connections
+from modules.alarms import MonitoringProps, Subscription
 from modules.aurora import AuroraCluster, AuroraClusterProps
 from modules.aurora_parameters import DatabaseObservability
 from modules.credentials import CredentialsSecret, CredentialsSecretProps
@@ -23,6 +23,7 @@ from modules.network import MigrationNetworkProps
 from modules.policy import Statement
 from modules.reader_scaling import ReaderAutoScalingProps
 from modules.secrets_endpoint import SecretsManagerEndpointProps
+from stacks.alarm_props import alarm_thresholds, instance_max_connections, serverless_max_capacity_acu
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -207,15 +208,12 @@ def dms_props(
 
 def monitoring_props(ctx: StackContext, *, cluster: AuroraCluster, replication: DmsReplication) -> MonitoringProps:
     monitoring, aurora = ctx.config.monitoring, ctx.config.aurora
-    # The config requires both capacities with db.serverless; the minimum only matters for max_connections' cap.
-    max_acu = aurora.serverless_max_capacity_acu if aurora.serverless else None
-    min_acu = aurora.serverless_min_capacity_acu or SERVERLESS_MIN_ACU
     return MonitoringProps(
         naming=ctx.naming,
         account_id=ctx.account_id,
         partition=ctx.partition,
         region=ctx.config.aws_region,
-        thresholds=AlarmThresholds.from_mapping(monitoring.model_dump()),
+        thresholds=alarm_thresholds(monitoring),
         period_seconds=monitoring.period_seconds,
         evaluation_periods=monitoring.evaluation_periods,
         subscriptions=(
@@ -224,10 +222,8 @@ def monitoring_props(ctx: StackContext, *, cluster: AuroraCluster, replication: 
         ),
         cluster_identifier=cluster.cluster_identifier,
         instance_identifiers=tuple(cluster.instance_identifiers),
-        instance_max_connections=(
-            default_max_connections(aurora.instance_class) if max_acu is None else serverless_v2_max_connections(max_acu, min_acu)
-        ),
-        serverless_max_capacity_acu=max_acu,
+        instance_max_connections=instance_max_connections(aurora),
+        serverless_max_capacity_acu=serverless_max_capacity_acu(aurora),
         reader_auto_scaling=aurora.auto_scaling.enabled,
         replication_instance_identifier=replication.replication_instance_identifier,
         replication_task_identifier=replication.task_identifier,

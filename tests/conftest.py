@@ -15,7 +15,7 @@ os.environ.setdefault("CHECKPOINT_DISABLE", "1")
 from cdktf import Testing
 
 from config import EnvironmentConfig, environment_files, load_environments
-from modules.provider_loading import enable_fast_provider_import
+from provider_loading.fast_import import enable_fast_provider_import
 
 # The fast provider load, as main.py does it. Here, not in pytest_configure: pytest imports the conftest.py files
 # below this one (tests/gates/ imports modules.aws through tests.helpers) before it calls pytest_configure.

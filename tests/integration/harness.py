@@ -20,7 +20,6 @@ import os
 import re
 import secrets
 import shutil
-import subprocess
 import sys
 import time
 import tomllib
@@ -33,6 +32,7 @@ from typing import Any
 import boto3
 from moto.server import ThreadedMotoServer
 
+from plumbing.tool import run_tool
 from stacks.emulator import EMULATOR_ENV_VAR
 from tests.integration import moto_patches
 
@@ -350,16 +350,10 @@ class Ran:
 
 
 def run(command: Sequence[str], *, cwd: Path, env: Mapping[str, str], timeout: float = 600) -> Ran:
+    """Run a tool to completion (plumbing.tool: a missing tool or a timeout raises ToolError, one line)."""
     started = time.monotonic()
-    completed = subprocess.run(
-        list(command), cwd=cwd, env=dict(env), capture_output=True, text=True, timeout=timeout, check=False
-    )
-    return Ran(
-        command=tuple(command),
-        returncode=completed.returncode,
-        output=completed.stdout + completed.stderr,
-        seconds=time.monotonic() - started,
-    )
+    ran = run_tool(command, cwd=cwd, env=env, timeout_seconds=timeout)
+    return Ran(command=ran.argv, returncode=ran.returncode, output=ran.stdout + ran.stderr, seconds=time.monotonic() - started)
 
 
 def run_ok(command: Sequence[str], *, cwd: Path, env: Mapping[str, str], timeout: float = 600) -> Ran:
@@ -492,16 +486,10 @@ class Deployment:
         return self.cached_outputs
 
     def _read_outputs(self) -> dict[str, Any]:
-        completed = subprocess.run(
-            [self.terraform, "output", "-json"],
-            cwd=self.stack_dir,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=120,
-        )
-        return {name: item["value"] for name, item in json.loads(completed.stdout).items()}
+        ran = run_tool([self.terraform, "output", "-json"], cwd=self.stack_dir, env=self.env, timeout_seconds=120)
+        if not ran.ok:
+            raise AssertionError(f"{self.label}: terraform output: {ran.failure()}")
+        return {name: item["value"] for name, item in json.loads(ran.stdout).items()}
 
 
 def synthesize_for_emulator(aws: LocalAws, data: Mapping[str, Any], workdir: Path) -> tuple[Path, Path, list[str]]:

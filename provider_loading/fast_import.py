@@ -4,9 +4,9 @@
 ~600 MB; upstream hashicorp/terraform-cdk#3753). `enable_fast_provider_import()`
 registers a light stand-in for the package whose `__path__` is the real package
 directory, makes the provider's index in the jsii kernel (node) lazy
-(modules/lazy_index.py) and loads the provider's jsii assembly; `modules.aws`
+(provider_loading/lazy_index.py) and loads the provider's jsii assembly; `modules.aws`
 then imports only the resource modules the constructs use. The classes are the
-same classes, so the synthesized JSON is byte-identical (tests/test_fast_import.py).
+same classes, so the synthesized JSON is byte-identical (tests/provider_loading/test_fast_import.py).
 
 Callers: main.py (before it imports stacks.app) and tests/conftest.py (at session
 start). Without the call, `modules.aws` imports the real package: slow, same output.
@@ -27,12 +27,12 @@ import sys
 import types
 import warnings
 
-from modules import lazy_index
+from provider_loading import lazy_index
 
 PACKAGE = "cdktf_cdktf_provider_aws"
 DISTRIBUTION = "cdktf-cdktf-provider-aws"
 # The provider version the stand-in and the lazy index were checked against (Pipfile: cdktf-cdktf-provider-aws
-# == this). After an upgrade, run tests/test_fast_import.py against the new version, then change this.
+# == this). After an upgrade, run tests/provider_loading/test_fast_import.py against the new version, then change this.
 WRITTEN_FOR = "20.1.0"
 EAGER_INDEX_VAR = "AURORA_MIGRATION_EAGER_PROVIDER_INDEX"  # =1: stand-in only, the node index stays eager (experiments)
 _MARKER = "__aurora_fast_import__"
@@ -61,9 +61,9 @@ def enable_fast_provider_import() -> bool:
         raise ImportError(f"{DISTRIBUTION} is not installed: run `pipenv sync --dev`") from None
     if installed != WRITTEN_FOR:
         warnings.warn(
-            f"{DISTRIBUTION} {installed} is installed, but the fast provider import (modules/provider_loading.py) "
+            f"{DISTRIBUTION} {installed} is installed, but the fast provider import (provider_loading/fast_import.py) "
             f"was written for {WRITTEN_FOR}: using the plain import (same output, ~15 s and ~600 MB more). "
-            f"Run tests/test_fast_import.py against {installed}, then update WRITTEN_FOR.",
+            f"Run tests/provider_loading/test_fast_import.py against {installed}, then update WRITTEN_FOR.",
             ProviderVersionWarning,
             stacklevel=2,
         )

@@ -1,4 +1,4 @@
-"""The fast provider load (modules/provider_loading.py) changes nothing in the output, and really is fast.
+"""The fast provider load (provider_loading/fast_import.py) changes nothing in the output, and really is fast.
 
 Every environment is synthesized in fresh processes, as `python main.py` runs:
 twice through the fast path and once through the naive path, the fallback
@@ -32,8 +32,8 @@ from pathlib import Path
 import pytest
 
 from config import EnvironmentConfig
-from modules import provider_loading
-from modules.provider_loading import DISTRIBUTION, PACKAGE, WRITTEN_FOR, enable_fast_provider_import, fast_import_active
+from provider_loading import fast_import
+from provider_loading.fast_import import DISTRIBUTION, PACKAGE, WRITTEN_FOR, enable_fast_provider_import, fast_import_active
 from tests.conftest import REPO_ROOT
 
 OTHER_VERSION = "0.0.0-not-installed"
@@ -64,7 +64,7 @@ except SystemExit as exit_:
 # The second fast synth: main.py as `python main.py` runs it, then a look at what it imported.
 SYNTH_AND_PROBE = RUN_MAIN + PROBE
 # The naive synth: main.py with a loader written for another provider version, so it falls back to the plain import.
-NAIVE = f"import modules.provider_loading as loading\nloading.WRITTEN_FOR = {OTHER_VERSION!r}\n" + RUN_MAIN + PROBE
+NAIVE = f"import provider_loading.fast_import as loading\nloading.WRITTEN_FOR = {OTHER_VERSION!r}\n" + RUN_MAIN + PROBE
 # Importing modules.aws alone: the first provider import it makes must reach the real package's finder.
 IMPORT_ONLY = f"""
 import json, sys
@@ -88,7 +88,7 @@ else:
 print(json.dumps({{
     "reached_real_package": reached,
     "package_registered": {PACKAGE!r} in sys.modules,
-    "modules": sorted(m for m in sys.modules if m.startswith("modules.")),
+    "loader_modules": sorted(m for m in sys.modules if m.split(".")[0] == "provider_loading"),
 }}))
 """
 
@@ -208,10 +208,7 @@ def test_importing_modules_aws_alone_imports_the_real_package() -> None:
 
     assert result["reached_real_package"] is True, "modules.aws did not import the real package: something registered it"
     assert result["package_registered"] is False
-    modules = result["modules"]
-    assert isinstance(modules, list)
-    assert "modules.provider_loading" not in modules
-    assert "modules.lazy_index" not in modules
+    assert result["loader_modules"] == [], "importing modules.aws imported the provider loader"
 
 
 def test_the_session_uses_the_stand_in_and_a_second_call_changes_nothing() -> None:
@@ -228,7 +225,7 @@ def test_a_package_imported_before_the_loader_is_used_as_is(monkeypatch: pytest.
     already = types.ModuleType(PACKAGE)
     already.__file__ = "/site-packages/cdktf_cdktf_provider_aws/__init__.py"
     monkeypatch.setitem(sys.modules, PACKAGE, already)
-    monkeypatch.setattr(provider_loading, "WRITTEN_FOR", OTHER_VERSION)
+    monkeypatch.setattr(fast_import, "WRITTEN_FOR", OTHER_VERSION)
 
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -241,5 +238,5 @@ def test_the_loader_is_written_for_the_pinned_and_installed_provider() -> None:
 
     assert pinned is not None, f"Pipfile does not pin {DISTRIBUTION} to one version"
     assert WRITTEN_FOR == pinned.group(1) == importlib.metadata.version(DISTRIBUTION), (
-        "the provider version changed: run this file against it, then update modules/provider_loading.py WRITTEN_FOR"
+        "the provider version changed: run this file against it, then update provider_loading/fast_import.py WRITTEN_FOR"
     )

@@ -13,8 +13,9 @@ from config import EnvironmentConfig
 from config.model import MonitoringConfig
 from contract.aurora import GIB, MIB, default_max_connections
 from contract.naming import Naming
-from modules.alarms import AlarmThresholds, MonitoringProps, Subscription
+from modules.alarms import MonitoringProps, Subscription
 from modules.monitoring import Monitoring
+from stacks.alarm_props import alarm_thresholds
 from tests.helpers import Document, only_resource, resources, synth_scope
 
 ENVIRONMENTS = ["dev", "staging", "prod"]
@@ -25,7 +26,7 @@ BASE_PROPS = MonitoringProps(
     account_id="123456789012",
     partition="aws",
     region="eu-west-1",
-    thresholds=AlarmThresholds.from_mapping(MonitoringConfig().model_dump()),
+    thresholds=alarm_thresholds(MonitoringConfig()),
     period_seconds=60,
     evaluation_periods=5,
     subscriptions=(
@@ -455,7 +456,7 @@ def test_dashboard_with_auto_scaling_shows_roles_not_instances(auto_scaled: Docu
 
 @pytest.fixture(scope="module")
 def serverless() -> Document:
-    from modules.alarms import serverless_v2_max_connections
+    from contract.aurora import serverless_v2_max_connections
 
     return synth_monitoring(serverless_max_capacity_acu=16.0, instance_max_connections=serverless_v2_max_connections(16, 1))
 
@@ -478,7 +479,7 @@ def test_serverless_connection_limit_derives_from_max_acu(serverless: Document) 
 
 
 def test_serverless_v2_max_connections_table() -> None:
-    from modules.alarms import serverless_v2_max_connections
+    from contract.aurora import serverless_v2_max_connections
 
     assert serverless_v2_max_connections(1, 1) == 189
     assert serverless_v2_max_connections(16, 2) == 3360

@@ -3,9 +3,9 @@
 `lazy_provider_index.js` is packed as a tiny jsii assembly and loaded into the
 kernel; requiring it installs a loader hook for @cdktf/provider-aws's
 lib/index.js only. The classes are the same, so the output is byte-identical
-(tests/test_fast_import.py compares against the eager, naive path).
+(tests/provider_loading/test_fast_import.py compares against the eager, naive path).
 Must run before the provider's own assembly (`cdktf_cdktf_provider_aws._jsii`) is loaded:
-modules/provider_loading.py calls it, for the provider version it was checked against only.
+provider_loading/fast_import.py calls it, for the provider version it was checked against only.
 """
 
 from __future__ import annotations

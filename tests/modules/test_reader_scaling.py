@@ -11,7 +11,6 @@ import pytest
 from botocore.model import StructureShape
 
 from config import EnvironmentConfig, load_environment
-from config.loader import CONFIG_DIR
 from contract.aurora import (
     AUTO_SCALED_INSTANCE_PREFIX,
     READER_SCALING_DIMENSION,
@@ -23,9 +22,9 @@ from contract.aurora import (
 )
 from contract.naming import Naming
 from modules.reader_scaling import ReaderAutoScaling, ReaderAutoScalingProps
+from tests.config.helpers import copy_example_ca, dev_data, problems_for, write_toml
 from tests.helpers import Document, only_resource, resources, synth_scope
-from tests.test_aurora import synth_cluster
-from tests.test_config import dev_data, problems_for, write_toml
+from tests.modules.test_aurora import synth_cluster
 
 
 def _autoscaling_model() -> Any:
@@ -98,8 +97,7 @@ def test_auto_scaling_fields_name_the_field(tmp_path: Any, scaling: dict[str, An
 
 
 def test_a_connections_target_is_not_a_percent(tmp_path: Any) -> None:
-    (tmp_path / "certs").mkdir()
-    (tmp_path / "certs" / "example-onprem-ca.pem").write_text((CONFIG_DIR / "certs" / "example-onprem-ca.pem").read_text())
+    copy_example_ca(tmp_path)
     data = _with_aurora(auto_scaling={"enabled": True, "metric": "connections", "target_value": 400})
     assert load_environment(write_toml(tmp_path / "env.toml", data)).aurora.auto_scaling.target_value == 400
 

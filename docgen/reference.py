@@ -1,6 +1,6 @@
 """The README's configuration and alarm references, generated from the config model and the alarm specs.
 
-`python -m stacks.reference` prints the configuration table; `--write README.md`
+`python -m docgen.reference` prints the configuration table; `--write README.md`
 replaces the configuration and alarm tables between the README's markers.
 """
 
@@ -14,9 +14,11 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from config.model import AuroraConfig, EnvironmentConfig, MonitoringConfig
-from contract.aurora import MIB, default_max_connections
+from contract.aurora import MIB
 from contract.naming import Naming
-from modules.alarms import LATENCY_METRIC_UNITS_PER_MS, AlarmThresholds, MonitoringProps, alarm_specs
+from modules.alarms import LATENCY_METRIC_UNITS_PER_MS, MonitoringProps, alarm_specs
+from plumbing.exit_codes import ExitCode
+from stacks.alarm_props import alarm_thresholds, instance_max_connections, serverless_max_capacity_acu
 
 
 def reference_table(model: type[BaseModel] = EnvironmentConfig) -> str:
@@ -59,15 +61,15 @@ def alarm_table() -> str:
         account_id="<account>",
         partition="aws",
         region="<region>",
-        thresholds=AlarmThresholds.from_mapping(monitoring.model_dump()),
+        thresholds=alarm_thresholds(monitoring),
         period_seconds=monitoring.period_seconds,
         evaluation_periods=monitoring.evaluation_periods,
         subscriptions=(),
         cluster_identifier="<cluster>",
         instance_identifiers=("db-1", "db-2", "db-3"),
-        instance_max_connections=default_max_connections(aurora.instance_class),
-        serverless_max_capacity_acu=None,
-        reader_auto_scaling=False,
+        instance_max_connections=instance_max_connections(aurora),
+        serverless_max_capacity_acu=serverless_max_capacity_acu(aurora),
+        reader_auto_scaling=aurora.auto_scaling.enabled,
         replication_instance_identifier="<replication-instance>",
         replication_task_identifier="<task>",
         replication_task_resource_id="<task-id>",
@@ -107,9 +109,22 @@ def with_reference(readme: str) -> str:
     return readme
 
 
-if __name__ == "__main__":
-    if sys.argv[1:2] == ["--write"]:
-        target = Path(sys.argv[2])
-        target.write_text(with_reference(target.read_text()))
-    else:
+def main(argv: list[str]) -> int:
+    """No argument: print the configuration table. `--write FILE`: refresh the tables between FILE's markers."""
+    if not argv:
         print(reference_table())
+        return ExitCode.OK
+    if len(argv) != 2 or argv[0] != "--write":
+        print("usage: python -m docgen.reference [--write README.md]", file=sys.stderr)
+        return ExitCode.ERROR
+    target = Path(argv[1])
+    try:
+        target.write_text(with_reference(target.read_text(encoding="utf-8")), encoding="utf-8")
+    except OSError as error:
+        print(f"docgen.reference: cannot update {target}: {error.strerror or error}", file=sys.stderr)
+        return ExitCode.ERROR
+    return ExitCode.OK
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

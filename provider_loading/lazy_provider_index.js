@@ -1,4 +1,4 @@
-// Loaded into the jsii kernel (node) by modules/lazy_index.py before the AWS provider's assembly.
+// Loaded into the jsii kernel (node) by provider_loading/lazy_index.py before the AWS provider's assembly.
 // @cdktf/provider-aws's lib/index.js requires all ~2,135 resource namespaces (2.8 s, ~430 MB);
 // this serves the same exports as getters that require a namespace on first use.
 // Anything unexpected falls back to the original, eager file.

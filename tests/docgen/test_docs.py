@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
+import pytest
 from pydantic import BaseModel
 
-from stacks.reference import with_reference
+from docgen.reference import with_reference
 from tests.conftest import REPO_ROOT
 
 README = (REPO_ROOT / "README.md").read_text()
 
 
 def test_readme_configuration_reference_matches_the_model() -> None:
-    assert with_reference(README) == README, "run: pipenv run python -m stacks.reference --write README.md"
+    assert with_reference(README) == README, "run: pipenv run python -m docgen.reference --write README.md"
 
 
 def field_paths(model: type[BaseModel], prefix: str = "") -> set[str]:
@@ -51,13 +53,29 @@ def test_ci_runs_the_readme_test_command() -> None:
 
 
 def test_the_reference_generator_does_not_load_the_provider() -> None:
-    """`python -m stacks.reference` renders the alarm table from plain specs: no 15 s provider import."""
+    """`python -m docgen.reference` renders the alarm table from plain specs: no 15 s provider import."""
     import subprocess
     import sys
 
-    probe = "import sys, stacks.reference as r; r.alarm_table(); print('cdktf_cdktf_provider_aws' in sys.modules)"
+    probe = "import sys, docgen.reference as r; r.alarm_table(); print('cdktf_cdktf_provider_aws' in sys.modules)"
     completed = subprocess.run(
         [sys.executable, "-c", probe], check=False, cwd=REPO_ROOT, capture_output=True, text=True, timeout=120
     )
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout.strip() == "False"
+
+
+def test_the_generator_refreshes_a_file_and_refuses_bad_input_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from docgen.reference import main
+
+    stale = tmp_path / "README.md"
+    stale.write_text(README.replace("| `environment_suffix` |", "| `stale` |", 1))
+    assert main(["--write", str(stale)]) == 0
+    assert stale.read_text() == README
+
+    assert main(["--write", str(tmp_path / "missing.md")]) == 2
+    assert main(["--writ"]) == 2
+    errors = capsys.readouterr().err.splitlines()
+    assert len(errors) == 2 and "missing.md" in errors[0] and errors[1].startswith("usage:"), errors

@@ -16,9 +16,9 @@ import pytest
 from config import EnvironmentConfig, load_environment
 from config.model import ObservabilityConfig
 from modules.aurora_parameters import DatabaseObservability
+from tests.config.helpers import copy_example_ca, dev_data, problems_for, write_toml
 from tests.helpers import Document, only_resource
-from tests.test_aurora import BASE_PROPS, ENVIRONMENTS, synth_cluster
-from tests.test_config import dev_data, problems_for, write_toml
+from tests.modules.test_aurora import BASE_PROPS, ENVIRONMENTS, synth_cluster
 
 DEFAULTS = ObservabilityConfig()
 
@@ -168,10 +168,7 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
 def test_a_valid_table_loads(tmp_path: Path) -> None:
     data = dev_data()
     data["observability"] = {"pgaudit_log": ["all", "-misc", "-read"], "pgaudit_object_audit": True}
-    (tmp_path / "certs").mkdir()
-    (tmp_path / "certs" / "example-onprem-ca.pem").write_bytes(
-        (Path(__file__).parent.parent / "config" / "certs" / "example-onprem-ca.pem").read_bytes()
-    )
+    copy_example_ca(tmp_path)
     config = load_environment(write_toml(tmp_path / "env.toml", data), today=dt.date(2026, 11, 29))
     assert config.observability.pgaudit_log == ("all", "-misc", "-read")
     assert config.observability.pgaudit_object_audit is True

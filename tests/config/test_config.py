@@ -3,56 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import tomllib
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from config import ConfigError, environment_files, load_environment, load_environments
-from config.loader import CONFIG_DIR
-
-DEV = CONFIG_DIR / "dev.toml"
-
-
-def dev_data() -> dict[str, Any]:
-    with DEV.open("rb") as handle:
-        return tomllib.load(handle)
-
-
-def write_toml(path: Path, data: dict[str, Any]) -> Path:
-    """A tiny TOML writer for the shapes our config uses (tables, arrays, inline string maps)."""
-
-    def value(item: Any) -> str:
-        if isinstance(item, bool):
-            return "true" if item else "false"
-        if isinstance(item, int | float):
-            return str(item)
-        if isinstance(item, str):
-            return '"' + item.replace("\\", "\\\\").replace('"', '\\"') + '"'
-        if isinstance(item, list):
-            return "[" + ", ".join(value(v) for v in item) + "]"
-        if isinstance(item, dict):
-            return "{ " + ", ".join(f"{value(k)} = {value(v)}" for k, v in item.items()) + " }"
-        raise TypeError(item)
-
-    top = [f"{key} = {value(item)}" for key, item in data.items() if not isinstance(item, dict)]
-    sections = [
-        f"[{key}]\n" + "\n".join(f"{value(k) if not k.isidentifier() else k} = {value(v)}" for k, v in item.items())
-        for key, item in data.items()
-        if isinstance(item, dict)
-    ]
-    path.write_text("\n".join(top) + "\n\n" + "\n\n".join(sections) + "\n")
-    return path
-
-
-def problems_for(tmp_path: Path, data: dict[str, Any], *, today: dt.date | None = None) -> list[str]:
-    (tmp_path / "certs").mkdir(exist_ok=True)
-    (tmp_path / "certs" / "example-onprem-ca.pem").write_text((CONFIG_DIR / "certs" / "example-onprem-ca.pem").read_text())
-    path = write_toml(tmp_path / "env.toml", data)
-    with pytest.raises(ConfigError) as caught:
-        load_environment(path, today=today)
-    return list(caught.value.problems)
+from tests.config.helpers import DEV, copy_example_ca, dev_data, problems_for, write_toml
 
 
 def test_example_environments_are_valid() -> None:
@@ -61,8 +18,7 @@ def test_example_environments_are_valid() -> None:
 
 
 def test_round_trip_writer_reproduces_dev(tmp_path: Path) -> None:
-    (tmp_path / "certs").mkdir()
-    (tmp_path / "certs" / "example-onprem-ca.pem").write_text((CONFIG_DIR / "certs" / "example-onprem-ca.pem").read_text())
+    copy_example_ca(tmp_path)
     rewritten = load_environment(write_toml(tmp_path / "dev.toml", dev_data()))
     assert rewritten.model_dump(exclude={"source"}) == load_environment(DEV).model_dump(exclude={"source"})
 
@@ -197,8 +153,7 @@ def test_two_environments_of_one_account_cannot_both_create_the_dms_service_role
     for name in ("dev", "staging"):
         data = dev_data()
         data["environment_suffix"] = name
-        (tmp_path / "certs").mkdir(exist_ok=True)
-        (tmp_path / "certs" / "example-onprem-ca.pem").write_text((CONFIG_DIR / "certs" / "example-onprem-ca.pem").read_text())
+        copy_example_ca(tmp_path)
         write_toml(tmp_path / f"{name}.toml", data)
     with pytest.raises(ConfigError) as caught:
         load_environments(environment_files(tmp_path))
@@ -310,8 +265,7 @@ def test_a_deploy_role_with_path_session_name_and_external_id_is_accepted(tmp_pa
     data = dev_data()
     role = "arn:aws:iam::111111111111:role/platform/ci/aurora-migration-deploy"
     data["deployment"] = {"role_arn": role, "session_name": "ci-plan-dev", "external_id": "aurora-migration-7f3c"}
-    (tmp_path / "certs").mkdir()
-    (tmp_path / "certs" / "example-onprem-ca.pem").write_text((CONFIG_DIR / "certs" / "example-onprem-ca.pem").read_text())
+    copy_example_ca(tmp_path)
     config = load_environment(write_toml(tmp_path / "env.toml", data))
     assert config.deployment.role_arn == role
     assert config.deployment.role_account_id == "111111111111"

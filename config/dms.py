@@ -1,0 +1,69 @@
+"""The DMS replication instance, endpoints and task, and the selection rules of the tables to migrate."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from config.fields import (
+    DmsEngineVersion,
+    DmsInstanceClass,
+    LogRetentionDays,
+    PgIdentifier,
+    SelectionName,
+    StrictModel,
+    WeeklyWindow,
+)
+from contract.dms import MigrationType, ServiceRolesMode
+from contract.dms_engines import DEFAULT_DMS_ENGINE_VERSION
+
+
+class TableSelection(StrictModel):
+    """One DMS selection rule; `%` is the wildcard."""
+
+    schema_name: SelectionName = Field(description="Schema name or pattern.")
+    table_name: SelectionName = Field(default="%", description="Table name or pattern.")
+
+
+class DmsConfig(StrictModel):
+    """The DMS replication instance, endpoints and task."""
+
+    replication_instance_class: DmsInstanceClass = Field(default="dms.c5.2xlarge", description="Replication instance class.")
+    allocated_storage_gib: int = Field(default=100, ge=5, le=6144, description="Replication instance storage (GiB).")
+    engine_version: DmsEngineVersion = Field(
+        default=DEFAULT_DMS_ENGINE_VERSION,
+        description="DMS engine a new replication instance is created with; refused once AWS no longer creates "
+        "instances with it or when it cannot write to the Aurora major (table: contract/dms_engines.py).",
+    )
+    multi_az: bool = Field(default=True, description="Multi-AZ replication instance.")
+    preferred_maintenance_window: WeeklyWindow = Field(
+        default="sat:04:00-sat:05:00", description="Weekly maintenance window, UTC."
+    )
+    service_roles: ServiceRolesMode = Field(
+        default="create",
+        description="`create` the account-wide `dms-vpc-role`/`dms-cloudwatch-logs-role`, or use `existing` ones.",
+    )
+    migration_type: MigrationType = Field(default="full-load-and-cdc", description="Replication task type.")
+    include: tuple[TableSelection, ...] = Field(
+        default=(TableSelection(schema_name="public"),),
+        min_length=1,
+        description="Tables to migrate (selection rules, in order). Default: everything in `public`.",
+    )
+    exclude: tuple[TableSelection, ...] = Field(default=(), description="Tables to leave out.")
+    lob_max_size_kb: int = Field(
+        default=32, ge=1, le=102400, description="Limited-LOB-mode size; larger values fail the task instead of being truncated."
+    )
+    heartbeat_frequency_minutes: int = Field(
+        default=5, ge=1, le=60, description="Source heartbeat (keeps the slot from holding WAL)."
+    )
+    control_schema: PgIdentifier = Field(default="dms_control", description="Target schema for DMS control tables.")
+    source_schema: PgIdentifier = Field(
+        default="dms_control",
+        description="Schema on the SOURCE where DMS writes its heartbeat table (and, with `capture_ddl`, its DDL capture "
+        "artifacts); a superuser creates it and gives the migration user CREATE and USAGE on it (runbook, step 1).",
+    )
+    capture_ddl: bool = Field(
+        default=False,
+        description="Let DMS capture DDL on the source (an event trigger, a function and a table in `source_schema`, "
+        "which need a superuser migration user). Off: no DDL on migrated tables from start to cutover (runbook DDL freeze).",
+    )
+    task_log_retention_days: LogRetentionDays = Field(default=30, description="Retention of the DMS task log group.")

@@ -1,0 +1,111 @@
+"""The value shapes the config sections share (regions, ids, ARNs, windows, CIDRs) and their strict base model.
+
+Each shape names an example in its error, so a wrong value in a TOML file says what was expected.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict
+
+from contract.aws_limits import CLOUDWATCH_RETENTION_DAYS
+from contract.dms_engines import DEFAULT_DMS_ENGINE_VERSION
+
+
+def _shape(pattern: str, example: str) -> AfterValidator:
+    compiled = re.compile(pattern)
+
+    def check(value: str) -> str:
+        if not compiled.fullmatch(value):
+            raise ValueError(f"expected something shaped like {example!r}")
+        return value
+
+    return AfterValidator(check)
+
+
+def _cidr(value: str) -> str:
+    # Terraform's cidr_ipv4 / security group rules need an explicit prefix; Python would read "10.0.0.1" as a /32.
+    if "/" not in value:
+        raise ValueError("expected an IPv4 CIDR block with its prefix length, like '10.20.0.0/16'")
+    try:
+        network = ipaddress.ip_network(value, strict=True)
+    except ValueError as error:
+        raise ValueError(f"expected an IPv4 CIDR block like '10.20.0.0/16' ({error})") from None
+    if network.version != 4:
+        raise ValueError("expected an IPv4 CIDR block (these fields become IPv4 security group rules)")
+    if network.prefixlen == 0:
+        raise ValueError("a CIDR block open to the whole internet is not allowed")
+    return value
+
+
+Region = Annotated[str, _shape(r"[a-z]{2}(-gov)?-[a-z]+-\d", "eu-west-1")]
+AvailabilityZone = Annotated[str, _shape(r"[a-z]{2}(-gov)?-[a-z]+-\d[a-z]", "eu-west-1a")]
+AccountId = Annotated[str, _shape(r"\d{12}", "123456789012")]
+VpcId = Annotated[str, _shape(r"vpc-([0-9a-f]{8}|[0-9a-f]{17})", "vpc-0123456789abcdef0")]
+SubnetId = Annotated[str, _shape(r"subnet-([0-9a-f]{8}|[0-9a-f]{17})", "subnet-0123456789abcdef0")]
+SecurityGroupId = Annotated[str, _shape(r"sg-([0-9a-f]{8}|[0-9a-f]{17})", "sg-0123456789abcdef0")]
+VPC_ENDPOINT_ID = re.compile(r"vpce-([0-9a-f]{8}|[0-9a-f]{17})")
+# The S3 backend refuses keys (and so prefixes) with a leading or trailing "/" or an empty segment.
+StateKeyPrefix = Annotated[str, _shape(r"[A-Za-z0-9!_.*'()-]+(/[A-Za-z0-9!_.*'()-]+)*", "teams/db/aurora-migration")]
+SecretArn = Annotated[
+    str,
+    _shape(
+        r"arn:aws(-[a-z]+)*:secretsmanager:[a-z]{2}(-gov)?-[a-z]+-\d:\d{12}:secret:[A-Za-z0-9/_+=.@-]+",
+        "arn:aws:secretsmanager:eu-west-1:123456789012:secret:onprem/source-AbCdEf",
+    ),
+]
+KmsKeyArn = Annotated[
+    str,
+    _shape(
+        r"arn:aws(-[a-z]+)*:kms:[a-z]{2}(-gov)?-[a-z]+-\d:\d{12}:(key/[0-9a-f-]{36}|alias/[A-Za-z0-9/_-]+)",
+        "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555",
+    ),
+]
+Cidr = Annotated[str, AfterValidator(_cidr)]
+
+
+def _cloudwatch_retention(days: int) -> int:
+    if days not in CLOUDWATCH_RETENTION_DAYS:
+        raise ValueError(f"allowed CloudWatch retention values: {', '.join(map(str, CLOUDWATCH_RETENTION_DAYS))}")
+    return days
+
+
+LogRetentionDays = Annotated[int, AfterValidator(_cloudwatch_retention)]
+Hostname = Annotated[
+    str,
+    _shape(
+        r"(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*", "pg.corp.example.com"
+    ),
+]
+PgIdentifier = Annotated[str, _shape(r"[a-z_][a-z0-9_]{0,62}", "app_db")]
+# Names used in DMS selection rules: identifiers, or % / _ wildcards.
+SelectionName = Annotated[str, _shape(r"[A-Za-z0-9_%$-]{1,63}", "public")]
+DayTimeWindow = Annotated[str, _shape(r"([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d", "03:00-04:00")]
+WeeklyWindow = Annotated[
+    str,
+    _shape(
+        r"(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d-(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d",
+        "sun:04:30-sun:05:30",
+    ),
+]
+Email = Annotated[str, _shape(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}", "dba-oncall@example.com")]
+HttpsUrl = Annotated[str, _shape(r"https://[^\s]+", "https://events.pagerduty.com/integration/abc/enqueue")]
+DmsInstanceClass = Annotated[str, _shape(r"dms\.[a-z0-9]+\.[a-z0-9]+", "dms.c5.2xlarge")]
+DmsEngineVersion = Annotated[str, _shape(r"\d+\.\d+\.\d+", DEFAULT_DMS_ENGINE_VERSION)]
+BucketName = Annotated[str, _shape(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", "acme-terraform-state-eu-west-1")]
+# An IAM role ARN: optional path (`/` separated, each segment non-empty), then the role name (1-64 characters).
+IAM_ROLE_ARN = re.compile(r"arn:aws(-[a-z]+)*:iam::(?P<account>\d{12}):role/([A-Za-z0-9_+=,.@-]+/)*[A-Za-z0-9_+=,.@-]{1,64}")
+IamRoleArn = Annotated[str, _shape(IAM_ROLE_ARN.pattern, "arn:aws:iam::123456789012:role/aurora-migration-deploy")]
+# STS RoleSessionName and ExternalId: the characters and lengths AssumeRole accepts.
+SessionName = Annotated[str, _shape(r"[A-Za-z0-9_+=,.@-]{2,64}", "aurora-migration-prod")]
+ExternalId = Annotated[str, _shape(r"[A-Za-z0-9_+=,.@:/-]{2,1224}", "aurora-migration-7f3c")]
+
+EnvironmentSuffix = Annotated[str, _shape(r"[a-z][a-z0-9]{1,11}", "dev")]
+NamePrefix = Annotated[str, _shape(r"[a-z][a-z0-9-]{1,20}", "aurora-migration")]
+
+
+class StrictModel(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
