@@ -18,7 +18,7 @@ from contract.dms_engines import DEFAULT_DMS_ENGINE_VERSION
 
 
 class TableSelection(StrictModel):
-    """One DMS selection rule; `%` is the wildcard."""
+    """One DMS selection rule, with DMS's wildcards: `%` any run, `_` one character, `[_]` a literal underscore."""
 
     schema_name: SelectionName = Field(description="Schema name or pattern.")
     table_name: SelectionName = Field(default="%", description="Table name or pattern.")

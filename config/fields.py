@@ -13,6 +13,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict
 
 from contract.aws_limits import CLOUDWATCH_RETENTION_DAYS
 from contract.dms_engines import DEFAULT_DMS_ENGINE_VERSION
+from contract.dms_wildcards import DOCUMENTATION as DMS_WILDCARDS_SOURCE
+from contract.dms_wildcards import pattern_problem
 
 
 def _shape(pattern: str, example: str) -> AfterValidator:
@@ -81,8 +83,18 @@ Hostname = Annotated[
     ),
 ]
 PgIdentifier = Annotated[str, _shape(r"[a-z_][a-z0-9_]{0,62}", "app_db")]
-# Names used in DMS selection rules: identifiers, or % / _ wildcards.
-SelectionName = Annotated[str, _shape(r"[A-Za-z0-9_%$-]{1,63}", "public")]
+
+
+def _dms_pattern(value: str) -> str:
+    problem = pattern_problem(value)
+    if problem:
+        raise ValueError(f"not a DMS table-mapping pattern: {problem} ({DMS_WILDCARDS_SOURCE})")
+    return value
+
+
+# Names used in DMS selection rules, with DMS's wildcards (contract/dms_wildcards.py): % any run, _ one character,
+# [_] a literal underscore, [ab] / [a-d] sets.
+SelectionName = Annotated[str, _shape(r"[A-Za-z0-9_%$\[\]-]{1,63}", "audit[_]%"), AfterValidator(_dms_pattern)]
 DayTimeWindow = Annotated[str, _shape(r"([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d", "03:00-04:00")]
 WeeklyWindow = Annotated[
     str,
