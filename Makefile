@@ -65,7 +65,7 @@ hermetic: install
 	$(RUN) pytest -m "not terraform and not checkov and not integration and not postgres"
 
 snapshots: install
-	$(RUN) pytest tests/gates/test_snapshots.py --snapshot-update
+	$(RUN) pytest tests/review/test_snapshots.py --snapshot-update
 
 scan: synth
 	$(RUN) python -m review.checkov_scan

@@ -1,5 +1,5 @@
 """Review tooling over the synthesized stacks: snapshots, the plan report, checkov and terraform gates.
 
 Nothing here calls AWS: every tool reads `cdktf.out/` (or a copy) and the
-committed snapshots under `tests/gates/snapshots/`.
+committed snapshots under `tests/review/snapshots/`.
 """

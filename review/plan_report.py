@@ -3,7 +3,7 @@
     python -m review.plan_report [--snapshots DIR] [--synth DIR] [--output FILE] [--plan [NAME=]PLAN ...]
 
 Reads `<synth>/stacks/<stack>/cdk.tf.json` (default `cdktf.out`, written by
-`make synth`) and `<snapshots>/<stack>.json` (default `tests/gates/snapshots`),
+`make synth`) and `<snapshots>/<stack>.json` (default `tests/review/snapshots`),
 and renders Markdown for a pull request: per environment, resource counts by
 type and the resources added, removed or changed (with the changed attribute
 paths) since the snapshot. No AWS access: it compares Terraform JSON, not live

@@ -1,10 +1,10 @@
-"""Gate: each environment's synthesized stack equals its committed snapshot in tests/gates/snapshots/.
+"""Gate: each environment's synthesized stack equals its committed snapshot in tests/review/snapshots/.
 
 A snapshot is the stack's cdk.tf.json with sorted keys and a 2-space indent,
 so a pull request shows every change to the Terraform JSON as a readable diff.
 After an intended change, update and commit the snapshots with one command:
 
-    make snapshots      # = pipenv run pytest tests/gates/test_snapshots.py --snapshot-update
+    make snapshots      # = pipenv run pytest tests/review/test_snapshots.py --snapshot-update
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ import pytest
 
 from config import EnvironmentConfig
 from review.stackdiff import REPO_ROOT, SNAPSHOT_DIR, diff_stacks, snapshot_path, snapshot_text
-from tests.gates.conftest import GATE_TIMINGS
+from tests.review.conftest import GATE_TIMINGS
 from tests.helpers import Document
 
-UPDATE_COMMAND = "make snapshots  (= pipenv run pytest tests/gates/test_snapshots.py --snapshot-update)"
+UPDATE_COMMAND = "make snapshots  (= pipenv run pytest tests/review/test_snapshots.py --snapshot-update)"
 MAX_DIFF_LINES = 80
 MAX_SUMMARY_LINES = 30
 MAX_LINE_CHARS = 160

@@ -25,7 +25,7 @@ from review.checkov_scan import (
     normalize_address,
     unknown_environments,
 )
-from tests.gates.conftest import FEATURE_VARIANTS, CheckovRuns
+from tests.review.conftest import FEATURE_VARIANTS, CheckovRuns
 
 CLUSTER = "aws_rds_cluster.aurora_cluster_059EF40F"
 
