@@ -76,10 +76,10 @@ contract: synth
 
 # With the plan risk report of PLAN (`terraform show -json` files or saved plans, globs allowed), else of the saved
 # plans cdktf.out/stacks/<stack>/*.tfplan; says so when there is none. Exit 1: a plan replaces or destroys a stateful
-# resource not acknowledged in review/acknowledged-risks.toml (docs/gates.md, "Plan risk report"). REVIEW_OUTPUT: write
-# the Markdown to that file instead of stdout (the pull request workflow's comment).
+# resource not acknowledged in review/exceptions/acknowledged-risks.toml (docs/gates.md, "Plan risk report").
+# REVIEW_OUTPUT: write the Markdown to that file instead of stdout (the pull request workflow's comment).
 review: synth
-	$(RUN) python -m review.plan_report $(if $(REVIEW_OUTPUT),--output $(REVIEW_OUTPUT)) $(PLAN_ARGS)
+	$(RUN) python -m review.plan_report --snapshots tests/review/snapshots $(if $(REVIEW_OUTPUT),--output $(REVIEW_OUTPUT)) $(PLAN_ARGS)
 
 # terraform plan of $(ENV) against its remote state, with the credentials of the environment (CI: the OIDC role;
 # the stack's deployment.role_arn is assumed from there). Writes $(PLAN_DIR)/<stack>.tfplan, .json (`terraform show

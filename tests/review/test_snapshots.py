@@ -17,9 +17,12 @@ from pathlib import Path
 import pytest
 
 from config import EnvironmentConfig
-from review.stackdiff import REPO_ROOT, SNAPSHOT_DIR, diff_stacks, snapshot_path, snapshot_text
-from tests.review.conftest import GATE_TIMINGS
+from review.stackdiff import REPO_ROOT, diff_stacks, snapshot_path, snapshot_text
 from tests.helpers import Document
+from tests.review.conftest import GATE_TIMINGS
+
+SNAPSHOT_DIR = Path(__file__).resolve().parent / "snapshots"
+"""The committed snapshots; `make review` passes the same folder to `python -m review.plan_report --snapshots`."""
 
 UPDATE_COMMAND = "make snapshots  (= pipenv run pytest tests/review/test_snapshots.py --snapshot-update)"
 MAX_DIFF_LINES = 80
