@@ -124,4 +124,4 @@ compare: install
 # Terraform JSON, a provider lock file, a manifest and a README (README.md, "Archives for platform teams").
 .PHONY: package
 package: install
-	$(RUN) python -m review.package
+	$(RUN) python -m release
