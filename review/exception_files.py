@@ -149,30 +149,21 @@ class IamWaiver(ExceptionModel):
         )
 
 
-def _repeated(keys: Sequence[tuple[str, ...]], table: str) -> list[tuple[str, tuple[str, ...]]]:
-    """(`table #N`, key) for every entry whose key an earlier entry already has."""
-    seen: set[tuple[str, ...]] = set()
-    found = []
-    for number, key in enumerate(keys, start=1):
-        if key in seen:
-            found.append((f"{table} #{number}", key))
-        seen.add(key)
-    return found
-
-
 class CheckovWaiverFile(ExceptionModel):
     waiver: Annotated[tuple[CheckovWaiver, ...], Field(strict=False)] = ()
 
     @model_validator(mode="after")
     def _one_per_check_and_address(self) -> CheckovWaiverFile:
-        repeated = _repeated([(waiver.check_id, waiver.address) for waiver in self.waiver], "waiver")
-        if repeated:
-            raise ValueError(
-                "\n".join(
-                    f"{where}: second waiver for {check_id} {address}: merge them (one per check and address)"
-                    for where, (check_id, address) in repeated
+        problems, seen = [], set()
+        for number, waiver in enumerate(self.waiver, start=1):
+            if (waiver.check_id, waiver.address) in seen:
+                problems.append(
+                    f"waiver #{number}: second waiver for {waiver.check_id} {waiver.address}: "
+                    "merge them (one per check and address)"
                 )
-            )
+            seen.add((waiver.check_id, waiver.address))
+        if problems:
+            raise ValueError("\n".join(problems))
         return self
 
 
@@ -181,14 +172,12 @@ class AcknowledgementFile(ExceptionModel):
 
     @model_validator(mode="after")
     def _once_per_stack_and_address(self) -> AcknowledgementFile:
-        pairs = [(stack, entry.address) for entry in self.acknowledge for stack in entry.stacks]
-        numbers = [number for number, entry in enumerate(self.acknowledge, start=1) for _ in entry.stacks]
-        seen: set[tuple[str, str]] = set()
-        problems = []
-        for number, (stack, address) in zip(numbers, pairs, strict=True):
-            if (stack, address) in seen:
-                problems.append(f"acknowledge #{number}: {address} in {stack} is acknowledged twice")
-            seen.add((stack, address))
+        problems, seen = [], set()
+        for number, entry in enumerate(self.acknowledge, start=1):
+            for stack in entry.stacks:
+                if (stack, entry.address) in seen:
+                    problems.append(f"acknowledge #{number}: {entry.address} in {stack} is acknowledged twice")
+                seen.add((stack, entry.address))
         if problems:
             raise ValueError("\n".join(problems))
         return self

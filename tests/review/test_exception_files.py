@@ -82,7 +82,9 @@ def _problems(path: Path, model: type[ExceptionModel]) -> tuple[str, ...]:
     return raised.value.problems
 
 
-@pytest.mark.parametrize(("model", "good", "bad", "line"), MALFORMED, ids=lambda value: getattr(value, "__name__", None))
+@pytest.mark.parametrize(
+    ("model", "good", "bad", "line"), MALFORMED, ids=[f"{model.__name__}-{bad.split(' =')[0]}" for model, _, bad, _ in MALFORMED]
+)
 def test_a_malformed_entry_gives_one_line_naming_file_entry_field_value_and_what_is_allowed(
     model: type[ExceptionModel], good: str, bad: str, line: str, tmp_path: Path
 ) -> None:
