@@ -65,7 +65,7 @@ hermetic: install
 	$(RUN) pytest -m "not terraform and not checkov and not integration and not postgres"
 
 snapshots: install
-	$(RUN) pytest tests/gates/test_snapshots.py --snapshot-update
+	$(RUN) pytest tests/review/test_snapshots.py --snapshot-update
 
 scan: synth
 	$(RUN) python -m review.checkov_scan
@@ -76,10 +76,10 @@ contract: synth
 
 # With the plan risk report of PLAN (`terraform show -json` files or saved plans, globs allowed), else of the saved
 # plans cdktf.out/stacks/<stack>/*.tfplan; says so when there is none. Exit 1: a plan replaces or destroys a stateful
-# resource not acknowledged in review/acknowledged-risks.toml (docs/gates.md, "Plan risk report"). REVIEW_OUTPUT: write
-# the Markdown to that file instead of stdout (the pull request workflow's comment).
+# resource not acknowledged in review/exceptions/acknowledged-risks.toml (docs/gates.md, "Plan risk report").
+# REVIEW_OUTPUT: write the Markdown to that file instead of stdout (the pull request workflow's comment).
 review: synth
-	$(RUN) python -m review.plan_report $(if $(REVIEW_OUTPUT),--output $(REVIEW_OUTPUT)) $(PLAN_ARGS)
+	$(RUN) python -m review.plan_report --snapshots tests/review/snapshots $(if $(REVIEW_OUTPUT),--output $(REVIEW_OUTPUT)) $(PLAN_ARGS)
 
 # terraform plan of $(ENV) against its remote state, with the credentials of the environment (CI: the OIDC role;
 # the stack's deployment.role_arn is assumed from there). Writes $(PLAN_DIR)/<stack>.tfplan, .json (`terraform show
@@ -124,4 +124,4 @@ compare: install
 # Terraform JSON, a provider lock file, a manifest and a README (README.md, "Archives for platform teams").
 .PHONY: package
 package: install
-	$(RUN) python -m review.package
+	$(RUN) python -m release

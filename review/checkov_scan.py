@@ -8,7 +8,7 @@ of its file, so findings stay attributable to their environment. Findings are
 keyed by Terraform address (`aws_rds_cluster.aurora_cluster_059EF40F`): the
 logical ids are the state address contract, so they are stable across synths.
 
-Waivers live in `security/checkov-waivers.toml`, one `[[waiver]]` per
+Waivers live in `review/exceptions/checkov-waivers.toml`, one `[[waiver]]` per
 (check id, address), with the environments it applies to and a reason. The
 gate fails on a finding no waiver covers, and on a waiver that no longer
 matches a finding in one of its environments (stale: the exception outlived
@@ -24,39 +24,27 @@ import argparse
 import importlib.util
 import json
 import os
-import re
-import subprocess
 import sys
 import tempfile
 import time
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from contract.layout import STACK_FILE, STACKS_DIR
-from review.stackdiff import REPO_ROOT, SYNTH_DIR
+from plumbing.exit_codes import ExitCode
+from plumbing.tool import ToolError, run_tool, tail
+from review.exception_files import CHECKOV_WAIVERS_FILE, CheckovWaiver, ExceptionFileError, load_checkov_waivers
+from review.stackdiff import SYNTH_DIR
 
-WAIVERS_FILE = REPO_ROOT / "security" / "checkov-waivers.toml"
 FRAMEWORK = "terraform_json"
 OFFLINE_ENV = {"CKV_SKIP_PACKAGE_UPDATE_CHECK": "True", "BC_SKIP_MAPPING": "TRUE"}
-MIN_REASON_CHARS = 40
-WAIVER_KEYS = {"check_id", "address", "environments", "reason"}
-CHECK_ID = re.compile(r"CKV2?_[A-Z0-9]+_\d+")
-ADDRESS = re.compile(r"(data\.)?[a-z][a-z0-9_]*\.[A-Za-z0-9_-]+")
-EXIT_GATE_FAILED = 1
-EXIT_NO_INPUT = 2
+TIMEOUT_SECONDS = 600
 
 
 class CheckovError(RuntimeError):
     """checkov could not produce a usable result (crash, parse errors, a file it did not evaluate)."""
-
-
-class WaiverFileError(ValueError):
-    def __init__(self, problems: Sequence[str]) -> None:
-        super().__init__("\n".join(problems))
-        self.problems = tuple(problems)
 
 
 @dataclass(frozen=True, order=True)
@@ -72,85 +60,7 @@ class Finding:
         return f"{self.check_id} {self.address} [{self.environment}]: {self.check_name}"
 
 
-@dataclass(frozen=True)
-class Waiver:
-    check_id: str
-    address: str
-    environments: tuple[str, ...]
-    reason: str
-
-    def covers(self, finding: Finding) -> bool:
-        return finding.check_id == self.check_id and finding.address == self.address and finding.environment in self.environments
-
-    def describe(self) -> str:
-        return f"{self.check_id} {self.address} {list(self.environments)}"
-
-
-def load_waivers(path: Path = WAIVERS_FILE) -> list[Waiver]:
-    """Parse and validate the waiver file; every problem is reported at once."""
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise WaiverFileError([f"{path}: file not found"]) from None
-    except tomllib.TOMLDecodeError as error:
-        raise WaiverFileError([f"{path}: not valid TOML: {error}"]) from None
-    problems = [f"{path.name}: unknown top-level key {key!r} (only [[waiver]] tables)" for key in data if key != "waiver"]
-    entries = data.get("waiver", [])
-    if not isinstance(entries, list):
-        raise WaiverFileError([*problems, f"{path.name}: `waiver` must be an array of tables ([[waiver]])"])
-    waivers: list[Waiver] = []
-    seen: set[tuple[str, str]] = set()
-    for number, entry in enumerate(entries, start=1):
-        where = f"{path.name} waiver #{number}"
-        entry_problems = _entry_problems(entry, where)
-        problems += entry_problems
-        if entry_problems:
-            continue
-        waiver = Waiver(
-            check_id=entry["check_id"],
-            address=entry["address"],
-            environments=tuple(entry["environments"]),
-            reason=" ".join(entry["reason"].split()),
-        )
-        key = (waiver.check_id, waiver.address)
-        if key in seen:
-            problems.append(
-                f"{where}: second waiver for {waiver.check_id} {waiver.address}: merge them (one per check and address)"
-            )
-        seen.add(key)
-        waivers.append(waiver)
-    if problems:
-        raise WaiverFileError(problems)
-    return waivers
-
-
-def _entry_problems(entry: Any, where: str) -> list[str]:
-    if not isinstance(entry, dict):
-        return [f"{where}: expected a table"]
-    problems = [f"{where}: missing key {key!r}" for key in sorted(WAIVER_KEYS - set(entry))]
-    problems += [f"{where}: unknown key {key!r} (allowed: {sorted(WAIVER_KEYS)})" for key in sorted(set(entry) - WAIVER_KEYS)]
-    check_id, address = entry.get("check_id"), entry.get("address")
-    if "check_id" in entry and not (isinstance(check_id, str) and CHECK_ID.fullmatch(check_id)):
-        problems.append(f"{where}: check_id {check_id!r} is not a checkov id like 'CKV_AWS_139' or 'CKV2_AWS_8'")
-    if "address" in entry and not (isinstance(address, str) and ADDRESS.fullmatch(address)):
-        problems.append(f"{where}: address {address!r} is not a Terraform address like 'aws_rds_cluster.aurora_cluster_059EF40F'")
-    environments = entry.get("environments")
-    if "environments" in entry and not (
-        isinstance(environments, list)
-        and environments
-        and all(isinstance(name, str) and name for name in environments)
-        and len(set(environments)) == len(environments)
-    ):
-        problems.append(
-            f"{where}: environments must be a non-empty list of distinct suffixes, e.g. ['dev'], got {environments!r}"
-        )
-    reason = entry.get("reason")
-    if "reason" in entry and not (isinstance(reason, str) and len(" ".join(reason.split())) >= MIN_REASON_CHARS):
-        problems.append(f"{where}: reason must say why the risk is accepted (at least {MIN_REASON_CHARS} characters)")
-    return problems
-
-
-def unknown_environments(waivers: Sequence[Waiver], known: Sequence[str]) -> list[str]:
+def unknown_environments(waivers: Sequence[CheckovWaiver], known: Sequence[str]) -> list[str]:
     return [
         f"waiver {waiver.describe()} names unknown environment {name!r} (known: {sorted(known)})"
         for waiver in waivers
@@ -162,8 +72,8 @@ def unknown_environments(waivers: Sequence[Waiver], known: Sequence[str]) -> lis
 @dataclass
 class GateResult:
     unwaived: list[Finding] = field(default_factory=list)
-    waived: list[tuple[Finding, Waiver]] = field(default_factory=list)
-    stale: list[tuple[Waiver, str]] = field(default_factory=list)
+    waived: list[tuple[Finding, CheckovWaiver]] = field(default_factory=list)
+    stale: list[tuple[CheckovWaiver, str]] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
@@ -179,7 +89,7 @@ class GateResult:
         return lines
 
 
-def evaluate(findings: Mapping[str, Sequence[Finding]], waivers: Sequence[Waiver]) -> GateResult:
+def evaluate(findings: Mapping[str, Sequence[Finding]], waivers: Sequence[CheckovWaiver]) -> GateResult:
     """Split findings into waived and not waived; a waiver is stale in a scanned environment where it matches nothing."""
     result = GateResult()
     used: set[tuple[int, str]] = set()
@@ -243,7 +153,7 @@ def checkov_readable(document: Mapping[str, Any]) -> dict[str, Any]:
     return readable
 
 
-def scan(files: Mapping[str, Path], *, timeout_seconds: float = 600) -> ScanResult:
+def scan(files: Mapping[str, Path], *, timeout_seconds: float = TIMEOUT_SECONDS) -> ScanResult:
     """Run checkov once over every file (as `checkov_readable` copies); findings keyed by each file's label."""
     originals = {label: path.resolve() for label, path in files.items()}
     if len(set(originals.values())) != len(originals):
@@ -264,16 +174,19 @@ def _scan_copies(paths: Mapping[str, Path], documents: Mapping[str, Any], *, tim
     command = [sys.executable, "-m", "checkov.main", "--framework", FRAMEWORK, "--skip-download", "-o", "json"]
     command += ["-f", *map(str, paths.values())]
     started = time.perf_counter()
-    completed = subprocess.run(
-        command, capture_output=True, text=True, env={**os.environ, **OFFLINE_ENV}, timeout=timeout_seconds, check=False
-    )
+    try:
+        completed = run_tool(command, env={**os.environ, **OFFLINE_ENV}, timeout_seconds=timeout_seconds)
+    except ToolError as error:
+        raise CheckovError(f"checkov could not run: {error}") from None
     seconds = time.perf_counter() - started
     if completed.returncode not in (0, 1):  # 1 = some check failed
-        raise CheckovError(f"checkov exited {completed.returncode}:\n{completed.stderr[-3000:]}")
+        raise CheckovError(f"checkov exited {completed.returncode}:\n{tail(completed.stderr, 3000)}")
     try:
         output = json.loads(completed.stdout)
     except ValueError:
-        raise CheckovError(f"checkov printed no JSON report:\n{completed.stdout[-1500:]}\n{completed.stderr[-1500:]}") from None
+        raise CheckovError(
+            f"checkov printed no JSON report:\n{tail(completed.stdout, 1500)}\n{tail(completed.stderr, 1500)}"
+        ) from None
     reports = [report for report in (output if isinstance(output, list) else [output]) if "results" in report]
 
     findings: dict[str, list[Finding]] = {label: [] for label in paths}
@@ -317,21 +230,25 @@ def _stack_labels(stacks: Sequence[str]) -> dict[str, str]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m review.checkov_scan", description="checkov gate with reviewed waivers")
     parser.add_argument("--synth", type=Path, default=SYNTH_DIR, help="cdktf output directory (default: %(default)s)")
-    parser.add_argument("--waivers", type=Path, default=WAIVERS_FILE, help="waiver file (default: %(default)s)")
+    parser.add_argument("--waivers", type=Path, default=CHECKOV_WAIVERS_FILE, help="waiver file (default: %(default)s)")
     args = parser.parse_args(argv)
 
     stack_files = {path.parent.name: path for path in sorted((args.synth / STACKS_DIR).glob(f"*/{STACK_FILE}"))}
     missing = checkov_missing()
     if not stack_files or missing:
         print(missing or f"checkov_scan: no {args.synth}/stacks/*/{STACK_FILE}: run `make synth` first", file=sys.stderr)
-        return EXIT_NO_INPUT
+        return ExitCode.ERROR
     try:
-        waivers = load_waivers(args.waivers)
-    except WaiverFileError as error:
+        waivers = load_checkov_waivers(args.waivers)
+    except ExceptionFileError as error:
         print(f"checkov_scan: bad waiver file:\n{error}", file=sys.stderr)
-        return EXIT_NO_INPUT
+        return ExitCode.ERROR
     labels = _stack_labels(list(stack_files))
-    result = scan({labels[stack]: path for stack, path in stack_files.items()})
+    try:
+        result = scan({labels[stack]: path for stack, path in stack_files.items()})
+    except CheckovError as error:
+        print(f"checkov_scan: {error}", file=sys.stderr)
+        return ExitCode.ERROR
     gate = evaluate(result.findings, waivers)
     problems = gate.problems() + unknown_environments(waivers, list(labels.values()))
     for label, items in result.findings.items():
@@ -340,7 +257,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"checkov {result.seconds:.1f} s, waivers: {args.waivers}")
     for line in problems:
         print(line)
-    return EXIT_GATE_FAILED if problems else 0
+    return ExitCode.FAILED if problems else ExitCode.OK
 
 
 if __name__ == "__main__":

@@ -2,21 +2,19 @@
 
     python -m review.plan_report [--snapshots DIR] [--synth DIR] [--output FILE] [--plan [NAME=]PLAN ...]
 
-Reads `<synth>/stacks/<stack>/cdk.tf.json` (default `cdktf.out`, written by
-`make synth`) and `<snapshots>/<stack>.json` (default `tests/gates/snapshots`),
-and renders Markdown for a pull request: per environment, resource counts by
-type and the resources added, removed or changed (with the changed attribute
-paths) since the snapshot. No AWS access: it compares Terraform JSON, not live
-state, so it is a review aid next to `terraform plan`, not a replacement.
+Reads `<synth>/stacks/<stack>/cdk.tf.json` (default `cdktf.out`, written by `make synth`) and
+`<snapshots>/<stack>.json` (the committed snapshots; `make review` passes `--snapshots tests/review/snapshots`,
+without the option every stack is reported as new), and renders Markdown for a pull request: per environment,
+resource counts by type and the resources added, removed or changed (with the changed attribute paths) since the
+snapshot. No AWS access: it compares Terraform JSON, not live state, so it is a review aid next to
+`terraform plan`, not a replacement.
 
-When Terraform plans are available (`--plan`, or found: `plans/<stack>.json`
-or `plans/<stack>.tfplan` as `make plan` writes them, else saved plans at
-`<synth>/stacks/<stack>/*.tfplan` / `*.tfplan.json`), the report starts with
-the plan risk report of `review.plan_risk` on them (what the plan creates,
-updates, replaces and destroys; replacements and destructions of stateful
-resources not acknowledged in `review/acknowledged-risks.toml`); without one
-it says so. Exit codes: 0 report written (no unacknowledged dangerous change),
-1 report written and a plan has an unacknowledged dangerous change, 2 nothing
+When Terraform plans are available (`--plan`, or found: `plans/<stack>.json` or `plans/<stack>.tfplan` as
+`make plan` writes them, else saved plans at `<synth>/stacks/<stack>/*.tfplan` / `*.tfplan.json`), the report
+starts with the plan risk report of `review.plan_risk` on them (what the plan creates, updates, replaces and
+destroys; replacements and destructions of stateful resources not acknowledged in
+`review/exceptions/acknowledged-risks.toml`); without one it says so. Exit codes: 0 report written (no
+unacknowledged dangerous change), 1 report written and a plan has an unacknowledged dangerous change, 2 nothing
 to read, or a plan or the acknowledgement file cannot be read.
 """
 
@@ -29,10 +27,14 @@ from pathlib import Path
 from typing import Any
 
 from contract.layout import STACKS_DIR
-from review import plan_risk
+from plumbing.exit_codes import ExitCode
+from review.exception_files import ACKNOWLEDGEMENTS_FILE, ExceptionFileError
+from review.plan_risk.acknowledgements import load_acknowledgements
+from review.plan_risk.assess import assess_all, exit_code, unused_acknowledgements
+from review.plan_risk.reading import PlanSource, plan_source
+from review.plan_risk.render import render_markdown
 from review.stackdiff import (
     REPO_ROOT,
-    SNAPSHOT_DIR,
     SYNTH_DIR,
     StackDiff,
     data_source_count,
@@ -42,7 +44,6 @@ from review.stackdiff import (
     resource_counts,
 )
 
-EXIT_NO_INPUT = 2
 PLAN_PATTERNS = ("*.tfplan", "*.tfplan.json")
 PLANS_DIR = REPO_ROOT / "plans"
 """Where `make plan` writes `<stack>.tfplan` and its `terraform show -json` as `<stack>.json` (PLAN_DIR)."""
@@ -155,7 +156,7 @@ def render(
     return "\n".join(lines) + "\n"
 
 
-def find_plans(synth: Path, plans_dir: Path = PLANS_DIR) -> list[plan_risk.PlanSource]:
+def find_plans(synth: Path, plans_dir: Path = PLANS_DIR) -> list[PlanSource]:
     """The plans of each synthesized stack: `<plans_dir>/<stack>.json` (or, without it, `<stack>.tfplan`, shown in the
     stack folder) as `make plan` writes them, else the saved plans in the stack folder (`*.tfplan`, `*.tfplan.json`)."""
     found = []
@@ -163,16 +164,16 @@ def find_plans(synth: Path, plans_dir: Path = PLANS_DIR) -> list[plan_risk.PlanS
         stack = stack_dir.name
         made = [path for path in (plans_dir / f"{stack}.json", plans_dir / f"{stack}.tfplan") if path.is_file()]
         if made:
-            found.append(plan_risk.PlanSource(stack=stack, path=made[0], stack_dir=stack_dir))
+            found.append(PlanSource(stack=stack, path=made[0], stack_dir=stack_dir))
             continue
         for pattern in PLAN_PATTERNS:
-            found += [plan_risk.plan_source(str(path)) for path in sorted(stack_dir.glob(pattern))]
+            found += [plan_source(str(path)) for path in sorted(stack_dir.glob(pattern))]
     return found
 
 
 def risk_section(
-    sources: Sequence[plan_risk.PlanSource], stacks: Sequence[str], acknowledgements: Path, synth: Path, plans_dir: Path
-) -> tuple[list[str], int]:
+    sources: Sequence[PlanSource], stacks: Sequence[str], acknowledgements: Path, synth: Path, plans_dir: Path
+) -> tuple[list[str], ExitCode]:
     """The plan risk report on `sources` (or why there is none) as Markdown lines, and its exit code."""
     if not sources:
         pattern = f"{_display(plans_dir)}/<stack>.json` or `{_display(synth)}/{STACKS_DIR}/<stack>/*.tfplan"
@@ -182,25 +183,28 @@ def risk_section(
             f"No Terraform plan was given (`--plan`, `make review PLAN=...`) or found (`{pattern}`), so this report "
             "cannot say what would be replaced or destroyed in the account: it compares Terraform JSON only. Run "
             "`make plan ENV=<env>` (needs the environment's AWS credentials), then `make review` again.",
-        ], 0
+        ], ExitCode.OK
     try:
-        acknowledged = plan_risk.load_acknowledgements(acknowledgements)
-    except plan_risk.AcknowledgementError as error:
-        return ["## Plan risk: the acknowledgement file cannot be read", "", f"```\n{error}\n```"], plan_risk.EXIT_UNREADABLE
-    reports = plan_risk.assess_all(sources, acknowledged)
-    text = plan_risk.render_markdown(
-        reports, unused=plan_risk.unused_acknowledgements(reports, acknowledged), heading="##", marker=False
-    )
+        acknowledged = load_acknowledgements(acknowledgements)
+    except ExceptionFileError as error:
+        return ["## Plan risk: the acknowledgement file cannot be read", "", f"```\n{error}\n```"], ExitCode.ERROR
+    reports = assess_all(sources, acknowledged)
+    text = render_markdown(reports, unused=unused_acknowledgements(reports, acknowledged), heading="##", marker=False)
     lines = text.rstrip("\n").splitlines()
     without = sorted(set(stacks) - {source.stack for source in sources})
     if without:
         lines[1:1] = ["", f"No plan for {', '.join(without)}: their changes are known from the Terraform JSON only."]
-    return lines, plan_risk.exit_code(reports)
+    return lines, exit_code(reports)
 
 
 def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m review.plan_report", description=DESCRIPTION)
-    parser.add_argument("--snapshots", type=Path, default=SNAPSHOT_DIR, help="committed snapshots (default: %(default)s)")
+    parser.add_argument(
+        "--snapshots",
+        type=Path,
+        default=None,
+        help="the committed snapshots (`make review`: tests/review/snapshots; default: none)",
+    )
     parser.add_argument("--synth", type=Path, default=SYNTH_DIR, help="cdktf output directory (default: %(default)s)")
     parser.add_argument("--output", type=Path, default=None, help="write the Markdown here instead of stdout")
     parser.add_argument(
@@ -215,7 +219,7 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--acknowledgements",
         type=Path,
-        default=plan_risk.ACKNOWLEDGEMENTS_FILE,
+        default=ACKNOWLEDGEMENTS_FILE,
         help="acknowledged dangerous changes (default: %(default)s)",
     )
     return parser.parse_args(argv)
@@ -226,13 +230,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     current = load_synth(args.synth)
     if not current:
         print(f"plan_report: no {args.synth}/stacks/*/cdk.tf.json: run `make synth` first or pass --synth DIR", file=sys.stderr)
-        return EXIT_NO_INPUT
-    snapshots = load_snapshots(args.snapshots) if args.snapshots.is_dir() else {}
+        return ExitCode.ERROR
+    snapshots = load_snapshots(args.snapshots) if args.snapshots is not None and args.snapshots.is_dir() else {}
+    snapshot_source = f"`{_display(args.snapshots)}`" if args.snapshots is not None else "none given"
     sources = (
-        f"Synthesized: `{_display(args.synth)}` · snapshots: `{_display(args.snapshots)}` · "
+        f"Synthesized: `{_display(args.synth)}` · snapshots: {snapshot_source} · "
         "compares Terraform JSON only (no AWS access): run `terraform plan` for what changes in the account."
     )
-    plans = [plan_risk.plan_source(plan) for plan in args.plan] if args.plan else find_plans(args.synth, args.plans_dir)
+    plans = [plan_source(plan) for plan in args.plan] if args.plan else find_plans(args.synth, args.plans_dir)
     risk_lines, code = risk_section(plans, list(current), args.acknowledgements, args.synth, args.plans_dir)
     report = render(current, snapshots, sources=sources, plan_risk_lines=risk_lines)
     if not plans:
@@ -243,9 +248,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.output.parent.mkdir(parents=True, exist_ok=True)
         args.output.write_text(report, encoding="utf-8")
         print(f"plan_report: wrote {args.output}", file=sys.stderr)
-    if code == plan_risk.EXIT_RISK:
+    if code == ExitCode.FAILED:
         print("plan_report: a plan replaces or destroys stateful resources without acknowledgement", file=sys.stderr)
-    elif code == plan_risk.EXIT_UNREADABLE:
+    elif code == ExitCode.ERROR:
         print("plan_report: a plan or the acknowledgement file cannot be read", file=sys.stderr)
     return code
 

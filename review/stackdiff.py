@@ -21,7 +21,6 @@ from contract.layout import SYNTH_DIR as DEFAULT_SYNTH_DIR
 Document = dict[str, Any]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-SNAPSHOT_DIR = REPO_ROOT / "tests" / "gates" / "snapshots"
 SYNTH_DIR = REPO_ROOT / DEFAULT_SYNTH_DIR
 METADATA_KEY = "//"
 # Blocks whose entries have Terraform addresses; everything else is compared as "other" blocks.

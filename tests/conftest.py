@@ -18,7 +18,7 @@ from config import EnvironmentConfig, environment_files, load_environments
 from provider_loading.fast_import import enable_fast_provider_import
 
 # The fast provider load, as main.py does it. Here, not in pytest_configure: pytest imports the conftest.py files
-# below this one (tests/gates/ imports modules.aws through tests.helpers) before it calls pytest_configure.
+# below this one (tests/review/ imports modules.aws through tests.helpers) before it calls pytest_configure.
 enable_fast_provider_import()
 
 Testing.__test__ = False  # not a test class

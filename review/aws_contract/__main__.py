@@ -7,10 +7,10 @@ import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from plumbing.exit_codes import ExitCode
 from review.aws_contract import api_model, documented, documents, iam_lint
 from review.aws_contract.core import Stack, UnreadableInputError, Violation, load_stacks
 
-EXIT_OK, EXIT_VIOLATIONS, EXIT_UNREADABLE = 0, 1, 2
 GATES = (api_model.check, documented.check, documents.check, iam_lint.check)
 
 
@@ -31,12 +31,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         stacks = load_stacks(args.paths)
     except UnreadableInputError as error:
         print(f"aws-contract: {error}", file=sys.stderr)
-        return EXIT_UNREADABLE
+        return ExitCode.ERROR
     found = [violation for stack in stacks for violation in violations(stack)]
     for violation in found:
         print(violation.line())
     print(f"aws-contract: {len(stacks)} stack(s), {len(found)} violation(s)", file=sys.stderr)
-    return EXIT_VIOLATIONS if found else EXIT_OK
+    return ExitCode.FAILED if found else ExitCode.OK
 
 
 if __name__ == "__main__":

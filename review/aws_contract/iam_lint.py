@@ -3,7 +3,7 @@
 parliament audits actions, resources and condition keys against the IAM
 definitions it ships. References to other resources (`${aws_kms_key.x.arn}`)
 are replaced by ARNs of the right shape before the audit. A finding is a
-violation unless security/iam-lint-waivers.toml waives it with a reason.
+violation unless review/exceptions/iam-lint-waivers.toml waives it with a reason.
 """
 
 from __future__ import annotations
@@ -11,18 +11,16 @@ from __future__ import annotations
 import functools
 import json
 import re
-import tomllib
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from importlib.metadata import version
-from pathlib import Path
 from typing import Any
 
 from review.aws_contract.core import Stack, Violation
+from review.exception_files import IAM_WAIVERS_FILE, IamWaiver, load_iam_waivers
 from review.stackdiff import REPO_ROOT
 
-WAIVERS_FILE = REPO_ROOT / "security" / "iam-lint-waivers.toml"
 POLICY_ATTRIBUTES = {
     "aws_iam_role": "assume_role_policy",
     "aws_iam_role_policy": "policy",
@@ -47,32 +45,6 @@ class Finding:
     attribute: str
     issue: str
     detail: str
-
-
-@dataclass(frozen=True, kw_only=True)
-class Waiver:
-    issue: str
-    target: str
-    """`<resource type>.<attribute>` (every such document) or `<address>.<attribute>` (one)."""
-    reason: str
-
-    def covers(self, finding: Finding) -> bool:
-        kind = finding.address.split(".")[0]
-        return self.issue == finding.issue and self.target in (
-            f"{kind}.{finding.attribute}",
-            f"{finding.address}.{finding.attribute}",
-        )
-
-
-def load_waivers(path: Path = WAIVERS_FILE) -> list[Waiver]:
-    with path.open("rb") as handle:
-        entries = tomllib.load(handle).get("waiver", [])
-    waivers = []
-    for entry in entries:
-        if set(entry) != {"issue", "target", "reason"} or not str(entry.get("reason", "")).strip():
-            raise ValueError(f"{path}: every [[waiver]] needs exactly issue, target and a non-empty reason, got {sorted(entry)}")
-        waivers.append(Waiver(issue=entry["issue"], target=entry["target"], reason=entry["reason"].strip()))
-    return waivers
 
 
 def _placeholder(match: re.Match[str]) -> str:
@@ -112,8 +84,8 @@ def findings(stack: Stack) -> Iterator[Finding]:
             yield Finding(stack=stack.name, address=address, attribute=attribute, issue=found.issue, detail=str(found.detail))
 
 
-def check(stack: Stack, waivers: list[Waiver] | None = None) -> Iterator[Violation]:
-    waivers = load_waivers() if waivers is None else waivers
+def check(stack: Stack, waivers: Sequence[IamWaiver] | None = None) -> Iterator[Violation]:
+    waivers = load_iam_waivers() if waivers is None else waivers
     for finding in findings(stack):
         if any(waiver.covers(finding) for waiver in waivers):
             continue
@@ -123,5 +95,5 @@ def check(stack: Stack, waivers: list[Waiver] | None = None) -> Iterator[Violati
             attribute=finding.attribute,
             value=finding.detail[:120],
             rule=f"parliament {finding.issue}",
-            source=f"parliament {version('parliament')} (IAM definitions); waive in {WAIVERS_FILE.relative_to(REPO_ROOT)}",
+            source=f"parliament {version('parliament')} (IAM definitions); waive in {IAM_WAIVERS_FILE.relative_to(REPO_ROOT)}",
         )

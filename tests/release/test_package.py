@@ -22,16 +22,12 @@ import pytest
 from config import EnvironmentConfig
 from contract.layout import STACK_FILE
 from contract.outputs import OUTPUT_DESCRIPTIONS
-from review.package import (
-    CHECKSUMS_FILE,
-    LOCK_FILE,
-    MANIFEST_FILE,
-    README_FILE,
-    build_packages,
-    mirror_platforms,
-    prerequisites,
-    source_of,
-)
+from plumbing.exit_codes import ExitCode
+from release import __main__ as release_cli
+from release.archive import CHECKSUMS_FILE, build_packages
+from release.contents import MANIFEST_FILE, README_FILE, Build, consumer_readme, prerequisites
+from release.lock import LOCK_FILE, Lock, mirror_platforms
+from release.source import Source, source_of
 from review.terraform_validate import Toolchain, locate
 from tests.conftest import REPO_ROOT
 
@@ -183,3 +179,32 @@ def test_mirror_platforms_reads_unpacked_and_packed_layouts(tmp_path: Path) -> N
     (provider / f"terraform-provider-aws_{AWS_VERSION}_darwin_arm64.zip").write_bytes(b"")
     (provider / "terraform-provider-aws_5.99.0_windows_amd64.zip").write_bytes(b"")
     assert mirror_platforms(tmp_path, AWS, AWS_VERSION) == {"linux_amd64", "darwin_arm64"}
+
+
+def test_the_consumer_readme_is_its_template_filled_in() -> None:
+    """Every placeholder of release/consumer_readme.md is replaced; the values land where the template names them."""
+    document = {"terraform": {"required_version": ">= 1.10", "backend": {"s3": {"bucket": "state", "key": "k"}}}}
+    lock = Lock(text="", platforms=("linux_amd64",), providers={AWS: AWS_VERSION})
+    build = Build(source=Source(revision="abc123", dirty=True, timestamp=0), terraform="1.11.4", prerequisites="| What |")
+    readme = consumer_readme("aurora-migration-dev", document, lock=lock, outputs={"cluster_endpoint": "writer"}, build=build)
+    assert "$" not in readme  # no placeholder left unfilled
+    assert readme.startswith("# aurora-migration-dev\n\nTerraform configuration of the stack `aurora-migration-dev`")
+    assert "from revision `abc123` with uncommitted changes (dirty)" in readme
+    assert f"Terraform >= 1.10 and the provider `{AWS}` {AWS_VERSION} are all it needs." in readme
+    assert '| `bucket` | `"state"` |\n| `key` | `"k"` |' in readme
+    assert "| `cluster_endpoint` | writer |" in readme
+    assert '`{"terraform": {"backend": {"http": {"address": "..."}}}}`' in readme
+    assert readme.endswith("`cdktf deploy` is `terraform apply` here):\n\n| What |\n")
+
+
+def test_python_m_release_without_terraform_exits_2(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(release_cli, "locate", lambda: "no `terraform` on PATH")
+    assert release_cli.main(["--dist", os.devnull]) == ExitCode.ERROR
+    assert (
+        capsys.readouterr().err == "package needs terraform and the provider mirror for the lock file: no `terraform` on PATH\n"
+    )
+
+
+def test_make_package_runs_python_m_release() -> None:
+    makefile = (REPO_ROOT / "Makefile").read_text()
+    assert "package: install\n\t$(RUN) python -m release\n" in makefile

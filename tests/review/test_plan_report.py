@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from config import EnvironmentConfig
-from review.plan_report import EXIT_NO_INPUT, main
+from plumbing.exit_codes import ExitCode
+from review.plan_report import main
 from review.stackdiff import diff_stacks, resource_counts, snapshot_text
 from tests.helpers import Document
 
@@ -87,7 +88,7 @@ def test_report_on_synthetic_inputs(tmp_path: Path, capsys: pytest.CaptureFixtur
 
 
 def test_report_without_synth_output_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["--synth", str(tmp_path / "missing")]) == EXIT_NO_INPUT
+    assert main(["--synth", str(tmp_path / "missing")]) == ExitCode.ERROR
     assert "make synth" in capsys.readouterr().err
 
 

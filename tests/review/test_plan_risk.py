@@ -11,16 +11,12 @@ from typing import Any
 
 import pytest
 
-from review.plan_risk import (
-    EXIT_OK,
-    EXIT_RISK,
-    EXIT_UNREADABLE,
-    MARKER,
-    STATEFUL,
-    AcknowledgementError,
-    load_acknowledgements,
-    main,
-)
+from plumbing.exit_codes import ExitCode
+from review.exception_files import ACKNOWLEDGEMENTS_FILE, ExceptionFileError
+from review.plan_risk.__main__ import main
+from review.plan_risk.acknowledgements import load_acknowledgements
+from review.plan_risk.render import MARKER
+from review.plan_risk.stateful import STATEFUL
 
 PLANS = Path(__file__).parent / "plan_fixtures"
 CLUSTER = "aws_rds_cluster.aurora_cluster_059EF40F"
@@ -61,7 +57,7 @@ def _change(address: str, actions: list[str], **change: Any) -> dict[str, Any]:
 def test_harmless_plan_passes_and_lists_every_kind_of_change(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = _run(capsys, f"app-dev={PLANS / 'harmless.json'}")
 
-    assert code == EXIT_OK
+    assert code == ExitCode.OK
     assert out.startswith(MARKER + "\n") and out.count(MARKER) == 1
     assert "# Plan risk: no unacknowledged dangerous changes" in out
     assert "| app-dev | 1 | 1 | 0 | 0 | 0 | 0 |" in out
@@ -74,7 +70,7 @@ def test_harmless_plan_passes_and_lists_every_kind_of_change(capsys: pytest.Capt
 def test_dangerous_plan_fails_naming_address_attribute_and_cost(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = _run(capsys, f"app-dev={PLANS / 'dangerous.json'}")
 
-    assert code == EXIT_RISK
+    assert code == ExitCode.FAILED
     assert "# Plan risk: 4 dangerous change(s) not acknowledged" in out
     assert "| app-dev | 0 | 1 | 4 | 1 | 4 | 0 |" in out
     section = out.split("### Dangerous changes, not acknowledged (4)", 1)[1].split("### Changes", 1)[0]
@@ -102,7 +98,7 @@ def test_json_output_carries_the_same_verdict(capsys: pytest.CaptureFixture[str]
     code, out, _ = _run(capsys, "--json", f"app-dev={PLANS / 'dangerous.json'}")
     report = json.loads(out)
 
-    assert code == EXIT_RISK and report["exit_code"] == EXIT_RISK and report["unacknowledged"] == 4
+    assert code == ExitCode.FAILED and report["exit_code"] == ExitCode.FAILED and report["unacknowledged"] == 4
     [plan] = report["plans"]
     risks = {risk["address"]: risk for risk in plan["risks"]}
     assert set(risks) == set(DANGEROUS)
@@ -125,10 +121,10 @@ def test_acknowledged_risks_pass_and_are_shown_with_their_reason(tmp_path: Path,
     )
 
     code, out, _ = _run(capsys, f"app-dev={PLANS / 'dangerous.json'}", acknowledgements=acknowledgements)
-    assert code == EXIT_RISK  # the task is not acknowledged
+    assert code == ExitCode.FAILED  # the task is not acknowledged
     code, out, _ = _run(capsys, f"app-dev={PLANS / 'dangerous.json'}", "--acknowledge", TASK, acknowledgements=acknowledgements)
 
-    assert code == EXIT_OK
+    assert code == ExitCode.OK
     assert "# Plan risk: no unacknowledged dangerous changes, 4 acknowledged" in out
     acknowledged = out.split("### Dangerous changes, acknowledged (4)", 1)[1]
     assert f"**`{CLUSTER}`**" in acknowledged
@@ -147,7 +143,7 @@ def test_an_acknowledgement_covers_only_the_stacks_it_names(tmp_path: Path, caps
 
     code, out, _ = _run(capsys, f"app-dev={plan}", f"app-prod={plan}", acknowledgements=acknowledgements)
 
-    assert code == EXIT_RISK
+    assert code == ExitCode.FAILED
     assert "| app-dev | 0 | 0 | 1 | 0 | 0 | 1 |" in out
     assert "| app-prod | 0 | 0 | 1 | 0 | 1 | 0 |" in out
 
@@ -167,7 +163,7 @@ def test_delete_only_plan(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
 
     code, out, _ = _run(capsys, f"app-dev={plan}")
 
-    assert code == EXIT_RISK
+    assert code == ExitCode.FAILED
     assert "| app-dev | 0 | 0 | 0 | 4 | 3 | 0 |" in out
     assert "becomes unreadable once it is deleted" in out and "every log event in it" in out
     assert "- **`aws_iam_role.dms_service-roles_dms-vpc-role_B21AA385`** (account-wide DMS service role) is **destroyed**" in out
@@ -190,7 +186,7 @@ def test_create_before_destroy_replacement_of_a_stateful_resource(tmp_path: Path
 
     code, out, _ = _run(capsys, f"app-dev={plan}")
 
-    assert code == EXIT_RISK
+    assert code == ExitCode.FAILED
     assert "(Secrets Manager secret) is **replaced** (created first, then the old one destroyed)" in out
     assert 'forced by `name` (`"a"` → `"b"`)' in out and "new ARN" in out
 
@@ -211,7 +207,7 @@ def test_replacement_without_replace_paths(
 
     code, out, _ = _run(capsys, f"app-dev={plan}")
 
-    assert code == EXIT_RISK
+    assert code == ExitCode.FAILED
     assert f"(DMS replication instance) is **replaced** (destroyed first, then created): {expected}." in out
 
 
@@ -232,7 +228,7 @@ def test_unreadable_plan_exits_2(content: bytes | None, message: str, tmp_path: 
 
     code, out, err = _run(capsys, f"app-dev={path}", f"app-prod={PLANS / 'dangerous.json'}")
 
-    assert code == EXIT_UNREADABLE  # even though the other plan has unacknowledged risks
+    assert code == ExitCode.ERROR  # even though the other plan has unacknowledged risks
     assert "# Plan risk: cannot read 1 plan(s)" in out and "| app-dev | plan unreadable |" in out
     assert message in out and message in err
 
@@ -243,21 +239,19 @@ def test_malformed_acknowledgement_file_exits_2(tmp_path: Path, capsys: pytest.C
         '[[acknowledge]]\naddress = "not an address"\nstacks = []\nreason = "short"\ncolour = "red"\n'
         f'[[acknowledge]]\naddress = "{CLUSTER}"\nstacks = ["a", "a"]\nreason = "a reason that is long enough"\n'
     )
-    with pytest.raises(AcknowledgementError) as raised:
+    with pytest.raises(ExceptionFileError) as raised:
         load_acknowledgements(bad)
     problems = str(raised.value).splitlines()
     assert len(problems) == 5, problems  # address, stacks, reason, unknown key, twice
 
     code, _, err = _run(capsys, f"app-dev={PLANS / 'harmless.json'}", acknowledgements=bad)
-    assert code == EXIT_UNREADABLE and "not a Terraform address" in err
+    assert code == ExitCode.ERROR and "acknowledge #1.address: expected a Terraform address like" in err
     code, _, err = _run(capsys, f"app-dev={PLANS / 'harmless.json'}", "--acknowledge", "nope")
-    assert code == EXIT_UNREADABLE and "--acknowledge 'nope'" in err
+    assert code == ExitCode.ERROR and "--acknowledge 'nope'" in err
     assert load_acknowledgements(tmp_path / "missing.toml") == []
 
 
 def test_the_repository_acknowledgement_file_is_valid() -> None:
-    from review.plan_risk import ACKNOWLEDGEMENTS_FILE
-
     load_acknowledgements(ACKNOWLEDGEMENTS_FILE)
 
 
@@ -270,7 +264,7 @@ def test_stack_name_comes_from_the_stack_folder(tmp_path: Path, capsys: pytest.C
 
     code, out, _ = _run(capsys, str(stack / "dev.tfplan.json"), str(tmp_path / "staging.json"))
 
-    assert code == EXIT_OK
+    assert code == ExitCode.OK
     assert "## aurora-migration-dev" in out and "## staging" in out
 
 
@@ -302,7 +296,7 @@ def test_saved_binary_plan_is_read_with_terraform_show(tmp_path: Path, capsys: p
 
     code, out, _ = _run(capsys, "--json", str(stack / "change.tfplan"), "--terraform", terraform)
     [plan] = json.loads(out)["plans"]
-    assert code == EXIT_OK  # terraform_data is not stateful
+    assert code == ExitCode.OK  # terraform_data is not stateful
     assert plan["stack"] == "app-dev" and not plan["warnings"]
     assert plan["replaced"] == [
         {
@@ -316,7 +310,7 @@ def test_saved_binary_plan_is_read_with_terraform_show(tmp_path: Path, capsys: p
 
     config.write_text(json.dumps({"resource": {"terraform_data": {"a": {"input": "two"}}}}))  # synthesized again
     code, out, _ = _run(capsys, str(stack / "change.tfplan"), "--terraform", terraform)
-    assert code == EXIT_OK and "made from another `cdk.tf.json`" in out
+    assert code == ExitCode.OK and "made from another `cdk.tf.json`" in out
 
     code, out, err = _run(capsys, str(stack / "change.tfplan"), "--terraform", str(tmp_path / "no-terraform"))
-    assert code == EXIT_UNREADABLE and "cannot run" in err and "terraform show -json" in err
+    assert code == ExitCode.ERROR and "cannot run" in err and "terraform show -json" in err

@@ -1,30 +1,36 @@
-"""Gate: each environment's synthesized stack equals its committed snapshot in tests/gates/snapshots/.
+"""Gate: each environment's synthesized stack equals its committed snapshot in tests/review/snapshots/.
 
 A snapshot is the stack's cdk.tf.json with sorted keys and a 2-space indent,
 so a pull request shows every change to the Terraform JSON as a readable diff.
 After an intended change, update and commit the snapshots with one command:
 
-    make snapshots      # = pipenv run pytest tests/gates/test_snapshots.py --snapshot-update
+    make snapshots      # = pipenv run pytest tests/review/test_snapshots.py --snapshot-update
 """
 
 from __future__ import annotations
 
+import ast
 import difflib
 import json
+import re
 import time
 from pathlib import Path
 
 import pytest
 
 from config import EnvironmentConfig
-from review.stackdiff import REPO_ROOT, SNAPSHOT_DIR, diff_stacks, snapshot_path, snapshot_text
-from tests.gates.conftest import GATE_TIMINGS
+from review.stackdiff import REPO_ROOT, diff_stacks, snapshot_path, snapshot_text
 from tests.helpers import Document
+from tests.review.conftest import GATE_TIMINGS
 
-UPDATE_COMMAND = "make snapshots  (= pipenv run pytest tests/gates/test_snapshots.py --snapshot-update)"
+SNAPSHOT_DIR = Path(__file__).resolve().parent / "snapshots"
+"""The committed snapshots; `make review` passes the same folder to `python -m review.plan_report --snapshots`."""
+
+UPDATE_COMMAND = "make snapshots  (= pipenv run pytest tests/review/test_snapshots.py --snapshot-update)"
 MAX_DIFF_LINES = 80
 MAX_SUMMARY_LINES = 30
 MAX_LINE_CHARS = 160
+TEST_PATH = re.compile(r"tests(/[\w.-]+)*/?")
 
 
 def _relative(path: Path) -> Path:
@@ -121,3 +127,45 @@ def test_snapshot_format_is_sorted_indented_and_newline_terminated() -> None:
         snapshot_text({"b": 1, "a": {"d": [1], "c": "é"}})
         == '{\n  "a": {\n    "c": "é",\n    "d": [\n      1\n    ]\n  },\n  "b": 1\n}\n'
     )
+
+
+def test_make_review_compares_against_these_snapshots() -> None:
+    """review/ names no test path: the Makefile hands the committed snapshots to the plan report."""
+    makefile = (REPO_ROOT / "Makefile").read_text()
+    assert f"python -m review.plan_report --snapshots {_relative(SNAPSHOT_DIR)} " in makefile
+
+
+def _test_paths(path: Path) -> list[str]:
+    """String constants in `path` (docstrings aside) that name the tests folder or a path inside it."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+    return [
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and id(node) not in docstrings
+        and TEST_PATH.fullmatch(node.value)
+    ]
+
+
+def test_no_production_code_reads_a_test_path(tmp_path: Path) -> None:
+    files = [REPO_ROOT / "main.py", *(path for init in REPO_ROOT.glob("*/__init__.py") for path in init.parent.rglob("*.py"))]
+    production = [path for path in files if _relative(path).parts[0] != "tests"]
+    found = sorted(f"{_relative(path)}: {value!r}" for path in production for value in _test_paths(path))
+    assert not found, f"production code must not read test files (let the caller pass the path): {found}"
+    # The probe: the line review/stackdiff.py had, and a plain string path, are caught; a docstring is not.
+    probe = tmp_path / "probe.py"
+    probe.write_text(
+        '"""Compares with tests/review/snapshots/."""\n'
+        'SNAPSHOT_DIR = ROOT / "tests" / "gates" / "snapshots"\n'
+        'FIXTURES = "tests/review/plan_fixtures"\n'
+    )
+    assert sorted(_test_paths(probe)) == ["tests", "tests/review/plan_fixtures"]

@@ -25,7 +25,8 @@ import pytest
 from config import EnvironmentConfig, environment_files, load_environment, load_environments
 from config.loader import CONFIG_DIR
 from contract.layout import STACK_FILE, STACKS_DIR
-from review.checkov_scan import CheckovError, Finding, Waiver, checkov_missing, load_waivers, scan
+from review.checkov_scan import CheckovError, Finding, checkov_missing, scan
+from review.exception_files import CheckovWaiver, load_checkov_waivers
 from review.terraform_validate import Validation, locate, validate_many
 from tests.helpers import Document
 
@@ -97,8 +98,8 @@ def variant_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 @pytest.fixture(scope="session")
-def waivers() -> list[Waiver]:
-    return load_waivers()
+def waivers() -> tuple[CheckovWaiver, ...]:
+    return load_checkov_waivers()
 
 
 def only_address(document: Document, resource_type: str) -> str:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from review.terraform_validate import MIRROR_ENV_VAR, Validation, describe_diagnostic, diagnostic_address, locate
-from tests.gates.conftest import FEATURE_VARIANTS, TerraformRuns
+from tests.review.conftest import FEATURE_VARIANTS, TerraformRuns
 
 
 @pytest.mark.terraform

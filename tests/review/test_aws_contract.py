@@ -16,9 +16,11 @@ from typing import Any
 
 import pytest
 
+from plumbing.exit_codes import ExitCode
 from review.aws_contract import __main__ as cli
 from review.aws_contract import api_model, documented, documents, iam_lint
 from review.aws_contract.core import Stack
+from review.exception_files import load_iam_waivers
 from tests.conftest import REPO_ROOT
 from tests.helpers import Document
 
@@ -226,11 +228,11 @@ def test_every_environment_and_a_short_lived_stack_pass(synth_dir: Path, tmp_pat
     from config import environment_files, load_environments
     from stacks.app import build_app
 
-    assert cli.main([str(synth_dir / "stacks")]) == cli.EXIT_OK
+    assert cli.main([str(synth_dir / "stacks")]) == ExitCode.OK
     [short_lived] = [c for c in load_environments(environment_files(), ephemeral_suffix="pr7") if c.environment_suffix == "pr7"]
     app = build_app([short_lived], outdir=str(tmp_path))
     app.synth()
-    assert cli.main([str(tmp_path / "stacks" / short_lived.stack_name)]) == cli.EXIT_OK
+    assert cli.main([str(tmp_path / "stacks" / short_lived.stack_name)]) == ExitCode.OK
 
 
 @pytest.mark.parametrize("case", PLANTED)
@@ -250,14 +252,14 @@ def test_exit_codes_and_one_line_per_violation(
     PLANTED["SNS topic name"][0](document)
     (tmp_path / "planted").mkdir()
     (tmp_path / "planted" / "cdk.tf.json").write_text(json.dumps(document))
-    assert cli.main([str(tmp_path / "planted")]) == cli.EXIT_VIOLATIONS
+    assert cli.main([str(tmp_path / "planted")]) == ExitCode.FAILED
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 2 and all(line.startswith("planted: aws_") for line in lines), lines
 
-    assert cli.main([str(tmp_path / "missing")]) == cli.EXIT_UNREADABLE
+    assert cli.main([str(tmp_path / "missing")]) == ExitCode.ERROR
     (tmp_path / "broken").mkdir()
     (tmp_path / "broken" / "cdk.tf.json").write_text("{not json")
-    assert cli.main([str(tmp_path / "broken")]) == cli.EXIT_UNREADABLE
+    assert cli.main([str(tmp_path / "broken")]) == ExitCode.ERROR
 
 
 def test_make_contract_runs_the_gate() -> None:
@@ -266,14 +268,14 @@ def test_make_contract_runs_the_gate() -> None:
 
 
 def test_every_iam_waiver_has_a_reason_and_still_matches_a_finding(synthesized: dict[str, Document]) -> None:
-    waivers = iam_lint.load_waivers()
+    waivers = load_iam_waivers()
     found = [
         finding
         for suffix, document in synthesized.items()
         for finding in iam_lint.findings(Stack(name=suffix, document=document))
     ]
     stale = [f"{waiver.issue} {waiver.target}" for waiver in waivers if not any(waiver.covers(finding) for finding in found)]
-    assert stale == [], "delete or narrow these waivers in security/iam-lint-waivers.toml"
+    assert stale == [], "delete or narrow these waivers in review/exceptions/iam-lint-waivers.toml"
     assert all(len(waiver.reason) > 40 for waiver in waivers)
 
 

@@ -1,0 +1,284 @@
+"""The reviewed-exception files, one pydantic model per kind, and the one loader that reads them.
+
+Three files in `review/exceptions/`, each an array of TOML tables a reviewer approves entry by entry:
+
+- `checkov-waivers.toml`: `[[waiver]]` check_id, address, environments, reason (the checkov gate, checkov_scan.py);
+- `acknowledged-risks.toml`: `[[acknowledge]]` address, stacks, reason (the plan risk report, plan_risk/);
+- `iam-lint-waivers.toml`: `[[waiver]]` issue, target, reason (the IAM lint of the AWS contract gate).
+
+Models are frozen, refuse unknown keys and take strict types (a number is not a string). Problems are reported
+as config/loader.py reports them, one line each, all at once: `<file>: <entry>.<field>: <what is allowed>, got
+<value>`, the entry named by its table and position (`waiver #2`, counted from 1 as the file reads).
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Protocol, TypeVar
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+EXCEPTIONS_DIR = Path(__file__).resolve().parent / "exceptions"
+CHECKOV_WAIVERS_FILE = EXCEPTIONS_DIR / "checkov-waivers.toml"
+ACKNOWLEDGEMENTS_FILE = EXCEPTIONS_DIR / "acknowledged-risks.toml"
+IAM_WAIVERS_FILE = EXCEPTIONS_DIR / "iam-lint-waivers.toml"
+
+MIN_WAIVER_REASON_CHARS = 40
+MIN_ACKNOWLEDGEMENT_REASON_CHARS = 20
+CHECK_ID = re.compile(r"CKV2?_[A-Z0-9]+_\d+")
+WAIVER_ADDRESS = re.compile(r"(data\.)?[a-z][a-z0-9_]*\.[A-Za-z0-9_-]+")
+PLAN_ADDRESS = re.compile(r"[a-z][a-z0-9_]*\.[A-Za-z0-9_-]+(\[[^\]]+\])?")
+EXAMPLE_ADDRESS = "aws_rds_cluster.aurora_cluster_059EF40F"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExceptionFileError(Exception):
+    """Every problem of a reviewed-exception file (or of `--acknowledge`), one line each."""
+
+    problems: tuple[str, ...]
+
+    def __str__(self) -> str:
+        return "\n".join(self.problems)
+
+
+def _shaped(pattern: re.Pattern[str], what: str) -> AfterValidator:
+    def check(value: str) -> str:
+        if not pattern.fullmatch(value):
+            raise ValueError(f"expected {what}")
+        return value
+
+    return AfterValidator(check)
+
+
+def _reason(min_chars: int, why: str) -> AfterValidator:
+    """Whitespace collapsed (TOML multi-line strings), then at least `min_chars` characters."""
+
+    def check(value: str) -> str:
+        collapsed = " ".join(value.split())
+        if len(collapsed) < min_chars:
+            raise ValueError(f"must say why {why} (at least {min_chars} characters)")
+        return collapsed
+
+    return AfterValidator(check)
+
+
+def _distinct(values: tuple[str, ...]) -> tuple[str, ...]:
+    if not values:
+        raise ValueError("must not be empty")
+    repeated = sorted({value for value in values if values.count(value) > 1})
+    if repeated:
+        raise ValueError(f"lists {', '.join(map(repr, repeated))} more than once")
+    return values
+
+
+def _stripped(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be empty")
+    return value.strip()
+
+
+Names = Annotated[tuple[Annotated[str, Field(min_length=1)], ...], Field(strict=False), AfterValidator(_distinct)]
+"""A non-empty TOML array of distinct, non-empty strings (the array becomes a tuple; its items stay strict)."""
+WaiverAddress = Annotated[str, _shaped(WAIVER_ADDRESS, f"a Terraform address like {EXAMPLE_ADDRESS!r}")]
+PlanAddress = Annotated[str, _shaped(PLAN_ADDRESS, f"a Terraform address like {EXAMPLE_ADDRESS!r}")]
+
+
+class ExceptionModel(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+
+class _CheckovFinding(Protocol):
+    @property
+    def environment(self) -> str: ...
+    @property
+    def check_id(self) -> str: ...
+    @property
+    def address(self) -> str: ...
+
+
+class CheckovWaiver(ExceptionModel):
+    """One reviewed checkov finding: a check on one address, in the environments named."""
+
+    check_id: Annotated[str, _shaped(CHECK_ID, "a checkov id like 'CKV_AWS_139' or 'CKV2_AWS_8'")]
+    address: WaiverAddress
+    environments: Names
+    """Environment suffixes, e.g. ("dev",)."""
+    reason: Annotated[str, _reason(MIN_WAIVER_REASON_CHARS, "the risk is accepted")]
+
+    def covers(self, finding: _CheckovFinding) -> bool:
+        return finding.check_id == self.check_id and finding.address == self.address and finding.environment in self.environments
+
+    def describe(self) -> str:
+        return f"{self.check_id} {self.address} {list(self.environments)}"
+
+
+class PlanAcknowledgement(ExceptionModel):
+    """One dangerous plan change accepted in the stacks named."""
+
+    address: PlanAddress
+    stacks: Names
+    reason: Annotated[str, _reason(MIN_ACKNOWLEDGEMENT_REASON_CHARS, "the loss is accepted")]
+
+
+class _IamFinding(Protocol):
+    @property
+    def address(self) -> str: ...
+    @property
+    def attribute(self) -> str: ...
+    @property
+    def issue(self) -> str: ...
+
+
+class IamWaiver(ExceptionModel):
+    """One parliament issue waived for every document of a kind, or for one document."""
+
+    issue: Annotated[str, AfterValidator(_stripped)]
+    target: Annotated[str, AfterValidator(_stripped)]
+    """`<resource type>.<attribute>` (every such document) or `<address>.<attribute>` (one)."""
+    reason: Annotated[str, AfterValidator(_stripped)]
+
+    def covers(self, finding: _IamFinding) -> bool:
+        kind = finding.address.split(".")[0]
+        return self.issue == finding.issue and self.target in (
+            f"{kind}.{finding.attribute}",
+            f"{finding.address}.{finding.attribute}",
+        )
+
+
+class CheckovWaiverFile(ExceptionModel):
+    waiver: Annotated[tuple[CheckovWaiver, ...], Field(strict=False)] = ()
+
+    @model_validator(mode="after")
+    def _one_per_check_and_address(self) -> CheckovWaiverFile:
+        problems, seen = [], set()
+        for number, waiver in enumerate(self.waiver, start=1):
+            if (waiver.check_id, waiver.address) in seen:
+                problems.append(
+                    f"waiver #{number}: second waiver for {waiver.check_id} {waiver.address}: "
+                    "merge them (one per check and address)"
+                )
+            seen.add((waiver.check_id, waiver.address))
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
+
+
+class AcknowledgementFile(ExceptionModel):
+    acknowledge: Annotated[tuple[PlanAcknowledgement, ...], Field(strict=False)] = ()
+
+    @model_validator(mode="after")
+    def _once_per_stack_and_address(self) -> AcknowledgementFile:
+        problems, seen = [], set()
+        for number, entry in enumerate(self.acknowledge, start=1):
+            for stack in entry.stacks:
+                if (stack, entry.address) in seen:
+                    problems.append(f"acknowledge #{number}: {entry.address} in {stack} is acknowledged twice")
+                seen.add((stack, entry.address))
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
+
+
+class IamWaiverFile(ExceptionModel):
+    waiver: Annotated[tuple[IamWaiver, ...], Field(strict=False)] = ()
+
+
+FileModel = TypeVar("FileModel", bound=ExceptionModel)
+
+
+def load_exception_file(path: Path, model: type[FileModel], *, missing_ok: bool = False) -> FileModel:
+    """Read and validate one file; ExceptionFileError names every problem. A missing file is empty if `missing_ok`."""
+    label = _label(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        if missing_ok:
+            return model()
+        raise ExceptionFileError(problems=(f"{label}: file not found",)) from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ExceptionFileError(problems=(f"{label}: not readable: {error}",)) from None
+    except tomllib.TOMLDecodeError as error:
+        raise ExceptionFileError(problems=(f"{label}: not valid TOML: {error}",)) from None
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        raise ExceptionFileError(problems=tuple(f"{label}: {line}" for line in describe_errors(error, model))) from None
+
+
+def load_checkov_waivers(path: Path = CHECKOV_WAIVERS_FILE) -> tuple[CheckovWaiver, ...]:
+    return load_exception_file(path, CheckovWaiverFile).waiver
+
+
+def load_acknowledgement_entries(path: Path = ACKNOWLEDGEMENTS_FILE) -> tuple[PlanAcknowledgement, ...]:
+    """A missing file acknowledges nothing."""
+    return load_exception_file(path, AcknowledgementFile, missing_ok=True).acknowledge
+
+
+def load_iam_waivers(path: Path = IAM_WAIVERS_FILE) -> tuple[IamWaiver, ...]:
+    return load_exception_file(path, IamWaiverFile).waiver
+
+
+def describe_errors(error: ValidationError, model: type[BaseModel]) -> list[str]:
+    """`<entry>.<field>: what is wrong, got <value>` for each pydantic error (config/loader.py's format)."""
+    lines = []
+    for item in error.errors(include_url=False):
+        location = _location(item["loc"])
+        message = _message(item, model)
+        # Rules over the whole file name their entries and values themselves: never echo the file.
+        whole = item["type"] == "value_error" and _model_at(item["loc"], model) is not None
+        got = "" if item["type"] in ("missing", "extra_forbidden") or whole else f", got {item['input']!r}"
+        for line in message.splitlines():
+            lines.append(f"{location}: {line}{got}" if location else f"{line}{got}")
+    return lines
+
+
+FIXED_MESSAGES = {"missing": "required field is missing", "too_short": "must not be empty", "tuple_type": "expected an array"}
+
+
+def _message(item: Mapping[str, Any], model: type[BaseModel]) -> str:
+    location, kind = item["loc"], item["type"]
+    if kind == "extra_forbidden":
+        return f"unknown key (allowed here: {', '.join(_fields_at(location[:-1], model))})"
+    if kind == "model_type":
+        return f"expected a table with {', '.join(_fields_at(location, model))}"
+    if kind == "tuple_type" and len(location) == 1:
+        return f"expected an array of tables ([[{location[0]}]])"
+    return FIXED_MESSAGES.get(kind) or str(item["msg"]).removeprefix("Value error, ").replace("Input should be", "expected")
+
+
+def _location(location: Sequence[int | str]) -> str:
+    """`waiver #2.environments[0]`: the entry counted from 1, positions inside it from 0 as in a path."""
+    text = ""
+    for depth, part in enumerate(location):
+        if isinstance(part, int):
+            text += f" #{part + 1}" if depth == 1 else f"[{part}]"
+        else:
+            text += f".{part}" if text else part
+    return text
+
+
+def _model_at(location: Sequence[int | str], model: type[BaseModel]) -> type[BaseModel] | None:
+    """The model a location points at (the file, an entry), or None for a field."""
+    if not location:
+        return model
+    entries = model.model_fields.get(str(location[0]))
+    entry_type = getattr(entries.annotation, "__args__", (None,))[0] if entries else None
+    if len(location) == 2 and isinstance(location[1], int) and isinstance(entry_type, type):
+        return entry_type if issubclass(entry_type, BaseModel) else None
+    return None
+
+
+def _fields_at(location: Sequence[int | str], model: type[BaseModel]) -> list[str]:
+    found = _model_at(location, model)
+    return sorted(found.model_fields) if found is not None else []
+
+
+def _label(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
