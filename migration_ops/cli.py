@@ -26,8 +26,8 @@ from typing import Any
 from config import ConfigError, EnvironmentConfig, find_environment, load_environment
 from contract.layout import stack_directory
 from contract.outputs import Output
+from migration_ops.postgres import dsn_from_config, dsn_from_env, secret_credentials, with_credentials
 from migration_ops.results import CheckResult, Status, counts, worst
-from migration_ops.source_db import dsn_from_config, dsn_from_env, secret_credentials, with_credentials
 
 EXIT_OK = 0
 EXIT_FAILED = 1

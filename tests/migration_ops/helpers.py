@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from config.model import DmsConfig, TableSelection
-from migration_ops.preflight_checks import build_context, run_checks
+from migration_ops.postgres import connect
+from migration_ops.preflight.checks import build_context, run_checks
 from migration_ops.results import CheckResult
-from migration_ops.source_db import connect
 
 SHOP_EXCLUDE = (TableSelection(schema_name="public", table_name="audit%"),)
 

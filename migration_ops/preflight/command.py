@@ -22,9 +22,9 @@ from collections.abc import Sequence
 from psycopg.conninfo import conninfo_to_dict
 
 from migration_ops import cli
-from migration_ops.preflight_checks import build_context, run_checks
-from migration_ops.preflight_context import DEFAULT_LOB_SCAN_SECONDS
-from migration_ops.source_db import SourceConnectionError, connect, describe_dsn
+from migration_ops.postgres import SourceConnectionError, connect, describe_dsn
+from migration_ops.preflight.checks import build_context, run_checks
+from migration_ops.preflight.context import DEFAULT_LOB_SCAN_SECONDS
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:

@@ -22,7 +22,7 @@ import sys
 from collections.abc import Sequence
 
 from migration_ops import aws, cli
-from migration_ops.verify_checks import CHECKS, AwsClients, VerifyAbortedError, VerifyContext, iter_checks
+from migration_ops.verify.checks import CHECKS, AwsClients, VerifyAbortedError, VerifyContext, iter_checks
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:

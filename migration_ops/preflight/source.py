@@ -25,7 +25,7 @@ import psycopg
 
 from contract.dms import SOURCE_PLUGIN
 from contract.passwords import DMS_FORBIDDEN_PASSWORD_CHARACTERS
-from migration_ops.preflight_context import PreflightContext, current_user, human, listed, setting
+from migration_ops.preflight.context import PreflightContext, current_user, human, listed, setting
 from migration_ops.results import CheckResult, Status, failed, passed, skipped, warned, worse
 from migration_ops.scope import in_scope
 

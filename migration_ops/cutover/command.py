@@ -53,18 +53,21 @@ from psycopg import sql
 
 from config import EnvironmentConfig
 from contract.outputs import Output
-from migration_ops import aws, cli, cutover_gates, dms_task, write_freeze
-from migration_ops.cutover_gates import LatencyWindow
-from migration_ops.dms_task import STOPPED_STATUSES, StartType, TaskError, TaskStatus
-from migration_ops.results import CheckResult, Status, failed, passed, warned, worst
-from migration_ops.sequences import DEFAULT_MARGIN, SequenceResetError, apply_sequences, read_sequences
-from migration_ops.source_db import (
+from migration_ops import aws, cli
+from migration_ops.cutover import dms_task
+from migration_ops.cutover import freeze as write_freeze
+from migration_ops.cutover import gates as cutover_gates
+from migration_ops.cutover.dms_task import STOPPED_STATUSES, StartType, TaskError, TaskStatus
+from migration_ops.cutover.gates import LatencyWindow
+from migration_ops.cutover.sequence_reset import DEFAULT_MARGIN, SequenceResetError, apply_sequences, read_sequences
+from migration_ops.postgres import (
     SourceConnectionError,
     connect,
     describe_dsn,
     dsn_from_env,
     secret_credentials,
 )
+from migration_ops.results import CheckResult, Status, failed, passed, warned, worst
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudwatch import CloudWatchClient
@@ -270,7 +273,7 @@ def stop_gates(
             series = dms_task.latency_datapoints(
                 cloudwatch,
                 instance_identifier=instance,
-                task_resource_id=dms_task.task_resource_id(arn),
+                task_resource_id=aws.task_resource_id(arn),
                 start=window.start,
                 end=window.fetch_end,
             )

@@ -16,7 +16,7 @@ import psycopg
 from contract.dms_engines import oldest_engine_for_source, parse_engine_version
 from migration_ops import catalog
 from migration_ops.catalog import Column
-from migration_ops.preflight_context import (
+from migration_ops.preflight.context import (
     FULL_LOAD_REASON,
     PreflightContext,
     build_context,
@@ -25,7 +25,7 @@ from migration_ops.preflight_context import (
     listed,
     setting,
 )
-from migration_ops.preflight_source import (
+from migration_ops.preflight.source import (
     check_ddl_capture,
     check_decoding_plugin,
     check_heartbeat_schema,
@@ -35,7 +35,7 @@ from migration_ops.preflight_source import (
     check_slot_wal_retention,
     check_target_version,
 )
-from migration_ops.preflight_tables import (
+from migration_ops.preflight.tables import (
     check_foreign_keys,
     check_lob_sizes,
     check_lob_without_key,

@@ -11,7 +11,8 @@ import pytest
 
 from config import EnvironmentConfig
 from config.model import DmsConfig, TableSelection
-from migration_ops.preflight_checks import (
+from migration_ops.postgres import connect
+from migration_ops.preflight.checks import (
     CHECKS,
     build_context,
     free_capacity_status,
@@ -20,10 +21,9 @@ from migration_ops.preflight_checks import (
     wal_sender_timeout_ok,
 )
 from migration_ops.results import CheckResult, Status
-from migration_ops.source_db import connect
-from tests.ops.conftest import HASTY, MIGRATOR, NO_REPLICATION, RDS_STYLE
-from tests.ops.helpers import SHOP_EXCLUDE, dms_variant
-from tests.ops.pg_server import PgServer
+from tests.migration_ops.conftest import HASTY, MIGRATOR, NO_REPLICATION, RDS_STYLE
+from tests.migration_ops.helpers import SHOP_EXCLUDE, dms_variant
+from tests.migration_ops.pg_server import PgServer
 
 pytestmark = pytest.mark.postgres
 CHECK = dict(CHECKS)
@@ -341,7 +341,7 @@ def test_decoding_plugin_found_or_missing_in_the_library_directory(
     found = run_one(pg.dsn("clean"), dev_config.dms, "decoding_plugin")  # superuser: reads PKGLIBDIR
     assert found.status is Status.PASS
     assert found.evidence.endswith("/test_decoding.so exists (the logical decoding plugin DMS uses, PluginName test-decoding)")
-    monkeypatch.setattr("migration_ops.preflight_source.DECODING_PLUGIN", "not_installed_decoding")
+    monkeypatch.setattr("migration_ops.preflight.source.DECODING_PLUGIN", "not_installed_decoding")
     missing = run_one(pg.dsn("clean"), dev_config.dms, "decoding_plugin")
     assert missing.status is Status.FAIL
     assert missing.evidence.startswith("not_installed_decoding is not installed in /")

@@ -14,12 +14,12 @@ import pytest
 
 from config import EnvironmentConfig
 from config.model import DmsConfig
-from migration_ops.sequences import SequenceResetError, apply_sequences, read_sequences
-from migration_ops.source_db import connect
+from migration_ops.cutover.sequence_reset import SequenceResetError, apply_sequences, read_sequences
+from migration_ops.postgres import connect
 from tests.conftest import REPO_ROOT
-from tests.ops.conftest import MIGRATOR
-from tests.ops.helpers import SHOP_EXCLUDE, dms_variant
-from tests.ops.pg_server import PgServer
+from tests.migration_ops.conftest import MIGRATOR
+from tests.migration_ops.helpers import SHOP_EXCLUDE, dms_variant
+from tests.migration_ops.pg_server import PgServer
 
 pytestmark = pytest.mark.postgres
 _COUNTER = itertools.count()

@@ -21,7 +21,7 @@ import pytest
 
 from config import EnvironmentConfig, load_environment
 from config.loader import CONFIG_DIR
-from tests.ops.pg_server import BinaryMissingError, PgServer, start_server
+from tests.migration_ops.pg_server import BinaryMissingError, PgServer, start_server
 
 MIGRATOR = "migrator"  # REPLICATION, SELECT on everything in scope except public.payroll
 NO_REPLICATION = "reporting"  # SELECT on everything, no REPLICATION

@@ -52,8 +52,8 @@ from psycopg import sql
 from config import EnvironmentConfig
 from config.model import DmsConfig
 from migration_ops import catalog, cli
+from migration_ops.postgres import SourceConnectionError, connect, describe_dsn, dsn_from_env
 from migration_ops.results import CheckResult, Status
-from migration_ops.source_db import SourceConnectionError, connect, describe_dsn, dsn_from_env
 
 DEFAULT_CHUNK_ROWS = 10_000
 DEFAULT_TIME_BUDGET_SECONDS = 3600.0

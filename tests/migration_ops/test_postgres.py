@@ -5,7 +5,7 @@ from __future__ import annotations
 from psycopg.conninfo import conninfo_to_dict
 
 from config import EnvironmentConfig
-from migration_ops.source_db import Credentials, describe_dsn, dsn_from_config, with_credentials
+from migration_ops.postgres import Credentials, describe_dsn, dsn_from_config, with_credentials
 
 
 def test_dsn_from_config_carries_host_port_database_and_tls(dev_config: EnvironmentConfig) -> None:

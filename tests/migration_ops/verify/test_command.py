@@ -12,8 +12,8 @@ import pytest
 from moto import mock_aws
 
 from contract.naming import AURORA_CPU_ALARM, CDC_LATENCY_SIDES, Naming, cdc_latency_alarm_purpose, instance_alarm_purpose
-from migration_ops import verify
-from migration_ops.verify_checks import CHECKS
+from migration_ops.verify import command as verify
+from migration_ops.verify.checks import CHECKS
 
 REGION = "eu-west-1"
 NAMING = Naming(prefix="aurora-migration", suffix="dev")

@@ -12,10 +12,10 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from migration_ops import preflight
+from migration_ops.preflight import command as preflight
 from tests.conftest import REPO_ROOT
-from tests.ops.conftest import MIGRATOR
-from tests.ops.pg_server import PgServer
+from tests.migration_ops.conftest import MIGRATOR
+from tests.migration_ops.pg_server import PgServer
 
 pytestmark = pytest.mark.postgres
 

@@ -30,7 +30,7 @@ from contract.naming import (
     role_alarm_purpose,
 )
 from contract.outputs import Output
-from migration_ops import dms_task
+from migration_ops import aws
 from migration_ops.results import CheckResult, failed, passed, skipped
 
 if TYPE_CHECKING:
@@ -441,7 +441,7 @@ def check_dms_latency_alarms(ctx: VerifyContext) -> CheckResult:
     """`dms-cdc-latency-{source,target}-<suffix>` exist with actions and watch the task in output dms_task_arn."""
     name = "alarms.dms-cdc-latency"
     topic_arn = str(ctx.output(Output.ALARM_TOPIC_ARN))
-    task_resource_id = dms_task.task_resource_id(str(ctx.output(Output.DMS_TASK_ARN)))
+    task_resource_id = aws.task_resource_id(str(ctx.output(Output.DMS_TASK_ARN)))
     wanted = {ctx.naming.alarm(cdc_latency_alarm_purpose(side)): cdc_latency_metric(side) for side in CDC_LATENCY_SIDES}
     by_name = _named_alarms(ctx, list(wanted))
     problems = [f"{alarm_name} missing" for alarm_name in wanted if alarm_name not in by_name]

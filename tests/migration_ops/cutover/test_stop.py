@@ -19,11 +19,12 @@ import psycopg
 import pytest
 
 from config.model import DmsConfig
-from migration_ops import cutover, write_freeze
+from migration_ops.cutover import command as cutover
+from migration_ops.cutover import freeze as write_freeze
 from migration_ops.results import Status
-from tests.ops.conftest import MIGRATOR
-from tests.ops.dms_fake import REGION, ModelAnswers, moto_task, put_latency, steady_latency, table_stat, task_state
-from tests.ops.pg_server import PgServer
+from tests.migration_ops.conftest import MIGRATOR
+from tests.migration_ops.dms_fake import REGION, ModelAnswers, moto_task, put_latency, steady_latency, table_stat, task_state
+from tests.migration_ops.pg_server import PgServer
 
 pytestmark = pytest.mark.postgres
 _COUNTER = itertools.count()

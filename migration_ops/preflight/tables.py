@@ -24,7 +24,7 @@ from psycopg import sql
 
 from migration_ops import catalog
 from migration_ops.catalog import Column, Relation
-from migration_ops.preflight_context import PreflightContext, listed, setting
+from migration_ops.preflight.context import PreflightContext, listed, setting
 from migration_ops.results import CheckResult, Status, failed, passed, warned
 
 BLOB, CLOB, NCLOB = "BLOB", "CLOB", "NCLOB"

@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from migration_ops.dms_task import LATENCY_METRICS, TableStat
+from migration_ops.cutover.dms_task import LATENCY_METRICS, TableStat
 from migration_ops.results import CheckResult, failed, passed
 
 DEFAULT_MAX_LATENCY_SECONDS = 10.0

@@ -14,9 +14,10 @@ import boto3
 import pytest
 
 from contract.layout import stack_directory
-from migration_ops import cutover, dms_task
-from tests.ops.dms_fake import INSTANCE_ID, REGION, ModelAnswers, moto_task, task_state
-from tests.ops.helpers import needs_terraform, write_state
+from migration_ops.cutover import command as cutover
+from migration_ops.cutover import dms_task
+from tests.migration_ops.dms_fake import INSTANCE_ID, REGION, ModelAnswers, moto_task, task_state
+from tests.migration_ops.helpers import needs_terraform, write_state
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from contract.dms import cdc_latency_metric
 from contract.naming import CDC_LATENCY_SIDES
+from migration_ops.aws import task_resource_id
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudwatch import CloudWatchClient
@@ -35,11 +36,6 @@ STOPPED_STATUSES = frozenset({"stopped", "failed"})
 
 
 LATENCY_METRICS = tuple(cdc_latency_metric(side) for side in CDC_LATENCY_SIDES)
-
-
-def task_resource_id(arn: str) -> str:
-    """Last field of the task's ARN: CloudWatch's ReplicationTaskIdentifier dimension."""
-    return arn.rsplit(":", 1)[-1]
 
 
 class TaskError(Exception):

@@ -14,7 +14,7 @@ from contract.layout import stack_directory
 from contract.outputs import Output
 from migration_ops import cli
 from migration_ops.results import CheckResult, Status, counts, failed, passed, skipped, warned, worst
-from tests.ops.helpers import needs_terraform, write_state
+from tests.migration_ops.helpers import needs_terraform, write_state
 
 STACK = "aurora-migration-dev"
 TASK_ARN = "arn:aws:dms:eu-west-1:111111111111:task:ABCDEF"

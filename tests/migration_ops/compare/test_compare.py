@@ -16,10 +16,10 @@ from typing import Any
 import psycopg
 import pytest
 
-from migration_ops import compare
-from migration_ops.compare import Budget
+from migration_ops.compare import command as compare
+from migration_ops.compare.command import Budget
 from tests.conftest import REPO_ROOT
-from tests.ops.pg_server import PgServer
+from tests.migration_ops.pg_server import PgServer
 
 pytestmark = pytest.mark.postgres
 _COUNTER = itertools.count()

@@ -1,0 +1,1 @@
+"""Data comparison of source and target, per table, over primary-key chunks (`python -m migration_ops.compare`)."""

@@ -1,0 +1,1 @@
+"""Post-deploy verification: does what AWS runs match the environment's config? (`python -m migration_ops.verify`)"""
