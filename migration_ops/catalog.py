@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import psycopg
+from psycopg import sql
 
 from config.model import DmsConfig
 from migration_ops.scope import in_scope
@@ -69,6 +70,11 @@ class Relation:
     @property
     def qualified(self) -> str:
         return f"{self.schema}.{self.name}"
+
+    @property
+    def identifier(self) -> sql.Identifier:
+        """`"schema"."name"`, quoted for SQL."""
+        return sql.Identifier(self.schema, self.name)
 
     @property
     def is_table(self) -> bool:
@@ -173,6 +179,11 @@ def scoped(all_relations: Sequence[Relation], dms: DmsConfig) -> list[Relation]:
 
 def scoped_relations(conn: psycopg.Connection[Any], dms: DmsConfig) -> list[Relation]:
     return scoped(relations(conn), dms)
+
+
+def scoped_tables(conn: psycopg.Connection[Any], dms: DmsConfig) -> list[Relation]:
+    """The tables (and partitioned tables) in the task's scope: dms.include minus dms.exclude."""
+    return [relation for relation in scoped_relations(conn, dms) if relation.is_table]
 
 
 def columns(conn: psycopg.Connection[Any], tables: Sequence[Relation]) -> list[Column]:

@@ -1,10 +1,11 @@
-"""Connecting to the source PostgreSQL for read-only inspection.
+"""Connecting to PostgreSQL, the source or the target (Aurora), for every operations command.
 
-The DSN comes from an environment variable holding a libpq URI (`--dsn-env`)
+The source's DSN comes from an environment variable holding a libpq URI (`--dsn-env`)
 or is built from the config (host, port, database, TLS mode); the user name and
 password come from libpq's own PGUSER/PGPASSWORD or, with `--from-secret`, from
-the Secrets Manager secret the DMS source endpoint reads. No credential ever
-appears on a command line.
+the Secrets Manager secret the DMS source endpoint reads. The target's DSN always
+comes from a variable (`--target-dsn-env`, `--apply-dsn-env`, ...). No credential
+ever appears on a command line or in a message (`describe_dsn`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from config.model import SourceDatabaseConfig
 from contract.aurora import POSTGRES_PORT
 from migration_ops import aws
+from migration_ops.errors import OpsError
+from plumbing.text import first_line
 
 if TYPE_CHECKING:
     from mypy_boto3_secretsmanager import SecretsManagerClient
@@ -28,8 +31,16 @@ if TYPE_CHECKING:
 CONNECT_TIMEOUT_SECONDS = 10
 
 
-class SourceConnectionError(Exception):
-    """The source could not be reached or the credentials could not be read: exit 2 with this message."""
+class DatabaseConnectionError(OpsError):
+    """A database could not be reached, or its DSN or credentials could not be read: exit 2 with this message."""
+
+
+class SourceConnectionError(DatabaseConnectionError):
+    """The same, raised by a command that names the side (compare): the message starts with `source:`."""
+
+
+class TargetConnectionError(DatabaseConnectionError):
+    """The same for the target (Aurora): the message starts with `target:`."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -42,7 +53,7 @@ def dsn_from_env(variable: str) -> str:
     """The libpq URI held by the environment variable `variable`."""
     value = os.environ.get(variable, "").strip()
     if not value:
-        raise SourceConnectionError(f"environment variable {variable} is not set (it should hold a libpq URI)")
+        raise DatabaseConnectionError(f"environment variable {variable} is not set (it should hold a libpq URI)")
     return value
 
 
@@ -65,11 +76,11 @@ def secret_credentials(
     try:
         document = json.loads(client.get_secret_value(SecretId=secret_arn).get("SecretString") or "{}")
     except (ClientError, BotoCoreError) as error:
-        raise SourceConnectionError(f"cannot read secret {secret_arn}: {error}") from None
+        raise DatabaseConnectionError(f"cannot read secret {secret_arn}: {error}") from None
     except ValueError:
-        raise SourceConnectionError(f"secret {secret_arn}: SecretString is not JSON") from None
+        raise DatabaseConnectionError(f"secret {secret_arn}: SecretString is not JSON") from None
     if not isinstance(document, dict) or not document.get("username") or "password" not in document:
-        raise SourceConnectionError(f"secret {secret_arn}: expected JSON with 'username' and 'password'")
+        raise DatabaseConnectionError(f"secret {secret_arn}: expected JSON with 'username' and 'password'")
     return Credentials(username=str(document["username"]), password=str(document["password"]))
 
 
@@ -100,8 +111,7 @@ def connect(dsn: str, *, read_only: bool, statement_timeout_seconds: float = 0) 
     try:
         conn = psycopg.connect(dsn, autocommit=True, connect_timeout=CONNECT_TIMEOUT_SECONDS, application_name="migration-ops")
     except psycopg.Error as error:
-        message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise SourceConnectionError(f"cannot connect to {describe_dsn(dsn)}: {message}") from None
+        raise DatabaseConnectionError(f"cannot connect to {describe_dsn(dsn)}: {first_line(error)}") from None
     if read_only:
         conn.execute("SET default_transaction_read_only = on")
     if statement_timeout_seconds > 0:

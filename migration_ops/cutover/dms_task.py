@@ -19,6 +19,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from contract.dms import cdc_latency_metric
 from contract.naming import CDC_LATENCY_SIDES
 from migration_ops.aws import task_resource_id
+from migration_ops.errors import OpsError
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudwatch import CloudWatchClient
@@ -38,7 +39,7 @@ STOPPED_STATUSES = frozenset({"stopped", "failed"})
 LATENCY_METRICS = tuple(cdc_latency_metric(side) for side in CDC_LATENCY_SIDES)
 
 
-class TaskError(Exception):
+class TaskError(OpsError):
     """The task is missing or AWS refused the call: exit 2 with this message."""
 
 

@@ -1,4 +1,4 @@
-"""The write freeze on the source at cutover: the SQL the runbook prescribes, and the checks `cutover stop` makes.
+"""The write freeze on the source at cutover: the checks `cutover stop` makes (the SQL: freeze_statements.py).
 
 A session setting (`default_transaction_read_only`) is not a freeze: any session can `SET` it back off.
 The freeze takes the right to write away from the application roles instead, which no session of theirs
@@ -11,10 +11,11 @@ can give back:
        AND backend_type = 'client backend' AND usename <> ALL (<DMS users>);
 
 The DMS user keeps what it has (SELECT on the tables, its heartbeat table in the control schema, the
-replication connection). `freeze_statements` writes this SQL for given roles and the exact rollback
-(LOGIN back, and every INSERT/UPDATE/DELETE/TRUNCATE grant the roles held before, read from the ACLs).
+replication connection). `freeze_statements.freeze_statements` writes this SQL for given roles and the exact
+rollback (LOGIN back, and every INSERT/UPDATE/DELETE/TRUNCATE grant the roles held before, read from the ACLs).
 
-`freeze_checks` detects the result, whoever applied it:
+`freeze_checks` detects the result, whoever applied it (`FREEZE_CHECKS`, in report order: a new check is a
+function of a `FreezeContext` and one line there):
   freeze.write-privileges  no role that can log in (other than superusers and the DMS users) can write
                            to an in-scope table: directly, through PUBLIC or a role it can SET ROLE to,
                            or by owning it (an owner can grant itself the right back)
@@ -26,20 +27,19 @@ replication connection). `freeze_statements` writes this SQL for given roles and
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import psycopg
-from psycopg import sql
 
 from config.model import DmsConfig
 from migration_ops import catalog
+from migration_ops.catalog import Relation
 from migration_ops.results import CheckResult, failed, passed
+from plumbing.text import listed
 
-WRITE_PRIVILEGES = ("INSERT", "UPDATE", "DELETE", "TRUNCATE")
 DEFAULT_SAMPLE_SECONDS = 5.0
-_LISTED = 10
 
 _SESSIONS_SQL = """
 SELECT pid, usename, coalesce(application_name, ''), coalesce(client_addr::text, 'local'), coalesce(state, '')
@@ -69,43 +69,50 @@ _COUNTERS_SQL = """
 SELECT format('%%I.%%I', schemaname, relname), n_tup_ins + n_tup_upd + n_tup_del FROM pg_stat_user_tables WHERE relid = ANY(%s)
 """
 
-_GRANTS_SQL = """
-SELECT n.nspname, c.relname, r.rolname, a.privilege_type
-  FROM pg_class c
-  JOIN pg_namespace n ON n.oid = c.relnamespace
- CROSS JOIN LATERAL aclexplode(coalesce(c.relacl, acldefault('r', c.relowner))) a
-  JOIN pg_roles r ON r.oid = a.grantee
- WHERE c.oid = ANY(%(tables)s) AND r.rolname = ANY(%(roles)s) AND a.privilege_type = ANY(%(privileges)s)
- ORDER BY 3, 1, 2, 4
-"""
-
 
 @dataclass(frozen=True, kw_only=True)
-class Table:
-    oid: int
-    schema: str
-    name: str
+class FreezeContext:
+    """What every freeze check reads: the source connection, the tables in scope, who DMS connects as."""
+
+    conn: psycopg.Connection[Any]
+    tables: tuple[Relation, ...]
+    dms_users: tuple[str, ...]
+    sample_seconds: float = DEFAULT_SAMPLE_SECONDS
 
     @property
-    def identifier(self) -> sql.Identifier:
-        return sql.Identifier(self.schema, self.name)
+    def table_oids(self) -> list[int]:
+        return [table.oid for table in self.tables]
 
 
-def scoped_tables(conn: psycopg.Connection[Any], dms: DmsConfig) -> list[Table]:
-    """The tables (and partitioned tables) in the task's scope: dms.include minus dms.exclude."""
-    return [
-        Table(oid=relation.oid, schema=relation.schema, name=relation.name)
-        for relation in catalog.scoped_relations(conn, dms)
-        if relation.is_table
-    ]
+FreezeCheck = Callable[[FreezeContext], CheckResult]
 
 
-def _listed(items: Sequence[str]) -> str:
-    more = f" and {len(items) - _LISTED} more" if len(items) > _LISTED else ""
-    return ", ".join(items[:_LISTED]) + more
+def privileges_check(ctx: FreezeContext) -> CheckResult:
+    name = "freeze.write-privileges"
+    conn, dms_users = ctx.conn, ctx.dms_users
+    rows = conn.execute(_WRITERS_SQL, {"exempt": list(dms_users), "tables": ctx.table_oids}).fetchall()
+    superusers = [row[0] for row in conn.execute(_SUPERUSERS_SQL).fetchall()]
+    note = f"; superusers ({', '.join(superusers)}) can always write: freeze.sessions counts their sessions" if superusers else ""
+    if not rows:
+        return passed(
+            name,
+            f"no login role other than {_users(dms_users)} can write to the {len(ctx.tables)} tables in scope{note}",
+        )
+    by_login: dict[str, list[str]] = {}
+    for login, via, table, owns in rows:
+        how = "owns" if owns else "can write"
+        by_login.setdefault(login, []).append(f"{how} {table}" + ("" if via == login else f" as {via}"))
+    described = [f"{login} {listed(items)}" for login, items in by_login.items()]
+    return failed(
+        name,
+        f"{len(by_login)} login roles can still write to tables in scope: " + "; ".join(described) + note,
+        fix="ALTER ROLE <role> NOLOGIN and REVOKE INSERT, UPDATE, DELETE, TRUNCATE from it (runbook step 10; "
+        "`cutover freeze-sql --app-role <role>` prints both and the rollback)",
+    )
 
 
-def sessions_check(conn: psycopg.Connection[Any], *, dms_users: Sequence[str]) -> CheckResult:
+def sessions_check(ctx: FreezeContext) -> CheckResult:
+    conn, dms_users = ctx.conn, ctx.dms_users
     rows = conn.execute(_SESSIONS_SQL, {"exempt": list(dms_users)}).fetchall()
     name = "freeze.sessions"
     if not rows:
@@ -115,31 +122,8 @@ def sessions_check(conn: psycopg.Connection[Any], *, dms_users: Sequence[str]) -
     ]
     return failed(
         name,
-        f"{len(rows)} other sessions on {_database(conn)}: {_listed(described)}",
+        f"{len(rows)} other sessions on {_database(conn)}: {listed(described)}",
         fix="freeze writes as in runbook step 10 (ALTER ROLE ... NOLOGIN, REVOKE, then pg_terminate_backend the rest)",
-    )
-
-
-def privileges_check(conn: psycopg.Connection[Any], tables: Sequence[Table], *, dms_users: Sequence[str]) -> CheckResult:
-    name = "freeze.write-privileges"
-    rows = conn.execute(_WRITERS_SQL, {"exempt": list(dms_users), "tables": [table.oid for table in tables]}).fetchall()
-    superusers = [row[0] for row in conn.execute(_SUPERUSERS_SQL).fetchall()]
-    note = f"; superusers ({', '.join(superusers)}) can always write: freeze.sessions counts their sessions" if superusers else ""
-    if not rows:
-        return passed(
-            name,
-            f"no login role other than {_users(dms_users)} can write to the {len(tables)} tables in scope{note}",
-        )
-    by_login: dict[str, list[str]] = {}
-    for login, via, table, owns in rows:
-        how = "owns" if owns else "can write"
-        by_login.setdefault(login, []).append(f"{how} {table}" + ("" if via == login else f" as {via}"))
-    described = [f"{login} {_listed(items)}" for login, items in by_login.items()]
-    return failed(
-        name,
-        f"{len(by_login)} login roles can still write to tables in scope: " + "; ".join(described) + note,
-        fix="ALTER ROLE <role> NOLOGIN and REVOKE INSERT, UPDATE, DELETE, TRUNCATE from it (runbook step 10; "
-        "`cutover freeze-sql --app-role <role>` prints both and the rollback)",
     )
 
 
@@ -148,82 +132,36 @@ def _counters(conn: psycopg.Connection[Any], oids: list[int]) -> dict[str, int]:
     return {str(table): int(count) for table, count in conn.execute(_COUNTERS_SQL, (oids,)).fetchall()}
 
 
-def counters_check(conn: psycopg.Connection[Any], tables: Sequence[Table], *, sample_seconds: float) -> CheckResult:
+def counters_check(ctx: FreezeContext) -> CheckResult:
     name = "freeze.write-counters"
-    oids = [table.oid for table in tables]
-    before = _counters(conn, oids)
+    sample_seconds = ctx.sample_seconds
+    before = _counters(ctx.conn, ctx.table_oids)
     time.sleep(sample_seconds)
-    after = _counters(conn, oids)
+    after = _counters(ctx.conn, ctx.table_oids)
     moved = [f"{table} +{after[table] - count}" for table, count in sorted(before.items()) if after.get(table, count) != count]
     if not moved:
         return passed(name, f"inserts+updates+deletes of {len(before)} tables in scope unchanged over {sample_seconds:g} s")
     return failed(
         name,
-        f"rows written during {sample_seconds:g} s: {_listed(moved)}",
+        f"rows written during {sample_seconds:g} s: {listed(moved)}",
         fix="something still writes: find it in pg_stat_activity; counters of a session that just ended "
         "can arrive a few seconds late, so run the check again before anything else",
     )
 
 
+FREEZE_CHECKS: tuple[FreezeCheck, ...] = (privileges_check, sessions_check, counters_check)
+
+
+def run_freeze_checks(ctx: FreezeContext) -> list[CheckResult]:
+    return [check(ctx) for check in FREEZE_CHECKS]
+
+
 def freeze_checks(
     conn: psycopg.Connection[Any], dms: DmsConfig, *, dms_users: Sequence[str], sample_seconds: float = DEFAULT_SAMPLE_SECONDS
 ) -> list[CheckResult]:
-    """The three write-freeze checks (module docstring) on the source connection `conn`."""
-    tables = scoped_tables(conn, dms)
-    return [
-        privileges_check(conn, tables, dms_users=dms_users),
-        sessions_check(conn, dms_users=dms_users),
-        counters_check(conn, tables, sample_seconds=sample_seconds),
-    ]
-
-
-@dataclass(frozen=True, kw_only=True)
-class FreezeSql:
-    freeze: list[str]
-    rollback: list[str]
-
-
-def freeze_statements(
-    conn: psycopg.Connection[Any], dms: DmsConfig, *, app_roles: Sequence[str], dms_users: Sequence[str]
-) -> FreezeSql:
-    """The freeze for `app_roles` on the in-scope tables, and the rollback that restores exactly what they had."""
-    tables = scoped_tables(conn, dms)
-    known = {row[0]: bool(row[1]) for row in conn.execute("SELECT rolname, rolcanlogin FROM pg_roles").fetchall()}
-    missing = [role for role in app_roles if role not in known]
-    if missing:
-        raise ValueError(f"no such role on the source: {', '.join(missing)}")
-    grants = conn.execute(
-        _GRANTS_SQL,
-        {"tables": [table.oid for table in tables], "roles": list(app_roles), "privileges": list(WRITE_PRIVILEGES)},
-    ).fetchall()
-
-    def text(statement: sql.Composable) -> str:
-        return statement.as_string(conn)
-
-    table_list = sql.SQL(", ").join(table.identifier for table in tables)
-    freeze = [text(sql.SQL("ALTER ROLE {} NOLOGIN;").format(sql.Identifier(role))) for role in app_roles]
-    if tables:
-        freeze += [
-            text(sql.SQL("REVOKE {} ON TABLE {} FROM {};").format(
-                sql.SQL(", ").join(map(sql.SQL, WRITE_PRIVILEGES)), table_list, sql.Identifier(role)))
-            for role in app_roles
-        ]  # fmt: skip
-    freeze.append(
-        text(
-            sql.SQL(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database()"
-                " AND pid <> pg_backend_pid() AND backend_type = 'client backend' AND usename <> ALL ({});"
-            ).format(sql.Literal(list(dms_users)))
-        )
-    )
-    rollback = [text(sql.SQL("ALTER ROLE {} LOGIN;").format(sql.Identifier(role))) for role in app_roles if known[role]]
-    rollback += [
-        text(
-            sql.SQL("GRANT {} ON TABLE {} TO {};").format(sql.SQL(privilege), sql.Identifier(schema, table), sql.Identifier(role))
-        )
-        for schema, table, role, privilege in grants
-    ]
-    return FreezeSql(freeze=freeze, rollback=rollback)
+    """The write-freeze checks (module docstring) on the source connection `conn`, for the tables in scope."""
+    tables = tuple(catalog.scoped_tables(conn, dms))
+    return run_freeze_checks(FreezeContext(conn=conn, tables=tables, dms_users=tuple(dms_users), sample_seconds=sample_seconds))
 
 
 def _database(conn: psycopg.Connection[Any]) -> str:

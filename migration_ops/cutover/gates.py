@@ -9,7 +9,7 @@ gate.cdc-latency   CDCLatencySource and CDCLatencyTarget (CloudWatch AWS/DMS, di
 gate.validation    DescribeTableStatistics (https://docs.aws.amazon.com/dms/latest/APIReference/API_TableStatistics.html)
                    lists every table in scope, each with TableState `Table completed`, ValidationState
                    `Validated` and no pending, failed or suspended validation records.
-freeze.*           writes on the source are frozen (migration_ops/write_freeze.py).
+freeze.*           writes on the source are frozen (freeze.py).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 
 from migration_ops.cutover.dms_task import LATENCY_METRICS, TableStat
 from migration_ops.results import CheckResult, failed, passed
+from plumbing.text import listed
 
 DEFAULT_MAX_LATENCY_SECONDS = 10.0
 DEFAULT_WINDOW_MINUTES = 10
@@ -29,7 +30,6 @@ PERIOD = timedelta(minutes=1)
 PUBLISH_DELAY = timedelta(minutes=2)
 TABLE_COMPLETED = "Table completed"  # TableStatistics.TableState, botocore `dms` model documentation
 VALIDATED = "Validated"  # TableStatistics.ValidationState, botocore `dms` model documentation
-_LISTED = 10
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -55,11 +55,6 @@ def _clock(moment: datetime) -> str:
     return moment.strftime("%H:%M")
 
 
-def _listed(items: Sequence[str]) -> str:
-    more = f" and {len(items) - _LISTED} more" if len(items) > _LISTED else ""
-    return ", ".join(items[:_LISTED]) + more
-
-
 def latency_gate(
     series: Mapping[str, Sequence[tuple[datetime, float]]], window: LatencyWindow, *, max_seconds: float
 ) -> CheckResult:
@@ -75,9 +70,9 @@ def latency_gate(
         above = [f"{value:g} s at {_clock(moment)}" for moment, value in points if value > max_seconds]
         if gaps:
             problems.append(f"{metric} has no datapoint for {len(gaps)} of {len(window.minutes())} minutes "
-                            f"({_listed([_clock(minute) for minute in gaps])}; missing data is not 0)")  # fmt: skip
+                            f"({listed([_clock(minute) for minute in gaps])}; missing data is not 0)")  # fmt: skip
         if above:
-            problems.append(f"{metric} above {max_seconds:g} s: {_listed(above)}")
+            problems.append(f"{metric} above {max_seconds:g} s: {listed(above)}")
         if points:
             summaries.append(f"{metric} max {max(value for _, value in points):g} s")
     if problems:
@@ -120,10 +115,10 @@ def validation_gate(tables: Sequence[TableStat] | None, note: str, *, scope: Seq
         ]
         if issues:
             problems.append(f"{table.table} ({', '.join(issues)})")
-    listed = {table.table for table in tables}
-    missing = sorted(set(scope or ()) - listed)
+    in_statistics = {table.table for table in tables}
+    missing = sorted(set(scope or ()) - in_statistics)
     if missing:
-        problems.append(f"in scope on the source but not in the task's statistics: {_listed(missing)}")
+        problems.append(f"in scope on the source but not in the task's statistics: {listed(missing)}")
     if problems:
-        return failed(name, f"{len(problems)} problems: {_listed(problems)}", fix=fix)
+        return failed(name, f"{len(problems)} problems: {listed(problems)}", fix=fix)
     return passed(name, f"all {len(tables)} tables {TABLE_COMPLETED.lower()} and {VALIDATED}, no failed or suspended records")

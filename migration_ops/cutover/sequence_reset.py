@@ -16,12 +16,13 @@ from psycopg import sql
 
 from config.model import DmsConfig
 from migration_ops import catalog
+from migration_ops.errors import OpsError
 
 DEFAULT_MARGIN = 1000
 
 
-class SequenceResetError(Exception):
-    """A sequence cannot be reset (missing on the target, or the margin overflows it)."""
+class SequenceResetError(OpsError):
+    """A sequence cannot be reset (missing on the target, or the margin overflows it): exit 2, nothing changed."""
 
 
 @dataclass(frozen=True, kw_only=True)

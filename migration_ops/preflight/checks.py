@@ -1,8 +1,8 @@
 """Source-database preflight checks for DMS: each a small function of a `PreflightContext`.
 
 Every check returns a frozen `CheckResult` (pass / warn / fail / skip, evidence, fix). The catalog is read once
-(migration_ops/preflight_context.py); the server, user and session checks live in preflight_source.py, the
-table checks (partitions, foreign keys, LOBs) in preflight_tables.py, and `CHECKS` lists them all in report order.
+(context.py); the server, user and session checks live in source.py, the table checks (partitions, foreign keys,
+LOBs) in tables.py, and `CHECKS` lists them all in report order: a new check is a function and one line there.
 A `full-load` task needs no logical replication: the checks of slots, WAL, replication privilege, replica
 identity and the source endpoint's CDC artifacts are skipped with that reason.
 """
@@ -21,7 +21,6 @@ from migration_ops.preflight.context import (
     PreflightContext,
     build_context,
     cdc_only,
-    human,
     listed,
     setting,
 )
@@ -44,6 +43,7 @@ from migration_ops.preflight.tables import (
     dms_lob_kind,
 )
 from migration_ops.results import CheckResult, Status, failed, passed, warned, worse
+from plumbing.text import first_line, human_size
 
 __all__ = ["CHECKS", "PreflightContext", "build_context", "run_checks"]
 
@@ -52,7 +52,6 @@ UNFAITHFUL_TYPE_KINDS = {"c": "composite", "e": "enum", "d": "domain", "r": "ran
 UNFAITHFUL_TYPE_NAMES = frozenset(
     {"tsvector", "tsquery", "point", "line", "lseg", "box", "path", "polygon", "circle", "txid_snapshot", "pg_snapshot"}
 )
-_listed, _setting, _human = listed, setting, human
 
 # --- pure rules, tested without a server -------------------------------------------------------
 
@@ -75,7 +74,7 @@ def wal_sender_timeout_ok(milliseconds: int) -> bool:
 
 
 def is_lob_like(column: Column) -> bool:
-    """DMS carries the column as a BLOB, CLOB or NCLOB (preflight_tables.dms_lob_kind)."""
+    """DMS carries the column as a BLOB, CLOB or NCLOB (tables.dms_lob_kind)."""
     return dms_lob_kind(column) is not None
 
 
@@ -95,9 +94,9 @@ def unfaithful_reason(column: Column) -> str | None:
 
 
 def check_server_version(ctx: PreflightContext) -> CheckResult:
-    number = int(_setting(ctx.conn, "server_version_num"))
-    version = _setting(ctx.conn, "server_version")
-    encoding = _setting(ctx.conn, "server_encoding")
+    number = int(setting(ctx.conn, "server_version_num"))
+    version = setting(ctx.conn, "server_version")
+    encoding = setting(ctx.conn, "server_encoding")
     major = number // 10000
     engine = parse_engine_version(ctx.dms.engine_version)
     needed = required_dms_engine(major)
@@ -119,7 +118,7 @@ def check_server_version(ctx: PreflightContext) -> CheckResult:
 
 
 def check_wal_level(ctx: PreflightContext) -> CheckResult:
-    level = _setting(ctx.conn, "wal_level")
+    level = setting(ctx.conn, "wal_level")
     if level == "logical":
         return passed("wal_level", "wal_level = logical")
     return failed(
@@ -130,8 +129,8 @@ def check_wal_level(ctx: PreflightContext) -> CheckResult:
 
 
 def check_replication_capacity(ctx: PreflightContext) -> CheckResult:
-    max_slots = int(_setting(ctx.conn, "max_replication_slots"))
-    max_senders = int(_setting(ctx.conn, "max_wal_senders"))
+    max_slots = int(setting(ctx.conn, "max_replication_slots"))
+    max_senders = int(setting(ctx.conn, "max_wal_senders"))
     row = ctx.conn.execute(
         "SELECT (SELECT count(*) FROM pg_replication_slots),"
         " (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'walsender')"
@@ -155,7 +154,7 @@ def check_replication_capacity(ctx: PreflightContext) -> CheckResult:
 
 
 def check_wal_sender_timeout(ctx: PreflightContext) -> CheckResult:
-    milliseconds = int(_setting(ctx.conn, "wal_sender_timeout"))
+    milliseconds = int(setting(ctx.conn, "wal_sender_timeout"))
     evidence = f"wal_sender_timeout = {milliseconds} ms"
     if wal_sender_timeout_ok(milliseconds):
         return passed("wal_sender_timeout", evidence)
@@ -199,7 +198,7 @@ def check_select_privilege(ctx: PreflightContext) -> CheckResult:
     if missing:
         return failed(
             "select_privilege",
-            f"no SELECT on {len(missing)} of {len(readable)} relations in scope: {_listed(missing)}",
+            f"no SELECT on {len(missing)} of {len(readable)} relations in scope: {listed(missing)}",
             fix="GRANT SELECT ON <table> TO <migration user>; for each (or GRANT SELECT ON ALL TABLES IN SCHEMA <schema>)",
         )
     return passed("select_privilege", f"SELECT on all {len(readable)} relations in scope")
@@ -210,19 +209,19 @@ def check_primary_keys(ctx: PreflightContext) -> CheckResult:
     missing = [t.qualified for t in tables if not t.has_primary_key and t.replica_identity not in ("f", "i")]
     if not ctx.cdc:
         keyless = [t.qualified for t in tables if not t.has_primary_key and not t.has_unique_key]
-        extra = f" ({len(keyless)} tables without a key are not validated: {_listed(keyless)})" if keyless else ""
+        extra = f" ({len(keyless)} tables without a key are not validated: {listed(keyless)})" if keyless else ""
         return CheckResult(
             name="primary_keys", status=Status.SKIP, evidence=f"{FULL_LOAD_REASON}: replica identity not needed{extra}"
         )
     if not missing:
         full = [t.qualified for t in tables if not t.has_primary_key]
-        extra = f" ({len(full)} without a key use REPLICA IDENTITY FULL/index: {_listed(full)})" if full else ""
+        extra = f" ({len(full)} without a key use REPLICA IDENTITY FULL/index: {listed(full)})" if full else ""
         return CheckResult(
             name="primary_keys", status=Status.PASS, evidence=f"{len(tables)} tables in scope have a primary key{extra}"
         )
     return failed(
         "primary_keys",
-        f"{len(missing)} tables without primary key or REPLICA IDENTITY FULL: {_listed(missing)}"
+        f"{len(missing)} tables without primary key or REPLICA IDENTITY FULL: {listed(missing)}"
         "; CDC cannot apply their UPDATE/DELETE",
         fix="add a primary key, or ALTER TABLE <table> REPLICA IDENTITY FULL;",
     )
@@ -234,7 +233,7 @@ def check_data_types(ctx: PreflightContext) -> CheckResult:
         return passed("data_types", f"{len(ctx.columns)} columns, all of plain types")
     return warned(
         "data_types",
-        f"{len(flagged)} columns of types DMS does not carry faithfully: {_listed(flagged)}",
+        f"{len(flagged)} columns of types DMS does not carry faithfully: {listed(flagged)}",
         fix="create these types on Aurora before the load (schema-only dump) and compare the data after the full load",
     )
 
@@ -245,7 +244,7 @@ def check_sequences(ctx: PreflightContext) -> CheckResult:
         return passed("sequences", "no sequences in scope")
     return warned(
         "sequences",
-        f"{len(sequences)} sequences in scope (DMS does not carry their values): {_listed(sequences)}",
+        f"{len(sequences)} sequences in scope (DMS does not carry their values): {listed(sequences)}",
         fix="at cutover, after writes stop: python -m migration_ops.cutover sequences --env <env> --apply-dsn-env TARGET_DSN",
     )
 
@@ -255,8 +254,8 @@ def check_unreplicated_relations(ctx: PreflightContext) -> CheckResult:
     views = [r.qualified for r in ctx.relations if r.kind == catalog.MATERIALIZED_VIEW]
     if not unlogged and not views:
         return passed("unreplicated_relations", "no unlogged tables or materialized views")
-    parts = ([f"unlogged tables (no WAL, no CDC): {_listed(unlogged)}"] if unlogged else []) + (
-        [f"materialized views (not replicated): {_listed(views)}"] if views else []
+    parts = ([f"unlogged tables (no WAL, no CDC): {listed(unlogged)}"] if unlogged else []) + (
+        [f"materialized views (not replicated): {listed(views)}"] if views else []
     )
     return warned(
         "unreplicated_relations",
@@ -269,11 +268,11 @@ def check_database_size(ctx: PreflightContext) -> CheckResult:
     row = ctx.conn.execute("SELECT current_database(), pg_database_size(current_database())").fetchone()
     name, size = (str(row[0]), int(row[1])) if row else ("?", 0)
     largest = sorted(ctx.tables, key=lambda t: t.total_bytes, reverse=True)[:5]
-    top = ", ".join(f"{t.qualified} {_human(t.total_bytes)}" for t in largest) or "none"
+    top = ", ".join(f"{t.qualified} {human_size(t.total_bytes)}" for t in largest) or "none"
     in_scope = sum(t.total_bytes for t in ctx.tables)
     return passed(
         "database_size",
-        f"database {name} {_human(size)}, {len(ctx.tables)} tables in scope {_human(in_scope)}; largest: {top}",
+        f"database {name} {human_size(size)}, {len(ctx.tables)} tables in scope {human_size(in_scope)}; largest: {top}",
     )
 
 
@@ -319,6 +318,5 @@ def run_checks(ctx: PreflightContext) -> list[CheckResult]:
         try:
             results.append(check(ctx))
         except (psycopg.Error, LookupError, ValueError) as error:
-            message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-            results.append(failed(name, f"could not run: {message}", fix="see the evidence"))
+            results.append(failed(name, f"could not run: {first_line(error)}", fix="see the evidence"))
     return results

@@ -16,18 +16,31 @@ warned, 2 on a configuration or connection error.
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from psycopg.conninfo import conninfo_to_dict
 
 from migration_ops import cli
-from migration_ops.postgres import SourceConnectionError, connect, describe_dsn
+from migration_ops.postgres import connect, describe_dsn
 from migration_ops.preflight.checks import build_context, run_checks
 from migration_ops.preflight.context import DEFAULT_LOB_SCAN_SECONDS
 
+DEFAULT_STATEMENT_TIMEOUT_SECONDS = 300.0
 
-def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+
+@dataclass(frozen=True, kw_only=True)
+class PreflightOptions:
+    environment: cli.EnvironmentOptions
+    source: cli.SourceOptions
+    aws: cli.AwsOptions
+    json: bool = False
+    strict: bool = False
+    statement_timeout_seconds: float = DEFAULT_STATEMENT_TIMEOUT_SECONDS
+    lob_scan_seconds: float = DEFAULT_LOB_SCAN_SECONDS
+
+
+def parse_args(argv: Sequence[str] | None) -> PreflightOptions:
     parser = argparse.ArgumentParser(prog="python -m migration_ops.preflight", description=__doc__.split("\n\n")[0])
     cli.add_environment_arguments(parser)
     cli.add_source_arguments(parser)
@@ -35,7 +48,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     cli.add_json_argument(parser)
     parser.add_argument("--strict", action="store_true", help="exit 1 when a check warns")
     parser.add_argument(
-        "--statement-timeout", type=float, default=300.0, metavar="SECONDS", help="limit of each query (default 300)"
+        "--statement-timeout",
+        type=float,
+        default=DEFAULT_STATEMENT_TIMEOUT_SECONDS,
+        metavar="SECONDS",
+        help="limit of each query (default 300)",
     )
     parser.add_argument(
         "--lob-scan-seconds",
@@ -45,36 +62,40 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help=f"time budget of the LOB size scan; tables over 1 GiB are sampled (default {DEFAULT_LOB_SCAN_SECONDS:.0f}; "
         "0: read every value, no budget)",
     )
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    return PreflightOptions(
+        environment=cli.EnvironmentOptions.from_namespace(args),
+        source=cli.SourceOptions.from_namespace(args),
+        aws=cli.AwsOptions.from_namespace(args),
+        json=args.json,
+        strict=args.strict,
+        statement_timeout_seconds=args.statement_timeout,
+        lob_scan_seconds=args.lob_scan_seconds,
+    )
 
 
-def preflight(args: argparse.Namespace) -> int:
-    config = cli.load_config(args)
-    dsn = cli.source_dsn(args, config)
-    password = conninfo_to_dict(dsn).get("password") if args.from_secret else None
-    with connect(dsn, read_only=True, statement_timeout_seconds=args.statement_timeout) as conn:
+def run_preflight(options: PreflightOptions) -> int:
+    config = cli.load_config(options.environment)
+    dsn = cli.source_dsn(options.source, config, options.aws)
+    password = conninfo_to_dict(dsn).get("password") if options.source.from_secret else None
+    with connect(dsn, read_only=True, statement_timeout_seconds=options.statement_timeout_seconds) as conn:
         context = build_context(
             conn,
             config.dms,
             target_major=config.aurora.engine_major,
             secret_password=None if password is None else str(password),
-            lob_scan_seconds=args.lob_scan_seconds,
+            lob_scan_seconds=options.lob_scan_seconds,
         )
         results = run_checks(context)
     target = describe_dsn(dsn)
-    if args.json:
+    if options.json:
         print(cli.render_json(results, environment=config.environment_suffix, stack=config.stack_name, source=target))
     else:
         print(f"preflight {config.stack_name}: source {target}, migration_type {config.dms.migration_type}")
         print(cli.render_table(results))
         print(cli.render_summary(results))
-    return cli.exit_code(results, strict=args.strict)
+    return cli.exit_code(results, strict=options.strict)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parse_args(argv)
-    return cli.run(lambda: preflight(args), SourceConnectionError)
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    return cli.run(lambda: run_preflight(parse_args(argv)))

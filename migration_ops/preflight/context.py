@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import wraps
+from functools import partial, wraps
 from typing import Any
 
 import psycopg
@@ -13,6 +13,7 @@ from config.model import DmsConfig
 from migration_ops import catalog
 from migration_ops.catalog import Column, Relation
 from migration_ops.results import CheckResult, skipped
+from plumbing import text
 
 MAX_LISTED = 20
 DEFAULT_LOB_SCAN_SECONDS = 300.0
@@ -85,9 +86,8 @@ def build_context(
     )
 
 
-def listed(items: Sequence[str]) -> str:
-    shown = ", ".join(items[:MAX_LISTED])
-    return shown + (f" and {len(items) - MAX_LISTED} more" if len(items) > MAX_LISTED else "")
+listed = partial(text.listed, limit=MAX_LISTED)
+"""`a, b, c and 7 more` after 20 items: the preflight lists more than the other commands (plumbing/text.py)."""
 
 
 def setting(conn: psycopg.Connection[Any], name: str) -> str:
@@ -95,15 +95,6 @@ def setting(conn: psycopg.Connection[Any], name: str) -> str:
     if row is None:
         raise LookupError(f"setting {name} not found")
     return str(row[0])
-
-
-def human(size: float) -> str:
-    value = float(size)
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if value < 1024 or unit == "TB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} TB"
 
 
 def current_user(conn: psycopg.Connection[Any]) -> tuple[str, bool]:

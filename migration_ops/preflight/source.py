@@ -25,9 +25,10 @@ import psycopg
 
 from contract.dms import SOURCE_PLUGIN
 from contract.passwords import DMS_FORBIDDEN_PASSWORD_CHARACTERS
-from migration_ops.preflight.context import PreflightContext, current_user, human, listed, setting
+from migration_ops.preflight.context import PreflightContext, current_user, listed, setting
 from migration_ops.results import CheckResult, Status, failed, passed, skipped, warned, worse
 from migration_ops.scope import in_scope
+from plumbing.text import human_duration, human_size
 
 HEARTBEAT_TABLE = "awsdms_heartbeat"
 DDL_EVENT_TRIGGER = "awsdms_intercept_ddl"
@@ -90,7 +91,7 @@ def check_slot_wal_retention(ctx: PreflightContext) -> CheckResult:
         if wal_status == "lost":
             problems.append(f"{label} has lost its WAL (unusable)")
         elif not active and held > 0:
-            problems.append(f"{label} inactive, holds {human(float(held))} of WAL")
+            problems.append(f"{label} inactive, holds {human_size(float(held))} of WAL")
     if problems:
         status = Status.WARN
     evidence = limit + ("; " + listed(problems) if problems else f"; {len(rows)} slots, none inactive holding WAL")
@@ -293,7 +294,7 @@ def check_open_transactions(ctx: PreflightContext) -> CheckResult:
     ).fetchall()
     threshold = ctx.long_transaction_seconds
     long_running = [
-        f"pid {pid} {user}@{db} {state} for {_duration(age)}"
+        f"pid {pid} {user}@{db} {state} for {human_duration(float(age))}"
         for pid, user, db, state, age, _hidden in sessions
         if age is not None and float(age) >= threshold
     ]
@@ -307,22 +308,15 @@ def check_open_transactions(ctx: PreflightContext) -> CheckResult:
         fixes.append("COMMIT PREPARED '<gid>' or ROLLBACK PREPARED '<gid>' (as their owner or a superuser)")
     if long_running:
         status = worse(status, Status.WARN)
-        parts.append(f"transactions open longer than {_duration(threshold)}: {listed(long_running)}")
+        parts.append(f"transactions open longer than {human_duration(threshold)}: {listed(long_running)}")
         fixes.append("end them before `cutover start` (slot creation waits for them; they hold WAL while open)")
     if hidden:
         status = worse(status, Status.WARN)
         parts.append(f"{hidden} sessions of other users not visible to this user")
         fixes.append("GRANT pg_read_all_stats TO the migration user, or run the preflight as a DBA")
     if not parts:
-        return passed(name, f"no prepared transactions; {len(sessions)} other sessions, none open >= {_duration(threshold)}")
+        return passed(name, f"no prepared transactions; {len(sessions)} other sessions, none open >= {human_duration(threshold)}")
     return CheckResult(name=name, status=status, evidence="; ".join(parts), fix="; ".join(fixes))
-
-
-def _duration(seconds: Any) -> str:
-    value = float(seconds.total_seconds() if hasattr(seconds, "total_seconds") else seconds)
-    if value < 120:
-        return f"{value:.0f} s"
-    return f"{value / 60:.0f} min" if value < 7200 else f"{value / 3600:.1f} h"
 
 
 def check_session_timeouts(ctx: PreflightContext) -> CheckResult:

@@ -18,14 +18,28 @@ real source database and Aurora reachable from the replication instance.
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from migration_ops import aws, cli
-from migration_ops.verify.checks import CHECKS, AwsClients, VerifyAbortedError, VerifyContext, iter_checks
+from migration_ops.errors import UsageError
+from migration_ops.verify.checks import CHECKS, iter_checks
+from migration_ops.verify.context import AwsClients, VerifyContext
+
+DEFAULT_CONNECTION_TIMEOUT_SECONDS = 600.0
 
 
-def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+@dataclass(frozen=True, kw_only=True)
+class VerifyOptions:
+    environment: cli.EnvironmentOptions
+    outputs: cli.OutputOptions = field(default_factory=cli.OutputOptions)
+    aws: cli.AwsOptions = field(default_factory=cli.AwsOptions)
+    skip: frozenset[str] = frozenset()
+    connection_timeout_seconds: float = DEFAULT_CONNECTION_TIMEOUT_SECONDS
+    json: bool = False
+
+
+def parse_args(argv: Sequence[str] | None) -> VerifyOptions:
     parser = argparse.ArgumentParser(prog="python -m migration_ops.verify", description=__doc__.split("\n\n")[0])
     cli.add_environment_arguments(parser)
     cli.add_output_arguments(parser)
@@ -34,10 +48,24 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--skip", action="append", default=[], metavar="CHECK", help=f"skip a check (repeatable): {', '.join(CHECKS)}"
     )
     parser.add_argument(
-        "--connection-timeout", type=float, default=600.0, help="seconds to wait for DMS test-connection (default 600)"
+        "--connection-timeout",
+        type=float,
+        default=DEFAULT_CONNECTION_TIMEOUT_SECONDS,
+        help="seconds to wait for DMS test-connection (default 600)",
     )
     cli.add_json_argument(parser)
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    unknown = sorted(set(args.skip) - set(CHECKS))
+    if unknown:
+        raise UsageError(f"--skip: unknown checks {', '.join(unknown)} (known: {', '.join(CHECKS)})")
+    return VerifyOptions(
+        environment=cli.EnvironmentOptions.from_namespace(args),
+        outputs=cli.OutputOptions.from_namespace(args),
+        aws=cli.AwsOptions.from_namespace(args),
+        skip=frozenset(args.skip),
+        connection_timeout_seconds=args.connection_timeout,
+        json=args.json,
+    )
 
 
 def aws_clients(*, region: str, endpoint_url: str | None) -> AwsClients:
@@ -50,29 +78,27 @@ def aws_clients(*, region: str, endpoint_url: str | None) -> AwsClients:
     )
 
 
-def verify(args: argparse.Namespace) -> int:
-    unknown = sorted(set(args.skip) - set(CHECKS))
-    if unknown:
-        raise cli.UsageError(f"--skip: unknown checks {', '.join(unknown)} (known: {', '.join(CHECKS)})")
-    config = cli.load_config(args)
-    outputs = cli.stack_outputs(args, config.stack_name)
-    region = args.region or config.aws_region
+def run_verify(options: VerifyOptions) -> int:
+    config = cli.load_config(options.environment)
+    outputs = cli.stack_outputs(options.outputs, config.stack_name)
+    region = options.aws.region_of(config)
+    endpoint_url = options.aws.endpoint_url
     context = VerifyContext(
         outputs=outputs,
         config=config,
-        aws=aws_clients(region=region, endpoint_url=args.endpoint_url),
-        emulated=args.endpoint_url is not None,
-        connection_timeout_seconds=args.connection_timeout,
+        aws=aws_clients(region=region, endpoint_url=endpoint_url),
+        emulated=endpoint_url is not None,
+        connection_timeout_seconds=options.connection_timeout_seconds,
     )
-    if not args.json:
-        target = f"{config.stack_name} in {region}" + (f" via {args.endpoint_url}" if args.endpoint_url else "")
+    if not options.json:
+        target = f"{config.stack_name} in {region}" + (f" via {endpoint_url}" if endpoint_url else "")
         print(f"verify {target}", flush=True)
     results = []
-    for result in iter_checks(context, skip=frozenset(args.skip)):
+    for result in iter_checks(context, skip=options.skip):
         results.append(result)
-        if not args.json:
+        if not options.json:
             print(cli.render_line(result), flush=True)
-    if args.json:
+    if options.json:
         print(cli.render_json(results, environment=config.environment_suffix, stack=config.stack_name, region=region))
     else:
         print(cli.render_summary(results))
@@ -80,9 +106,4 @@ def verify(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parse_args(argv)
-    return cli.run(lambda: verify(args), VerifyAbortedError)
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    return cli.run(lambda: run_verify(parse_args(argv)))

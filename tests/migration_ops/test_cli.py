@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,10 @@ from config import ConfigError, EnvironmentConfig
 from contract.layout import stack_directory
 from contract.outputs import Output
 from migration_ops import cli
+from migration_ops.cli import EnvironmentOptions, OutputOptions
+from migration_ops.errors import OpsError, UsageError
 from migration_ops.results import CheckResult, Status, counts, failed, passed, skipped, warned, worst
+from plumbing.exit_codes import ExitCode
 from tests.migration_ops.helpers import needs_terraform, write_state
 
 STACK = "aurora-migration-dev"
@@ -23,11 +25,6 @@ TERRAFORM_DOCUMENT = {
     "instance_ids": {"sensitive": False, "type": ["list", "string"], "value": ["db-1", "db-2"]},
 }
 PLAIN = {"dms_task_arn": TASK_ARN, "instance_ids": ["db-1", "db-2"]}
-
-
-def namespace(**values: Any) -> argparse.Namespace:
-    defaults: dict[str, Any] = {"env": None, "config": None, "suffix": None, "outputs": None, "workdir": None}
-    return argparse.Namespace(**{**defaults, **values})
 
 
 # --- stack outputs ----------------------------------------------------------------------------
@@ -68,7 +65,7 @@ def test_bad_outputs_files_are_usage_errors(tmp_path: Path, content: str | None,
     path = tmp_path / "outputs.json"
     if content is not None:
         path.write_text(content)
-    with pytest.raises(cli.UsageError, match="--outputs") as raised:
+    with pytest.raises(UsageError, match="--outputs") as raised:
         cli.read_outputs_file(path, stack_name)
     assert message in str(raised.value)
 
@@ -78,22 +75,22 @@ def test_outputs_from_terraform_in_the_stack_folder(tmp_path: Path, monkeypatch:
     """Without --outputs or --workdir: `terraform output -json` in cdktf.out/stacks/<stack>, relative to the cwd."""
     monkeypatch.chdir(tmp_path)
     write_state(tmp_path / stack_directory(STACK), PLAIN)
-    assert cli.stack_outputs(namespace(), STACK) == PLAIN
+    assert cli.stack_outputs(OutputOptions(), STACK) == PLAIN
     elsewhere = write_state(tmp_path / "elsewhere", {"dms_task_arn": "from-workdir"})
-    assert cli.stack_outputs(namespace(workdir=elsewhere), STACK) == {"dms_task_arn": "from-workdir"}
+    assert cli.stack_outputs(OutputOptions(workdir=elsewhere), STACK) == {"dms_task_arn": "from-workdir"}
 
 
 def test_missing_stack_folder_says_what_to_do(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    with pytest.raises(cli.UsageError, match=r"cdktf.out/stacks/aurora-migration-dev: not a directory \(deploy first"):
-        cli.stack_outputs(namespace(), STACK)
-    with pytest.raises(cli.UsageError, match="give --env or --config"):
-        cli.stack_outputs(namespace(), None)
+    with pytest.raises(UsageError, match=r"cdktf.out/stacks/aurora-migration-dev: not a directory \(deploy first"):
+        cli.stack_outputs(OutputOptions(), STACK)
+    with pytest.raises(UsageError, match="give --env or --config"):
+        cli.stack_outputs(OutputOptions(), None)
 
 
 def test_required_output() -> None:
     assert cli.required_output(PLAIN, Output.DMS_TASK_ARN) == TASK_ARN
-    with pytest.raises(cli.UsageError, match="no secret_arn output"):
+    with pytest.raises(UsageError, match="no secret_arn output"):
         cli.required_output(PLAIN, Output.SECRET_ARN)
 
 
@@ -101,19 +98,19 @@ def test_required_output() -> None:
 
 
 def test_config_by_file_stem_suffix_or_path(dev_config: EnvironmentConfig, dev_config_path: Path) -> None:
-    assert cli.load_config(namespace(env="dev")) == dev_config
-    assert cli.load_config(namespace(env=dev_config.environment_suffix)) == dev_config
-    assert cli.load_config(namespace(config=dev_config_path)) == dev_config
-    short_lived = cli.load_config(namespace(env="dev", suffix="pr42"))
+    assert cli.load_config(EnvironmentOptions(env="dev")) == dev_config
+    assert cli.load_config(EnvironmentOptions(env=dev_config.environment_suffix)) == dev_config
+    assert cli.load_config(EnvironmentOptions(config=dev_config_path)) == dev_config
+    short_lived = cli.load_config(EnvironmentOptions(env="dev", suffix="pr42"))
     assert (short_lived.environment_suffix, short_lived.stack_name) == ("pr42", "aurora-migration-pr42")
-    assert cli.optional_config(namespace()) is None
+    assert cli.optional_config(EnvironmentOptions()) is None
 
 
 def test_config_problems() -> None:
-    with pytest.raises(cli.UsageError, match=r"--env nowhere: no such environment \(known: .*dev"):
-        cli.load_config(namespace(env="nowhere"))
+    with pytest.raises(UsageError, match=r"--env nowhere: no such environment \(known: .*dev"):
+        cli.load_config(EnvironmentOptions(env="nowhere"))
     with pytest.raises(ConfigError, match="file not found"):
-        cli.load_config(namespace(config=Path("/nonexistent/env.toml")))
+        cli.load_config(EnvironmentOptions(config=Path("/nonexistent/env.toml")))
 
 
 # --- results, rendering, exit codes -----------------------------------------------------------
@@ -149,20 +146,28 @@ def test_exit_code(statuses: tuple[Status, ...], strict: bool, code: int) -> Non
 
 
 def test_errors_exit_2_with_one_message(capsys: pytest.CaptureFixture[str]) -> None:
-    class ToolError(Exception):
+    class ToolError(OpsError):
+        pass
+
+    class SurpriseError(Exception):
         pass
 
     def raising(error: Exception) -> int:
         raise error
 
-    assert cli.run(lambda: raising(ConfigError(problems=("a.toml: x: bad", "a.toml: y: bad")))) == cli.EXIT_ERROR
+    assert cli.run(lambda: raising(ConfigError(problems=("a.toml: x: bad", "a.toml: y: bad")))) == ExitCode.ERROR
     assert capsys.readouterr().err == "configuration error:\na.toml: x: bad\na.toml: y: bad\n"
-    assert cli.run(lambda: raising(cli.UsageError("give --env"))) == cli.EXIT_ERROR
+    assert cli.run(lambda: raising(UsageError("give --env"))) == ExitCode.ERROR
     assert capsys.readouterr().err == "error: give --env\n"
-    assert cli.run(lambda: raising(ToolError("cannot connect")), ToolError) == cli.EXIT_ERROR
+    assert cli.run(lambda: raising(ToolError("cannot connect"))) == ExitCode.ERROR  # every OpsError, none listed
     assert capsys.readouterr().err == "error: cannot connect\n"
-    with pytest.raises(ToolError):  # only the errors a command names are its own
-        cli.run(lambda: raising(ToolError("bug")))
+    # anything else is still exit 2 and one line: its type and only the first line of its message
+    assert cli.run(lambda: raising(SurpriseError("bug\npostgresql://user:secret@host/db"))) == ExitCode.ERROR
+    assert capsys.readouterr().err == "error: unexpected SurpriseError: bug\n"
+    assert cli.run(lambda: raising(KeyError("region"))) == ExitCode.ERROR
+    assert capsys.readouterr().err == "error: unexpected KeyError: 'region'\n"
+    assert cli.run(lambda: raising(RuntimeError())) == ExitCode.ERROR
+    assert capsys.readouterr().err == "error: unexpected RuntimeError\n"
     assert cli.run(lambda: 1) == 1
 
 

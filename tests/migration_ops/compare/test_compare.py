@@ -17,7 +17,7 @@ import psycopg
 import pytest
 
 from migration_ops.compare import command as compare
-from migration_ops.compare.command import Budget
+from migration_ops.compare.engine import Budget, open_connection
 from tests.conftest import REPO_ROOT
 from tests.migration_ops.pg_server import PgServer
 
@@ -289,7 +289,7 @@ def test_the_time_budget_leaves_an_incomplete_report(
     base = ["--config", str(config_path), "--dsn-env", "CMP_SOURCE_DSN", "--target-dsn-env", "CMP_TARGET_DSN"]
     ticks = itertools.count()
     argv = [*base, "--chunk-rows", CHUNK_ROWS, "--tables", "cmp.items", "cmp.orders", "--json"]
-    code = compare.compare(compare.parse_args(argv), budget=Budget(10, clock=lambda: float(next(ticks))))
+    code = compare.run_compare(compare.parse_args(argv), budget=Budget(10, clock=lambda: float(next(ticks))))
     document = json.loads(capsys.readouterr().out)
     assert (code, document["complete"]) == (1, False)
     items, orders = by_table(document)["cmp.items"], by_table(document)["cmp.orders"]
@@ -344,7 +344,7 @@ def test_what_cannot_run_exits_2(
 
 
 def test_sessions_are_read_only_with_pinned_settings(target: str) -> None:
-    with compare.open_connection("target", target, statement_timeout_seconds=5) as conn:
+    with open_connection("target", target, statement_timeout_seconds=5) as conn:
         shown = {name: conn.execute(f"SHOW {name}").fetchone()[0] for name in ("default_transaction_read_only", "TimeZone")}  # type: ignore[index]
         assert shown == {"default_transaction_read_only": "on", "TimeZone": "UTC"}
         with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):

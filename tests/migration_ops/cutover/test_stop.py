@@ -1,7 +1,7 @@
 """`cutover stop` refuses to lose data, `reload` truncates before reload-target, `freeze-sql` freezes for real.
 
 AWS: moto in-process (task, CloudWatch latency datapoints), DescribeTableStatistics and AddTagsToResource
-answered from botocore's model (tests/ops/dms_fake.py). Source and target: the real PostgreSQL 15 server.
+answered from botocore's model (tests/migration_ops/dms_fake.py). Source and target: the real PostgreSQL 15 server.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ import pytest
 
 from config.model import DmsConfig
 from migration_ops.cutover import command as cutover
-from migration_ops.cutover import freeze as write_freeze
+from migration_ops.cutover.freeze import freeze_checks
+from migration_ops.cutover.freeze_statements import FreezeSql, freeze_statements
 from migration_ops.results import Status
 from tests.migration_ops.conftest import MIGRATOR
 from tests.migration_ops.dms_fake import REGION, ModelAnswers, moto_task, put_latency, steady_latency, table_stat, task_state
@@ -118,10 +119,10 @@ def heartbeat(dbs: Databases) -> psycopg.Connection[Any]:
     return conn
 
 
-def freeze(dbs: Databases) -> write_freeze.FreezeSql:
+def freeze(dbs: Databases) -> FreezeSql:
     """Apply the runbook's freeze (as `cutover freeze-sql` prints it) as a superuser; wait for terminated sessions."""
     with psycopg.connect(dbs.dsn(dbs.source), autocommit=True) as admin:
-        statements = write_freeze.freeze_statements(admin, DmsConfig(), app_roles=[dbs.app], dms_users=[MIGRATOR])
+        statements = freeze_statements(admin, DmsConfig(), app_roles=[dbs.app], dms_users=[MIGRATOR])
         for statement in statements.freeze:
             admin.execute(statement)
         for _ in range(100):
@@ -155,7 +156,7 @@ def test_an_app_session_writing_fails_the_freeze_and_the_runbook_freeze_passes_i
     dms_session = heartbeat(dbs)
     try:
         with psycopg.connect(dbs.dsn(dbs.source), autocommit=True) as conn:
-            checks = {r.name: r for r in write_freeze.freeze_checks(conn, DmsConfig(), dms_users=[MIGRATOR], sample_seconds=1.5)}
+            checks = {r.name: r for r in freeze_checks(conn, DmsConfig(), dms_users=[MIGRATOR], sample_seconds=1.5)}
         assert {name: r.status for name, r in checks.items()} == {
             "freeze.write-privileges": Status.FAIL,
             "freeze.sessions": Status.FAIL,
@@ -175,7 +176,7 @@ def test_an_app_session_writing_fails_the_freeze_and_the_runbook_freeze_passes_i
     ]
     dms_session.execute("UPDATE dms_control.awsdms_heartbeat SET hearbeat_timestamp = now()")  # DMS keeps writing
     with psycopg.connect(dbs.dsn(dbs.source), autocommit=True) as conn:
-        checks = {r.name: r for r in write_freeze.freeze_checks(conn, DmsConfig(), dms_users=[MIGRATOR], sample_seconds=0.5)}
+        checks = {r.name: r for r in freeze_checks(conn, DmsConfig(), dms_users=[MIGRATOR], sample_seconds=0.5)}
         # a session setting cannot undo it: the app role can neither log in nor write
         with pytest.raises(psycopg.OperationalError, match="not permitted to log in"):
             psycopg.connect(dbs.dsn(dbs.source, dbs.app))
