@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import psycopg
-from psycopg import sql
 
 from config.model import DmsConfig
 from migration_ops.scope import in_scope
@@ -70,11 +69,6 @@ class Relation:
     @property
     def qualified(self) -> str:
         return f"{self.schema}.{self.name}"
-
-    @property
-    def identifier(self) -> sql.Identifier:
-        """`"schema"."name"`, quoted for SQL."""
-        return sql.Identifier(self.schema, self.name)
 
     @property
     def is_table(self) -> bool:

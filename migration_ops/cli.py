@@ -12,8 +12,9 @@ per check as it finishes, or `--json`), and what the exit code means:
     2  the command could not run: usage, configuration, outputs, connection or AWS errors (an
        `errors.OpsError` or a `ConfigError`), or anything unexpected (`run` turns it into one line)
 
-Each option group is parsed once, at the edge, into a small frozen options object (`EnvironmentOptions`,
-`OutputOptions`, `AwsOptions`, `SourceOptions`); nothing below a command's parser reads an argparse namespace.
+Each option group is read once, at the edge, into a small frozen options object (`EnvironmentOptions`,
+`OutputOptions`, `AwsOptions`, `SourceOptions`, by `option_group`); nothing below a command's parser reads
+an argparse namespace.
 """
 
 from __future__ import annotations
@@ -23,9 +24,9 @@ import json
 import shutil
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from config import ConfigError, EnvironmentConfig, find_environment, load_environment
 from contract.layout import stack_directory
@@ -52,10 +53,6 @@ class EnvironmentOptions:
     config: Path | None = None
     suffix: str | None = None
 
-    @classmethod
-    def from_namespace(cls, args: argparse.Namespace) -> EnvironmentOptions:
-        return cls(env=args.env, config=args.config, suffix=args.suffix)
-
     @property
     def given(self) -> bool:
         return self.env is not None or self.config is not None
@@ -67,10 +64,6 @@ class OutputOptions:
 
     outputs: Path | None = None
     workdir: Path | None = None
-
-    @classmethod
-    def from_namespace(cls, args: argparse.Namespace) -> OutputOptions:
-        return cls(outputs=args.outputs, workdir=args.workdir)
 
     @property
     def given(self) -> bool:
@@ -84,10 +77,6 @@ class AwsOptions:
     region: str | None = None
     endpoint_url: str | None = None
 
-    @classmethod
-    def from_namespace(cls, args: argparse.Namespace) -> AwsOptions:
-        return cls(region=args.region, endpoint_url=args.endpoint_url)
-
     def region_of(self, config: EnvironmentConfig) -> str:
         return self.region or config.aws_region
 
@@ -99,9 +88,13 @@ class SourceOptions:
     dsn_env: str | None = None
     from_secret: bool = False
 
-    @classmethod
-    def from_namespace(cls, args: argparse.Namespace) -> SourceOptions:
-        return cls(dsn_env=args.dsn_env, from_secret=bool(args.from_secret))
+
+OptionGroup = TypeVar("OptionGroup", EnvironmentOptions, OutputOptions, AwsOptions, SourceOptions)
+
+
+def option_group(group: type[OptionGroup], args: argparse.Namespace) -> OptionGroup:
+    """`group` read from the parsed arguments: each of its fields is the dest of one argument its add_* adds."""
+    return group(**{item.name: getattr(args, item.name) for item in fields(group)})
 
 
 def add_environment_arguments(parser: argparse.ArgumentParser, *, required: bool = True) -> None:

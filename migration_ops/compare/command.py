@@ -130,9 +130,9 @@ def parse_args(argv: Sequence[str] | None) -> CompareOptions:
     cli.add_json_argument(parser)
     args = parser.parse_args(argv)
     return CompareOptions(
-        environment=cli.EnvironmentOptions.from_namespace(args),
-        source=cli.SourceOptions.from_namespace(args),
-        aws=cli.AwsOptions.from_namespace(args),
+        environment=cli.option_group(cli.EnvironmentOptions, args),
+        source=cli.option_group(cli.SourceOptions, args),
+        aws=cli.option_group(cli.AwsOptions, args),
         target_dsn_env=args.target_dsn_env,
         tables=tuple(parse_table(text) for text in args.tables or ()),
         engine=EngineOptions(

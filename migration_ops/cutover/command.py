@@ -43,36 +43,27 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
-from typing import Any
 
 from migration_ops import cli
 from migration_ops.cutover.subcommand import Invocation, Subcommand
 from migration_ops.cutover.subcommands import freeze_sql, pause, reload, sequences, start, status, stop
 
-SUBCOMMANDS: tuple[Subcommand[Any], ...] = (
-    start.COMMAND,
-    status.COMMAND,
-    stop.COMMAND,
-    pause.COMMAND,
-    reload.COMMAND,
-    freeze_sql.COMMAND,
-    sequences.COMMAND,
-)
+SUBCOMMANDS: tuple[Subcommand, ...] = (start, status, stop, pause, reload, freeze_sql, sequences)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m migration_ops.cutover", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
     for command in SUBCOMMANDS:
-        subparser = commands.add_parser(command.name, help=command.help)
+        subparser = commands.add_parser(command.NAME, help=command.HELP)
         command.add_arguments(subparser)
         subparser.set_defaults(subcommand=command)
     return parser
 
 
-def parse_args(argv: Sequence[str] | None) -> Invocation[Any]:
+def parse_args(argv: Sequence[str] | None) -> Invocation:
     args = build_parser().parse_args(argv)
-    command: Subcommand[Any] = args.subcommand
+    command: Subcommand = args.subcommand
     return Invocation(command=command, options=command.read_options(args))
 
 

@@ -54,7 +54,7 @@ def freeze_statements(
     def text(statement: sql.Composable) -> str:
         return statement.as_string(conn)
 
-    table_list = sql.SQL(", ").join(table.identifier for table in tables)
+    table_list = sql.SQL(", ").join(sql.Identifier(table.schema, table.name) for table in tables)
     freeze = [text(sql.SQL("ALTER ROLE {} NOLOGIN;").format(sql.Identifier(role))) for role in app_roles]
     if tables:
         freeze += [

@@ -1,41 +1,40 @@
 """What a cutover subcommand is, and the argument groups several subcommands share.
 
-A subcommand is a module in subcommands/ holding one `COMMAND = Subcommand(...)`: its name and help, how it
-adds its arguments, how it reads them into its frozen options object (the only place that reads the argparse
-namespace), and what it runs with those options. command.py lists them in `SUBCOMMANDS`: a new subcommand is a
-module and one line there.
+A subcommand is a module in subcommands/ that has what `Subcommand` names: its NAME and HELP, how it adds its
+arguments, how it reads them into its frozen options object (the only place that reads the argparse namespace),
+and what it runs with those options. command.py lists the modules in `SUBCOMMANDS` (mypy checks each against
+`Subcommand`): a new subcommand is a module and one name there.
 """
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import Any, Protocol
 
 from migration_ops import cli
 from migration_ops.cutover.audit import DEFAULT_AUDIT_LOG
 
-OptionsT = TypeVar("OptionsT")
+
+class Subcommand(Protocol):
+    NAME: str
+    HELP: str
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None: ...
+
+    def read_options(self, args: argparse.Namespace) -> Any:
+        """Namespace to the subcommand's options, refusing what argparse cannot (raises UsageError)."""
+
+    def run(self, options: Any) -> int: ...
 
 
 @dataclass(frozen=True, kw_only=True)
-class Subcommand(Generic[OptionsT]):
-    name: str
-    help: str
-    add_arguments: Callable[[argparse.ArgumentParser], None]
-    read_options: Callable[[argparse.Namespace], OptionsT]
-    """Namespace to options, validating what argparse cannot (raises UsageError)."""
-    run: Callable[[OptionsT], int]
-
-
-@dataclass(frozen=True, kw_only=True)
-class Invocation(Generic[OptionsT]):
+class Invocation:
     """A parsed command line: the subcommand and its options."""
 
-    command: Subcommand[OptionsT]
-    options: OptionsT
+    command: Subcommand
+    options: Any
 
     def run(self) -> int:
         return self.command.run(self.options)
@@ -65,9 +64,9 @@ class TaskOptions:
     @classmethod
     def from_namespace(cls, args: argparse.Namespace) -> TaskOptions:
         return cls(
-            environment=cli.EnvironmentOptions.from_namespace(args),
-            aws=cli.AwsOptions.from_namespace(args),
-            outputs=cli.OutputOptions.from_namespace(args),
+            environment=cli.option_group(cli.EnvironmentOptions, args),
+            aws=cli.option_group(cli.AwsOptions, args),
+            outputs=cli.option_group(cli.OutputOptions, args),
             task_arn=args.task_arn,
             json=args.json,
         )

@@ -26,18 +26,16 @@ from migration_ops.postgres import connect, describe_dsn
 from migration_ops.preflight.checks import build_context, run_checks
 from migration_ops.preflight.context import DEFAULT_LOB_SCAN_SECONDS
 
-DEFAULT_STATEMENT_TIMEOUT_SECONDS = 300.0
-
 
 @dataclass(frozen=True, kw_only=True)
 class PreflightOptions:
     environment: cli.EnvironmentOptions
     source: cli.SourceOptions
     aws: cli.AwsOptions
-    json: bool = False
-    strict: bool = False
-    statement_timeout_seconds: float = DEFAULT_STATEMENT_TIMEOUT_SECONDS
-    lob_scan_seconds: float = DEFAULT_LOB_SCAN_SECONDS
+    json: bool
+    strict: bool
+    statement_timeout_seconds: float
+    lob_scan_seconds: float
 
 
 def parse_args(argv: Sequence[str] | None) -> PreflightOptions:
@@ -48,11 +46,7 @@ def parse_args(argv: Sequence[str] | None) -> PreflightOptions:
     cli.add_json_argument(parser)
     parser.add_argument("--strict", action="store_true", help="exit 1 when a check warns")
     parser.add_argument(
-        "--statement-timeout",
-        type=float,
-        default=DEFAULT_STATEMENT_TIMEOUT_SECONDS,
-        metavar="SECONDS",
-        help="limit of each query (default 300)",
+        "--statement-timeout", type=float, default=300.0, metavar="SECONDS", help="limit of each query (default 300)"
     )
     parser.add_argument(
         "--lob-scan-seconds",
@@ -64,9 +58,9 @@ def parse_args(argv: Sequence[str] | None) -> PreflightOptions:
     )
     args = parser.parse_args(argv)
     return PreflightOptions(
-        environment=cli.EnvironmentOptions.from_namespace(args),
-        source=cli.SourceOptions.from_namespace(args),
-        aws=cli.AwsOptions.from_namespace(args),
+        environment=cli.option_group(cli.EnvironmentOptions, args),
+        source=cli.option_group(cli.SourceOptions, args),
+        aws=cli.option_group(cli.AwsOptions, args),
         json=args.json,
         strict=args.strict,
         statement_timeout_seconds=args.statement_timeout,

@@ -19,24 +19,22 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from migration_ops import aws, cli
 from migration_ops.errors import UsageError
 from migration_ops.verify.checks import CHECKS, iter_checks
 from migration_ops.verify.context import AwsClients, VerifyContext
 
-DEFAULT_CONNECTION_TIMEOUT_SECONDS = 600.0
-
 
 @dataclass(frozen=True, kw_only=True)
 class VerifyOptions:
     environment: cli.EnvironmentOptions
-    outputs: cli.OutputOptions = field(default_factory=cli.OutputOptions)
-    aws: cli.AwsOptions = field(default_factory=cli.AwsOptions)
-    skip: frozenset[str] = frozenset()
-    connection_timeout_seconds: float = DEFAULT_CONNECTION_TIMEOUT_SECONDS
-    json: bool = False
+    outputs: cli.OutputOptions
+    aws: cli.AwsOptions
+    skip: frozenset[str]
+    connection_timeout_seconds: float
+    json: bool
 
 
 def parse_args(argv: Sequence[str] | None) -> VerifyOptions:
@@ -48,10 +46,7 @@ def parse_args(argv: Sequence[str] | None) -> VerifyOptions:
         "--skip", action="append", default=[], metavar="CHECK", help=f"skip a check (repeatable): {', '.join(CHECKS)}"
     )
     parser.add_argument(
-        "--connection-timeout",
-        type=float,
-        default=DEFAULT_CONNECTION_TIMEOUT_SECONDS,
-        help="seconds to wait for DMS test-connection (default 600)",
+        "--connection-timeout", type=float, default=600.0, help="seconds to wait for DMS test-connection (default 600)"
     )
     cli.add_json_argument(parser)
     args = parser.parse_args(argv)
@@ -59,9 +54,9 @@ def parse_args(argv: Sequence[str] | None) -> VerifyOptions:
     if unknown:
         raise UsageError(f"--skip: unknown checks {', '.join(unknown)} (known: {', '.join(CHECKS)})")
     return VerifyOptions(
-        environment=cli.EnvironmentOptions.from_namespace(args),
-        outputs=cli.OutputOptions.from_namespace(args),
-        aws=cli.AwsOptions.from_namespace(args),
+        environment=cli.option_group(cli.EnvironmentOptions, args),
+        outputs=cli.option_group(cli.OutputOptions, args),
+        aws=cli.option_group(cli.AwsOptions, args),
         skip=frozenset(args.skip),
         connection_timeout_seconds=args.connection_timeout,
         json=args.json,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ from config import ConfigError, EnvironmentConfig
 from contract.layout import stack_directory
 from contract.outputs import Output
 from migration_ops import cli
-from migration_ops.cli import EnvironmentOptions, OutputOptions
+from migration_ops.cli import AwsOptions, EnvironmentOptions, OutputOptions, SourceOptions
 from migration_ops.errors import OpsError, UsageError
 from migration_ops.results import CheckResult, Status, counts, failed, passed, skipped, warned, worst
 from plumbing.exit_codes import ExitCode
@@ -95,6 +96,22 @@ def test_required_output() -> None:
 
 
 # --- configuration ----------------------------------------------------------------------------
+
+
+def test_each_option_group_reads_the_arguments_it_adds() -> None:
+    parser = argparse.ArgumentParser()
+    cli.add_environment_arguments(parser)
+    cli.add_output_arguments(parser)
+    cli.add_aws_arguments(parser)
+    cli.add_source_arguments(parser)
+    given = ["--env", "dev", "--suffix", "pr42", "--workdir", "stacks/x", "--region", "eu-west-1", "--endpoint-url", "http://e"]
+    args = parser.parse_args([*given, "--dsn-env", "SOURCE_DSN", "--from-secret"])
+    assert cli.option_group(EnvironmentOptions, args) == EnvironmentOptions(env="dev", suffix="pr42")
+    assert cli.option_group(OutputOptions, args) == OutputOptions(workdir=Path("stacks/x"))
+    assert cli.option_group(AwsOptions, args) == AwsOptions(region="eu-west-1", endpoint_url="http://e")
+    assert cli.option_group(SourceOptions, args) == SourceOptions(dsn_env="SOURCE_DSN", from_secret=True)
+    assert cli.option_group(EnvironmentOptions, parser.parse_args(["--config", "a.toml"])).given
+    assert not cli.option_group(OutputOptions, parser.parse_args(["--env", "dev"])).given
 
 
 def test_config_by_file_stem_suffix_or_path(dev_config: EnvironmentConfig, dev_config_path: Path) -> None:

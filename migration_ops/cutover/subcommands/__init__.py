@@ -1,1 +1,1 @@
-"""One module per cutover subcommand, each with its `COMMAND` (see ../subcommand.py); command.py lists them."""
+"""One module per cutover subcommand, each a `Subcommand` (../subcommand.py); command.py lists them."""

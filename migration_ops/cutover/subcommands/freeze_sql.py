@@ -9,10 +9,13 @@ from dataclasses import dataclass
 
 from migration_ops import cli
 from migration_ops.cutover.freeze_statements import freeze_statements
-from migration_ops.cutover.subcommand import Subcommand, add_common_arguments, add_dms_user_argument
+from migration_ops.cutover.subcommand import add_common_arguments, add_dms_user_argument
 from migration_ops.cutover.task import dms_users
 from migration_ops.postgres import connect
 from plumbing.exit_codes import ExitCode
+
+NAME = "freeze-sql"
+HELP = "print the write-freeze SQL and its rollback"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -34,9 +37,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def read_options(args: argparse.Namespace) -> FreezeSqlOptions:
     return FreezeSqlOptions(
-        environment=cli.EnvironmentOptions.from_namespace(args),
-        aws=cli.AwsOptions.from_namespace(args),
-        source=cli.SourceOptions.from_namespace(args),
+        environment=cli.option_group(cli.EnvironmentOptions, args),
+        aws=cli.option_group(cli.AwsOptions, args),
+        source=cli.option_group(cli.SourceOptions, args),
         app_roles=tuple(args.app_role),
         dms_users=tuple(args.dms_user),
         json=args.json,
@@ -56,12 +59,3 @@ def run(options: FreezeSqlOptions) -> int:
         print("-- rollback (only before any write on Aurora matters: runbook step 10)")
         print("\n".join(statements.rollback))
     return ExitCode.OK
-
-
-COMMAND = Subcommand(
-    name="freeze-sql",
-    help="print the write-freeze SQL and its rollback",
-    add_arguments=add_arguments,
-    read_options=read_options,
-    run=run,
-)

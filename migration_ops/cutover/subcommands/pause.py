@@ -12,10 +12,13 @@ from pathlib import Path
 from migration_ops import cli
 from migration_ops.cutover import dms_task
 from migration_ops.cutover.audit import DEFAULT_AUDIT_LOG, AuditLog
-from migration_ops.cutover.subcommand import Subcommand, TaskOptions, add_audit_argument, add_task_arguments
+from migration_ops.cutover.subcommand import TaskOptions, add_audit_argument, add_task_arguments
 from migration_ops.cutover.task import open_task, report
 from migration_ops.results import passed
 from plumbing.exit_codes import ExitCode
+
+NAME = "pause"
+HELP = "stop the task for a change, not a cutover (no gates)"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -46,12 +49,3 @@ def run(options: PauseOptions) -> int:
     result = passed("task.pause", f"stop {task.arn}: {state} (not a cutover: continue with `cutover start --resume`)")
     report([result], json=options.task.json, task_arn=task.arn)
     return ExitCode.OK
-
-
-COMMAND = Subcommand(
-    name="pause",
-    help="stop the task for a change, not a cutover (no gates)",
-    add_arguments=add_arguments,
-    read_options=read_options,
-    run=run,
-)

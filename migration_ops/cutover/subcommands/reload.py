@@ -19,12 +19,15 @@ from migration_ops import catalog, cli
 from migration_ops.cutover import dms_task
 from migration_ops.cutover.audit import DEFAULT_AUDIT_LOG, AuditLog
 from migration_ops.cutover.dms_task import STOPPED_STATUSES, TaskError
-from migration_ops.cutover.subcommand import Subcommand, TaskOptions, add_audit_argument, add_task_arguments
+from migration_ops.cutover.subcommand import TaskOptions, add_audit_argument, add_task_arguments
 from migration_ops.cutover.task import open_task, report
 from migration_ops.errors import OpsError
 from migration_ops.postgres import connect, describe_dsn, dsn_from_env
 from migration_ops.results import failed, passed
 from plumbing.exit_codes import ExitCode
+
+NAME = "reload"
+HELP = "truncate the in-scope TARGET tables, then start reload-target"
 
 TARGET_LOCK_TIMEOUT = "10s"
 
@@ -69,7 +72,8 @@ def run(options: ReloadOptions) -> int:
         tables = [table for table in catalog.scoped_tables(target, config.dms) if table.schema != config.dms.control_schema]
         if not tables:
             raise ReloadError(f"no tables in scope on the target {describe_dsn(dsn)}: is it the right database?")
-        statement = sql.SQL("TRUNCATE TABLE {}").format(sql.SQL(", ").join(table.identifier for table in tables))
+        identifiers = sql.SQL(", ").join(sql.Identifier(table.schema, table.name) for table in tables)
+        statement = sql.SQL("TRUNCATE TABLE {}").format(identifiers)
         text = statement.as_string(target)
         plan = f"{len(tables)} tables on the TARGET {describe_dsn(dsn)}: {text}; then StartReplicationTask reload-target"
         if status not in STOPPED_STATUSES:
@@ -103,12 +107,3 @@ def run(options: ReloadOptions) -> int:
     result = passed("task.reload", f"truncated {len(tables)} target tables; start (reload-target) {arn}: {state}")
     report([result], json=as_json, task_arn=arn)
     return ExitCode.OK
-
-
-COMMAND = Subcommand(
-    name="reload",
-    help="truncate the in-scope TARGET tables, then start reload-target",
-    add_arguments=add_arguments,
-    read_options=read_options,
-    run=run,
-)

@@ -9,10 +9,13 @@ from dataclasses import dataclass
 
 from migration_ops import cli
 from migration_ops.cutover.sequence_reset import DEFAULT_MARGIN, apply_sequences, read_sequences
-from migration_ops.cutover.subcommand import Subcommand, add_common_arguments
+from migration_ops.cutover.subcommand import add_common_arguments
 from migration_ops.errors import UsageError
 from migration_ops.postgres import connect, dsn_from_env
 from plumbing.exit_codes import ExitCode
+
+NAME = "sequences"
+HELP = "read source sequences; --apply-dsn-env resets them"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -33,15 +36,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def read_options(args: argparse.Namespace) -> SequencesOptions:
-    environment = cli.EnvironmentOptions.from_namespace(args)
+    environment = cli.option_group(cli.EnvironmentOptions, args)
     if not environment.given:
         raise UsageError("sequences needs --env or --config (its dms.include/exclude define the scope)")
     if args.margin < 0:
         raise UsageError("--margin must be >= 0")
     return SequencesOptions(
         environment=environment,
-        aws=cli.AwsOptions.from_namespace(args),
-        source=cli.SourceOptions.from_namespace(args),
+        aws=cli.option_group(cli.AwsOptions, args),
+        source=cli.option_group(cli.SourceOptions, args),
         apply_dsn_env=args.apply_dsn_env,
         margin=args.margin,
         json=args.json,
@@ -76,12 +79,3 @@ def run(options: SequencesOptions) -> int:
                 f"{item.target_after} ({action})"
             )
     return ExitCode.OK
-
-
-COMMAND = Subcommand(
-    name="sequences",
-    help="read source sequences; --apply-dsn-env resets them",
-    add_arguments=add_arguments,
-    read_options=read_options,
-    run=run,
-)

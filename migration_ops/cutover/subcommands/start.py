@@ -11,10 +11,13 @@ from dataclasses import dataclass
 from migration_ops import cli
 from migration_ops.cutover import dms_task
 from migration_ops.cutover.dms_task import StartType
-from migration_ops.cutover.subcommand import Subcommand, TaskOptions, add_task_arguments
+from migration_ops.cutover.subcommand import TaskOptions, add_task_arguments
 from migration_ops.cutover.task import open_task, report
 from migration_ops.results import failed, passed
 from plumbing.exit_codes import ExitCode
+
+NAME = "start"
+HELP = "start replication (full load, then CDC) on a task never run"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -63,12 +66,3 @@ def run(options: StartOptions) -> int:
     result = passed("task.start", f"{what}: {state}")
     print(cli.render_json([result], task_arn=arn) if as_json else state)
     return ExitCode.OK
-
-
-COMMAND = Subcommand(
-    name="start",
-    help="start replication (full load, then CDC) on a task never run",
-    add_arguments=add_arguments,
-    read_options=read_options,
-    run=run,
-)

@@ -9,14 +9,21 @@ from dataclasses import dataclass
 from migration_ops import cli
 from migration_ops.cutover import dms_task
 from migration_ops.cutover.dms_task import TaskStatus
-from migration_ops.cutover.subcommand import Subcommand, TaskOptions, add_task_arguments
+from migration_ops.cutover.subcommand import TaskOptions, add_task_arguments
 from migration_ops.cutover.task import open_task
 from plumbing.exit_codes import ExitCode
+
+NAME = "status"
+HELP = "task status, CDC latency, table statistics"
 
 
 @dataclass(frozen=True, kw_only=True)
 class StatusOptions:
     task: TaskOptions
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_task_arguments(parser)
 
 
 def read_options(args: argparse.Namespace) -> StatusOptions:
@@ -53,12 +60,3 @@ def run(options: StatusOptions) -> int:
     status = dms_task.task_status(task.dms, task.cloudwatch(), task.arn)
     print(json.dumps(status.as_dict(), indent=2, default=str) if options.task.json else render_status(status))
     return ExitCode.OK
-
-
-COMMAND = Subcommand(
-    name="status",
-    help="task status, CDC latency, table statistics",
-    add_arguments=add_task_arguments,
-    read_options=read_options,
-    run=run,
-)

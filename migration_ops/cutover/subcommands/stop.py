@@ -23,7 +23,6 @@ from migration_ops.cutover.audit import DEFAULT_AUDIT_LOG, AuditLog
 from migration_ops.cutover.dms_task import TaskError
 from migration_ops.cutover.freeze import DEFAULT_SAMPLE_SECONDS, FreezeContext, run_freeze_checks
 from migration_ops.cutover.subcommand import (
-    Subcommand,
     TaskOptions,
     add_audit_argument,
     add_dms_user_argument,
@@ -35,6 +34,9 @@ from migration_ops.postgres import DatabaseConnectionError, connect
 from migration_ops.results import CheckResult, Status, failed, passed, warned, worst
 from plumbing.exit_codes import ExitCode
 from plumbing.text import first_line
+
+NAME = "stop"
+HELP = "the cutover: stop the task when every gate passes"
 
 # DMS tag values: up to 256 Unicode letters, digits, white space and _ . : / = + - (DMS API reference, Tag).
 _TAG_VALUE_UNSAFE = re.compile(r"[^\w\s.:/=+\-]")
@@ -92,7 +94,7 @@ def read_options(args: argparse.Namespace) -> StopOptions:
         raise UsageError("--window-minutes must be >= 1, --max-latency-seconds and --sample-seconds >= 0")
     return StopOptions(
         task=TaskOptions.from_namespace(args),
-        source=cli.SourceOptions.from_namespace(args),
+        source=cli.option_group(cli.SourceOptions, args),
         audit_log=args.audit_log,
         dms_users=tuple(args.dms_user),
         check=args.check,
@@ -201,12 +203,3 @@ def run(options: StopOptions) -> int:
     finally:
         if audit is not None:
             audit.close()
-
-
-COMMAND = Subcommand(
-    name="stop",
-    help="the cutover: stop the task when every gate passes",
-    add_arguments=add_arguments,
-    read_options=read_options,
-    run=run,
-)
