@@ -10,7 +10,7 @@ from botocore.model import ServiceModel, StringShape, StructureShape
 
 from contract.aws_limits import CLOUDWATCH_RETENTION_DAYS, PERFORMANCE_INSIGHTS_RETENTION_DAYS
 from contract.dms import MIGRATION_TYPES, SOURCE_PLUGIN, SOURCE_SSL_MODES, TARGET_SSL_MODE
-from migration_ops.dms_task import START_TYPES
+from migration_ops.cutover.dms_task import START_TYPES
 
 
 @cache
