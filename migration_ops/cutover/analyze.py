@@ -33,8 +33,9 @@ from psycopg import sql
 from psycopg.errors import Diagnostic
 
 from migration_ops import cli
+from migration_ops.errors import OpsError
+from migration_ops.postgres import DatabaseConnectionError, connect, describe_dsn, dsn_from_env
 from migration_ops.results import CheckResult, Status
-from migration_ops.source_db import SourceConnectionError, connect, describe_dsn, dsn_from_env
 from plumbing.exit_codes import ExitCode
 from plumbing.text import first_line, human_duration
 
@@ -52,7 +53,7 @@ SKIP_MARKER = "skipping"
 Table = tuple[str, str]
 
 
-class AnalyzeError(Exception):
+class AnalyzeError(OpsError):
     """VACUUM cannot run at all on this connection (a transaction, a standby, a read-only session): exit 2."""
 
 
@@ -221,7 +222,7 @@ def run_analyze(options: AnalyzeOptions, tables: Sequence[Table], *, json_output
         dsn = dsn_from_env(options.target_dsn_env)
         with connect(dsn, read_only=False) as target:
             outcomes = analyze_tables(target, tables, on_table=None if json_output else _progress)
-    except (SourceConnectionError, AnalyzeError) as error:
+    except (DatabaseConnectionError, AnalyzeError) as error:
         print(f"error: target: {error}", file=sys.stderr)
         return ExitCode.ERROR
     results = [outcome.result() for outcome in outcomes]

@@ -15,7 +15,7 @@ Facts relied on:
   returns the current write-ahead log write location as `pg_lsn` (text `X/X`, each part up to 8 hexadecimal
   digits); it fails during recovery (a standby).
 - AWS STS API reference, GetCallerIdentity: the `Arn` of the calling identity; no permission is needed for it.
-- DMS API reference, TableStatistics: the per-table fields (migration_ops.dms_task.TableStat).
+- DMS API reference, TableStatistics: the per-table fields (migration_ops.cutover.dms_task.TableStat).
 - `compare --json` (migration_ops/compare.py): `{stack, source, target, complete, seconds, results: [{name, status,
   evidence, fix}], summary: {pass, warn, fail, skip}, tables: [...]}`.
 """
@@ -36,7 +36,8 @@ import psycopg
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from migration_ops.dms_task import TableStat
+from migration_ops.cutover.dms_task import TableStat
+from migration_ops.errors import OpsError
 from migration_ops.results import CheckResult, Status
 from plumbing.text import first_line
 
@@ -84,7 +85,7 @@ Seconds = Annotated[float | None, AfterValidator(_finite)]
 Lsn = Annotated[str, Field(pattern=r"^[0-9A-F]{1,8}/[0-9A-F]{1,8}$")]
 
 
-class RecordError(Exception):
+class RecordError(OpsError):
     """The record or a file it reads cannot be read or written: exit 2 with this one-line message."""
 
 

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from botocore.exceptions import BotoCoreError, ClientError
 
 from migration_ops import cli
+from migration_ops.errors import OpsError
 from migration_ops.results import CheckResult, failed, passed
 from plumbing.exit_codes import ExitCode
 from plumbing.text import first_line, human_duration
@@ -67,7 +68,7 @@ _HINTS = {
 }
 
 
-class SnapshotError(Exception):
+class SnapshotError(OpsError):
     """The snapshot could not be asked for or followed (bad id, AWS error): exit 2 with this one-line message."""
 
 

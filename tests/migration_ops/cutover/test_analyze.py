@@ -20,7 +20,7 @@ from migration_ops.cutover import analyze
 from migration_ops.cutover.analyze import FIX_PERMISSION, AnalyzeError, AnalyzeOptions, TableAnalyze, analyze_tables
 from migration_ops.results import Status
 from plumbing.exit_codes import ExitCode
-from tests.ops.pg_server import BinaryMissingError, PgServer, start_server
+from tests.migration_ops.pg_server import BinaryMissingError, PgServer, start_server
 
 pytestmark = pytest.mark.postgres
 DATABASE = "aurora_like"

@@ -19,8 +19,11 @@ import pytest
 from botocore.exceptions import ClientError
 from pydantic import ValidationError
 
-from migration_ops import cli, compare
+from migration_ops import cli
+from migration_ops.compare.report import TableReport
+from migration_ops.compare.tables import Table
 from migration_ops.cutover import record
+from migration_ops.cutover.dms_task import TableStat
 from migration_ops.cutover.record import (
     ComparisonRecord,
     CutoverRecord,
@@ -41,10 +44,9 @@ from migration_ops.cutover.record import (
     table_records,
     write_record,
 )
-from migration_ops.dms_task import TableStat
 from migration_ops.results import failed, passed, warned
 from plumbing.exit_codes import ExitCode
-from tests.ops.pg_server import BinaryMissingError, PgServer, start_server
+from tests.migration_ops.pg_server import BinaryMissingError, PgServer, start_server
 
 STACK = "aurora-migration-dev"
 STARTED = datetime(2025, 3, 4, 10, 0, 0, tzinfo=UTC)
@@ -60,9 +62,9 @@ def _stat(table: str, **changes: Any) -> TableStat:
 
 def _compare_file(directory: Path, *, stack: str = STACK) -> Path:
     """What `compare --json` prints for two tables, one equal and one with different row counts."""
-    equal = compare.TableReport(table=compare.Table("public", "orders"), key=["id"], source_rows=5, target_rows=5)
+    equal = TableReport(table=Table("public", "orders"), key=["id"], source_rows=5, target_rows=5)
     equal.chunks_compared = 1
-    differs = compare.TableReport(table=compare.Table("public", "customers"), key=["id"], source_rows=4, target_rows=3)
+    differs = TableReport(table=Table("public", "customers"), key=["id"], source_rows=4, target_rows=3)
     reports = [equal, differs]
     text = cli.render_json(
         [report.result() for report in reports],
