@@ -12,12 +12,14 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
+from psycopg import sql
 
 import migration_ops
 import migration_ops.cutover
@@ -132,6 +134,44 @@ def wait_for(condition: Callable[[], bool], what: str, seconds: float = 10) -> N
         time.sleep(0.05)
 
 
+@contextmanager
+def subscription(scenario: Scenario) -> Iterator[str]:
+    """An enabled subscription in the scenario database to publication `feed` of a second database on the same server
+    (its slot made by hand: CREATE SUBSCRIPTION cannot create one on its own server). Yields its name."""
+    publisher = f"{scenario.database}_pub"
+    sub = scenario.role("sub")
+    with scenario.connect() as admin:
+        admin.execute(f"CREATE DATABASE {publisher} STRATEGY WAL_LOG")
+    try:
+        with psycopg.connect(scenario.dsn(database=publisher), autocommit=True) as pub:
+            pub.execute("CREATE TABLE public.ledger (id int, line text); CREATE PUBLICATION feed FOR TABLE public.ledger")
+            pub.execute(f"SELECT pg_create_logical_replication_slot('{publisher}', 'pgoutput')")
+        conninfo = f"host=127.0.0.1 port={scenario.server.port} dbname={publisher} user=postgres"
+        scenario.run(
+            f"CREATE SUBSCRIPTION {sub} CONNECTION '{conninfo}' PUBLICATION feed"
+            f" WITH (create_slot = false, slot_name = '{publisher}', copy_data = false)"
+        )
+        yield sub
+    finally:
+        _drop_subscription(scenario, sub, publisher)
+
+
+def _drop_subscription(scenario: Scenario, sub: str, publisher: str) -> None:
+    with scenario.connect() as conn:
+        if conn.execute("SELECT 1 FROM pg_subscription WHERE subname = %s", (sub,)).fetchone():
+            conn.execute(f"ALTER SUBSCRIPTION {sub} DISABLE")
+            conn.execute(f"ALTER SUBSCRIPTION {sub} SET (slot_name = NONE)")
+            conn.execute(f"DROP SUBSCRIPTION {sub}")
+
+        def slot_idle() -> bool:
+            row = conn.execute("SELECT bool_or(active) FROM pg_replication_slots WHERE slot_name = %s", (publisher,)).fetchone()
+            return not (row and row[0])
+
+        wait_for(slot_idle, "the slot to be released")
+        conn.execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = %s", (publisher,))
+        conn.execute(f"DROP DATABASE IF EXISTS {publisher} WITH (FORCE)")
+
+
 BASE_SQL = """
 CREATE ROLE {p}_owner NOLOGIN;
 CREATE ROLE {p}_app LOGIN;
@@ -172,7 +212,7 @@ def drop_scenario(pg: PgServer, found: Scenario) -> None:
     with psycopg.connect(pg.dsn(), autocommit=True) as admin:
         for (gid,) in admin.execute("SELECT gid FROM pg_prepared_xacts WHERE database = %s", (found.database,)).fetchall():
             with psycopg.connect(pg.dsn(found.database), autocommit=True) as conn:
-                conn.execute(f"ROLLBACK PREPARED '{gid}'")
+                conn.execute(sql.SQL("ROLLBACK PREPARED {}").format(sql.Literal(gid)))
         admin.execute(f"DROP DATABASE IF EXISTS {found.database} WITH (FORCE)")
         roles = [row[0] for row in admin.execute("SELECT rolname FROM pg_roles WHERE rolname LIKE %s", (f"{found.prefix}\\_%",))]
         for role in roles:

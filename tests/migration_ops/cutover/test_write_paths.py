@@ -32,7 +32,7 @@ from migration_ops.cutover.write_paths_report import (
     WRITE_PRIVILEGES,
 )
 from migration_ops.results import Status
-from tests.migration_ops.cutover.conftest import Scenario, not_passing, wait_for
+from tests.migration_ops.cutover.conftest import Scenario, not_passing, subscription, wait_for
 
 pytestmark = pytest.mark.postgres
 
@@ -408,17 +408,7 @@ def test_createrole_reached_by_set_role(scenario: Scenario) -> None:
 
 
 def test_enabled_subscription_and_its_apply_worker(scenario: Scenario) -> None:
-    publisher = f"{scenario.database}_pub"
-    with scenario.connect() as admin:
-        admin.execute(f"CREATE DATABASE {publisher} STRATEGY WAL_LOG")
-    with psycopg.connect(scenario.dsn(database=publisher), autocommit=True) as pub:
-        pub.execute("CREATE TABLE public.ledger (id int, line text); CREATE PUBLICATION feed FOR TABLE public.ledger")
-        pub.execute(f"SELECT pg_create_logical_replication_slot('{publisher}', 'pgoutput')")
-    conninfo = f"host=127.0.0.1 port={scenario.server.port} dbname={publisher} user=postgres"
-    sub = scenario.role("sub")
-    try:
-        scenario.run(f"CREATE SUBSCRIPTION {sub} CONNECTION '{conninfo}' PUBLICATION feed"
-                     f" WITH (create_slot = false, slot_name = '{publisher}', copy_data = false)")  # fmt: skip
+    with subscription(scenario) as sub:
         wait_for(lambda: "logical replication worker" in str(scenario.checks()[BACKENDS].evidence), "the apply worker")
         found = assert_only(scenario, SUBSCRIPTIONS, BACKENDS)
         assert f"{sub} (owner postgres, publications feed) is enabled" in found[SUBSCRIPTIONS]
@@ -428,24 +418,6 @@ def test_enabled_subscription_and_its_apply_worker(scenario: Scenario) -> None:
         wait_for(lambda: scenario.checks()[BACKENDS].status is Status.PASS, "the apply worker to exit")
         assert_only(scenario)
         assert f"disabled: {sub}" in scenario.checks()[SUBSCRIPTIONS].evidence
-    finally:
-        _drop_subscription(scenario, sub, publisher)
-
-
-def _drop_subscription(scenario: Scenario, sub: str, publisher: str) -> None:
-    with scenario.connect() as conn:
-        if conn.execute("SELECT 1 FROM pg_subscription WHERE subname = %s", (sub,)).fetchone():
-            conn.execute(f"ALTER SUBSCRIPTION {sub} DISABLE")
-            conn.execute(f"ALTER SUBSCRIPTION {sub} SET (slot_name = NONE)")
-            conn.execute(f"DROP SUBSCRIPTION {sub}")
-
-        def slot_idle() -> bool:
-            row = conn.execute("SELECT bool_or(active) FROM pg_replication_slots WHERE slot_name = %s", (publisher,)).fetchone()
-            return not (row and row[0])
-
-        wait_for(slot_idle, "the slot to be released")
-        conn.execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = %s", (publisher,))
-        conn.execute(f"DROP DATABASE {publisher} WITH (FORCE)")
 
 
 def _parallel_sleep(scenario: Scenario, user: str, seconds: float, pids: list[int]) -> None:
