@@ -88,6 +88,8 @@ HARMLESS_BACKENDS = {
     "logical replication launcher": "only starts apply workers, which this check and freeze.subscriptions see",
 }
 PARALLEL_WORKER = "parallel worker"
+RDS_ADMIN = "rdsadmin"
+_RDS_ADMIN_NOTE = f"{RDS_ADMIN} (on RDS and Aurora AWS's own administration role: it cannot be frozen; stop with --force)"
 WRITE_ALL_DATA = "pg_write_all_data"
 
 _FEEDER_CHECKS = {"view": VIEWS, "rule": RULES, "parent": PARENT_TABLES, "foreign key": FOREIGN_KEYS}
@@ -218,8 +220,10 @@ def backend_findings(rows: Sequence[Sequence[Any]]) -> list[str]:
             why = f"parallel worker of pid {leader}, which is neither a DMS user's session nor this one"
         elif kind == "logical replication worker":
             why = "logical replication worker: applies a subscription's changes"
+        elif not kind:
+            why = "backend type hidden from this role (it needs pg_read_all_stats): cannot tell whether it writes"
         else:
-            why = f"{kind or 'no backend type'}: unknown backend type, cannot tell whether it writes"
+            why = f"{kind}: unknown backend type, cannot tell whether it writes"
         found.append(f"pid {pid} ({user or 'no user'}, {database or 'no database'}) {why}")
     return found
 
@@ -234,7 +238,7 @@ def _prepared(ctx: _Context, fed: dict[int, Feeder], found: Findings) -> None:
 
 
 def _superusers(ctx: _Context, fed: dict[int, Feeder], found: Findings) -> None:
-    found[SUPERUSERS] += [row[0] for row in ctx.rows(q.SUPERUSERS)]
+    found[SUPERUSERS] += [_RDS_ADMIN_NOTE if row[0] == RDS_ADMIN else row[0] for row in ctx.rows(q.SUPERUSERS)]
 
 
 _Probe = Callable[[_Context, dict[int, Feeder], Findings], None]

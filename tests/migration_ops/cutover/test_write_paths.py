@@ -470,7 +470,8 @@ def test_unknown_backend_types_cannot_be_judged() -> None:
         "pid 2 (postgres, wp) pg_cron launcher: unknown backend type, cannot tell whether it writes",
         "pid 4 (app, wp) parallel worker of pid 11, which is neither a DMS user's session nor this one",
         "pid 5 (postgres, wp) logical replication worker: applies a subscription's changes",
-        "pid 6 (no user, no database) no backend type: unknown backend type, cannot tell whether it writes",
+        "pid 6 (no user, no database) backend type hidden from this role (it needs pg_read_all_stats): cannot tell"
+        " whether it writes",
     ]
     assert all(reason for reason in write_paths.HARMLESS_BACKENDS.values())
 
@@ -513,9 +514,12 @@ def test_other_superuser_fails_force_warns_never_passes(scenario: Scenario) -> N
     assert forced.status is Status.WARN
     assert "(the stop was forced)" in forced.evidence
 
-    scenario.run("ALTER ROLE {p}_su CONNECTION LIMIT 0")  # not enforced for superusers
-    with scenario.connect(su) as conn:
+    scenario.run(f"ALTER ROLE {su} CONNECTION LIMIT 0; ALTER DATABASE {scenario.database} CONNECTION LIMIT 0")
+    with scenario.connect(su) as conn:  # neither limit holds a superuser back
         assert conn.execute("SELECT rolconnlimit FROM pg_roles WHERE rolname = current_user").fetchone() == (0,)
+    with pytest.raises(psycopg.OperationalError, match="too many connections"):
+        scenario.connect(scenario.app)
+    scenario.run(f"ALTER DATABASE {scenario.database} CONNECTION LIMIT -1")
     assert_only(scenario, SUPERUSERS)
 
     scenario.run("ALTER ROLE {p}_su NOLOGIN")
@@ -523,6 +527,15 @@ def test_other_superuser_fails_force_warns_never_passes(scenario: Scenario) -> N
         scenario.connect(su)
     assert_only(scenario)
     assert_only(scenario, force_superusers=True)
+
+
+def test_rds_admin_role_is_named_as_what_it_is(scenario: Scenario) -> None:
+    scenario.run("CREATE ROLE rdsadmin LOGIN SUPERUSER")
+    try:
+        evidence = assert_only(scenario, SUPERUSERS)[SUPERUSERS]
+    finally:
+        scenario.run("DROP ROLE rdsadmin")
+    assert "rdsadmin (on RDS and Aurora AWS's own administration role: it cannot be frozen; stop with --force)" in evidence
 
 
 # Catalogs the check cannot read
@@ -542,3 +555,13 @@ def test_a_catalog_it_cannot_read_fails_with_the_reason(scenario: Scenario) -> N
     assert "permission denied for view pg_prepared_xacts" in results[PREPARED].evidence
     assert results[CREATEROLE].status is Status.PASS
     assert results[SUPERUSERS].status is Status.FAIL  # postgres is another superuser for this operator
+
+
+def test_backends_hidden_from_the_checking_role_cannot_be_judged(scenario: Scenario) -> None:
+    scenario.run("CREATE ROLE {p}_viewer LOGIN")  # without pg_read_all_stats other backends' types read as NULL
+    results = scenario.checks(scenario.role("viewer"))
+    assert results[BACKENDS].status is Status.FAIL
+    assert "backend type hidden from this role (it needs pg_read_all_stats)" in results[BACKENDS].evidence
+
+    scenario.run("GRANT pg_read_all_stats TO {p}_viewer")
+    assert scenario.checks(scenario.role("viewer"))[BACKENDS].status is Status.PASS
