@@ -1,4 +1,5 @@
-"""A throw-away PostgreSQL 15 per test module and a fresh database per test for the write-freeze tests.
+"""A throw-away PostgreSQL 15 per test module (`write_freeze_server`) and a fresh database per test for the
+write-freeze tests (`scenario`).
 
 `scenario` builds the plain cutover source every write-path test starts from, with every path closed:
   public.accounts, public.ledger   in scope, owned by the NOLOGIN role <p>_owner; the app and DMS roles may SELECT
@@ -41,8 +42,10 @@ SETTINGS = {
 _COUNTER = itertools.count()
 
 
+# Not named `pg`: the shared session server of tests/migration_ops/conftest.py (issue #22) has that name, and a
+# fixture here would shadow it for every test in this folder.
 @pytest.fixture(scope="module")
-def pg() -> Iterator[PgServer]:
+def write_freeze_server() -> Iterator[PgServer]:
     try:
         server = start_server(SETTINGS)
     except BinaryMissingError as error:
@@ -195,7 +198,8 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON other.audit TO {p}_app;
 
 
 @pytest.fixture
-def scenario(pg: PgServer) -> Iterator[Scenario]:
+def scenario(write_freeze_server: PgServer) -> Iterator[Scenario]:
+    pg = write_freeze_server
     number = next(_COUNTER)
     found = Scenario(server=pg, database=f"wp_{number}", prefix=f"wp{number}")
     with psycopg.connect(pg.dsn(), autocommit=True) as admin:

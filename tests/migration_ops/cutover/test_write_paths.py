@@ -431,7 +431,7 @@ def _parallel_sleep(scenario: Scenario, user: str, seconds: float, pids: list[in
 def _with_parallel_worker(scenario: Scenario, user: str) -> dict[str, str]:
     """The checks while `user` runs a query in a parallel worker."""
     pids: list[int] = []
-    worker = threading.Thread(target=_parallel_sleep, args=(scenario, user, 2, pids))
+    worker = threading.Thread(target=_parallel_sleep, args=(scenario, user, 1.2, pids))
     worker.start()
     try:
         wait_for(lambda: "parallel worker" in _backend_types(scenario), "the parallel worker")
