@@ -41,6 +41,12 @@ from plumbing.text import listed
 _ENABLE = {"O": "ENABLE", "R": "ENABLE REPLICA", "A": "ENABLE ALWAYS"}
 
 
+def comment(text: str) -> str:
+    """`-- text` on one line whatever `text` holds: names and prepared-transaction ids come from the catalog, and a
+    newline in one would end the comment and make the rest of it a statement the operator runs as a superuser."""
+    return "-- " + "".join(char if char.isprintable() else f"\\x{ord(char):02x}" for char in text)
+
+
 class FreezeRefusedError(ValueError):
     """An app role the freeze must not or cannot freeze (unknown, a DMS user, a superuser, the role running it)."""
 
@@ -60,11 +66,11 @@ class FreezeScript:
     def header(self, what: str) -> list[str]:
         when = self.read_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
         return [
-            f"-- {what} for database {self.database}, read from the server at {when} as {self.read_by}",
-            f"-- app roles: {', '.join(self.app_roles)}; DMS users (kept): {', '.join(self.dms_users) or 'none'}",
-            f"-- run it whole: psql -v ON_ERROR_STOP=1 -d {self.database} -f <this file>  (as a superuser, or as the",
-            "-- tables' owner when it is a member of every grantor named below); it stops at the first error and then",
-            "-- changes nothing. Generated from the ACLs at that time: regenerate it after any GRANT.",
+            comment(f"{what} for database {self.database}, read from the server at {when} as {self.read_by}"),
+            comment(f"app roles: {', '.join(self.app_roles)}; DMS users (kept): {', '.join(self.dms_users) or 'none'}"),
+            comment(f"run it whole: psql -v ON_ERROR_STOP=1 -d {self.database} -f <this file>  (as a superuser, or as the"),
+            comment("tables' owner when it is a member of every grantor named below); it stops at the first error and then"),
+            comment("changes nothing. Generated from the ACLs at that time: regenerate it after any GRANT."),
         ]
 
     def freeze_text(self) -> str:
@@ -131,13 +137,17 @@ def _script(
     su_lines = [text(sql.SQL("ALTER ROLE {} NOLOGIN;").format(sql.Identifier(role))) for role in superusers]
     if superusers:
         freeze.append(
-            f"-- superusers other than {me} can log in and write anything"
+            comment(f"superusers other than {me} can log in and write anything")
             + ("; frozen too (asked for):" if freeze_superusers else ": freeze them with these statements")
         )
-        freeze.append("-- (ALTER ROLE ... CONNECTION LIMIT 0 would not stop them: connection limits do not apply to superusers)")
-        freeze += su_lines if freeze_superusers else [f"-- {line}" for line in su_lines]
+        freeze.append(
+            comment("(ALTER ROLE ... CONNECTION LIMIT 0 would not stop them: connection limits do not apply to superusers)")
+        )
+        freeze += su_lines if freeze_superusers else [comment(line) for line in su_lines]
     freeze.append("COMMIT;")
-    freeze.append("-- end every session on this database but the DMS users' and this one (after the commit: no one gets back in)")
+    freeze.append(
+        comment("end every session on this database but the DMS users' and this one (after the commit: no one gets back in)")
+    )
     freeze.append(text(sql.SQL(
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database()"
         " AND pid <> pg_backend_pid() AND backend_type IN ('client backend', 'walsender') AND usename <> ALL ({}::text[]);"
@@ -212,11 +222,15 @@ def _as_grantors(grants: Iterable[acl.Grant], *, revoke: bool, grantees: frozens
 def _left_to_operator(prepared: Sequence[tuple[Any, ...]], owned: Sequence[tuple[Any, ...]]) -> list[str]:
     lines = []
     if prepared:
-        lines.append("-- prepared transactions can still commit their rows after the stop: decide each one now")
+        lines.append(comment("prepared transactions can still commit their rows after the stop: decide each one now"))
         for gid, owner, when in prepared:
             quoted = "'" + str(gid).replace("'", "''") + "'"
-            lines.append(f"--   COMMIT PREPARED {quoted};  or  ROLLBACK PREPARED {quoted};  (owner {owner}, prepared {when})")
+            lines.append(
+                comment(f"  COMMIT PREPARED {quoted};  or  ROLLBACK PREPARED {quoted};  (owner {owner}, prepared {when})")
+            )
     if owned:
-        lines.append("-- app roles own these relations: a member of the owner keeps its rights (freeze.write-privileges")
-        lines.append(f"-- shows who); give them another owner or end the memberships: {listed([f'{r} ({o})' for r, o in owned])}")
+        lines.append(comment("app roles own these relations: a member of the owner keeps its rights (freeze.write-privileges"))
+        lines.append(
+            comment(f"shows who); give them another owner or end the memberships: {listed([f'{r} ({o})' for r, o in owned])}")
+        )
     return lines

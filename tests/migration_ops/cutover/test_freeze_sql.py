@@ -11,6 +11,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from psycopg import sql
 
 from migration_ops.cutover.freeze_sql import FreezeRefusedError, FreezeScript, freeze_script
 from migration_ops.cutover.write_paths_report import (
@@ -290,3 +291,20 @@ def test_what_the_operator_must_decide_is_listed(scenario: Scenario) -> None:
     text = generate(scenario).freeze_text()
     assert "--   COMMIT PREPARED 'it''s pending';  or  ROLLBACK PREPARED 'it''s pending';" in text
     assert f"public.ledger ({scenario.app})" in text
+
+
+def test_names_from_the_catalog_cannot_break_out_of_a_comment(scenario: Scenario, tmp_path: Path) -> None:
+    """A prepared transaction's gid and an app role's table name are the app's to choose, and the freeze file is run
+    by a superuser: a newline in them must not end the comment that quotes them."""
+    injected = "DROP TABLE public.accounts; --"
+    scenario.run("GRANT CREATE ON SCHEMA other, public TO {p}_app; GRANT INSERT ON public.ledger TO {p}_app")
+    with scenario.connect(scenario.app) as app:
+        app.execute(sql.SQL("CREATE TABLE public.{} (id int)").format(sql.Identifier(f"x\n{injected}")))
+        app.execute("BEGIN; INSERT INTO public.ledger VALUES (1, 'x')")
+        app.execute(sql.SQL("PREPARE TRANSACTION {}").format(sql.Literal(f"gid\n{injected}")))
+    script = generate(scenario)
+    assert not [line for line in script.freeze_text().splitlines() if line.startswith("DROP")]
+    assert "gid\\x0aDROP TABLE" in script.freeze_text()
+    assert psql(scenario, script.freeze_text(), tmp_path, "freeze.sql").returncode == 0
+    with scenario.connect() as conn:
+        assert conn.execute("SELECT to_regclass('public.accounts') IS NOT NULL").fetchone() == (True,)
