@@ -121,11 +121,11 @@ Findings = dict[str, list[str]]
 
 
 def _grouped(rows: Sequence[tuple[str, str]]) -> list[str]:
-    """`key: a, b` per key, in first-seen order."""
+    """`key a, b` per key, in first-seen order."""
     groups: dict[str, list[str]] = {}
     for key, item in rows:
         groups.setdefault(key, []).append(item)
-    return [f"{key}: {listed(items)}" for key, items in groups.items()]
+    return [f"{key} {listed(items)}" for key, items in groups.items()]
 
 
 def _as(login: str, via: str) -> str:
@@ -161,7 +161,7 @@ def _privileges(ctx: _Context, fed: dict[int, Feeder], found: Findings) -> None:
         elif owns or table_level:
             tables.append((key, f"{'owns' if owns else 'can write'} {names[oid]}{suffix}"))
         else:
-            columns.append((key, f"columns {', '.join(cols)} of {names[oid]}{suffix}"))
+            columns.append((key, f"can write columns {', '.join(cols)} of {names[oid]}{suffix}"))
     found[WRITE_PRIVILEGES] += _grouped(tables)
     found[COLUMN_PRIVILEGES] += _grouped(columns)
     for oid, writers in fed_writers.items():
