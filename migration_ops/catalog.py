@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import psycopg
 
@@ -45,6 +45,26 @@ SELECT a.attrelid, a.attname, format_type(a.atttypid, a.atttypmod), t.typname, t
  WHERE a.attrelid = ANY(%s::oid[]) AND a.attnum > 0 AND NOT a.attisdropped
  ORDER BY a.attrelid, a.attnum
 """
+
+
+class TableRef(Protocol):
+    """What checks over a set of tables need of each: its oid and its name (a Relation is one)."""
+
+    @property
+    def oid(self) -> int: ...
+    @property
+    def schema(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+
+
+@dataclass(frozen=True, kw_only=True)
+class TableOid:
+    """A table by oid and name, when nothing else of the catalog is needed."""
+
+    oid: int
+    schema: str
+    name: str
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -32,10 +32,10 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from migration_ops.catalog import TableRef
 from migration_ops.cutover import freeze_sql_acl as acl
 from migration_ops.cutover import write_paths_sql
 from migration_ops.cutover.write_paths_feeders import feeders
-from migration_ops.write_freeze import Table
 from plumbing.text import listed
 
 _ENABLE = {"O": "ENABLE", "R": "ENABLE REPLICA", "A": "ENABLE ALWAYS"}
@@ -82,7 +82,7 @@ class FreezeScript:
 
 def freeze_script(
     conn: psycopg.Connection[Any],
-    tables: Sequence[Table],
+    tables: Sequence[TableRef],
     *,
     app_roles: Sequence[str],
     dms_users: Sequence[str],
@@ -95,7 +95,7 @@ def freeze_script(
 
 
 def _script(
-    conn: psycopg.Connection[Any], tables: Sequence[Table], *, app_roles: list[str], dms_users: list[str],
+    conn: psycopg.Connection[Any], tables: Sequence[TableRef], *, app_roles: list[str], dms_users: list[str],
     freeze_superusers: bool,
 ) -> FreezeScript:  # fmt: skip
     database, me, now = conn.execute("SELECT current_database()::text, session_user::text, now()").fetchone() or ("", "", None)

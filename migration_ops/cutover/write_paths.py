@@ -51,6 +51,7 @@ from typing import Any
 
 import psycopg
 
+from migration_ops.catalog import TableRef
 from migration_ops.cutover import write_paths_sql as q
 from migration_ops.cutover.write_paths_feeders import TABLE_WRITES, VIEW_KIND, Feeder, feeders
 from migration_ops.cutover.write_paths_report import (
@@ -73,7 +74,6 @@ from migration_ops.cutover.write_paths_report import (
     result,
 )
 from migration_ops.results import CheckResult, failed
-from migration_ops.write_freeze import Table
 from plumbing.text import first_line, listed
 
 HARMLESS_BACKENDS = {
@@ -98,7 +98,7 @@ _FEEDER_CHECKS = {"view": VIEWS, "rule": RULES, "parent": PARENT_TABLES, "foreig
 @dataclass(frozen=True, kw_only=True)
 class _Context:
     conn: psycopg.Connection[Any]
-    tables: Sequence[Table]
+    tables: Sequence[TableRef]
     dms_users: Sequence[str]
     me: str
     database: str
@@ -257,7 +257,7 @@ _PROBES: tuple[tuple[tuple[str, ...], bool, _Probe], ...] = (
 
 
 def write_path_checks(
-    conn: psycopg.Connection[Any], tables: Sequence[Table], *, dms_users: Sequence[str], force_superusers: bool = False
+    conn: psycopg.Connection[Any], tables: Sequence[TableRef], *, dms_users: Sequence[str], force_superusers: bool = False
 ) -> list[CheckResult]:
     """The write-path checks of the module docstring, in CHECK_NAMES order, on the source connection `conn`."""
     found: Findings = {name: [] for name in CHECK_NAMES}

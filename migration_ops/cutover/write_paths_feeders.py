@@ -16,8 +16,8 @@ from typing import Any
 
 import psycopg
 
+from migration_ops.catalog import TableRef
 from migration_ops.cutover import write_paths_sql
-from migration_ops.write_freeze import Table
 
 VIEW_KIND = "v"
 ROW_WRITES = ("INSERT", "UPDATE", "DELETE")
@@ -85,7 +85,7 @@ class _Edge:
         return carried | ({"UPDATE"} if on_update in _CASCADES and "UPDATE" in needed else set())
 
 
-def feeders(conn: psycopg.Connection[Any], tables: Sequence[Table]) -> dict[int, Feeder]:
+def feeders(conn: psycopg.Connection[Any], tables: Sequence[TableRef]) -> dict[int, Feeder]:
     """Every relation outside `tables` whose writes reach one of them, by oid (psycopg.Error when unreadable)."""
     rows = conn.execute(write_paths_sql.FEEDER_EDGES, {"tables": [table.oid for table in tables]}).fetchall()
     edges = [

@@ -15,23 +15,15 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
 from psycopg import sql
 
-import migration_ops
-import migration_ops.cutover
+from migration_ops.catalog import TableOid
 from migration_ops.results import CheckResult, Status
-from migration_ops.write_freeze import Table
-from tests.ops.pg_server import BinaryMissingError, PgServer, start_server
-
-# Until migration_ops/cutover.py becomes the package migration_ops/cutover/ (issue #22), its new modules live in
-# that folder without an __init__.py; let `migration_ops.cutover.<module>` find them. A no-op once it is a package.
-if not hasattr(migration_ops.cutover, "__path__"):
-    migration_ops.cutover.__path__ = [str(Path(migration_ops.__file__).parent / "cutover")]
+from tests.migration_ops.pg_server import BinaryMissingError, PgServer, start_server
 
 SETTINGS = {
     "wal_level": "logical",
@@ -94,13 +86,13 @@ class Scenario:
             conn.execute(statement.replace("{p}", self.prefix))
         return str(caught.value)
 
-    def tables(self, conn: psycopg.Connection[Any]) -> list[Table]:
+    def tables(self, conn: psycopg.Connection[Any]) -> list[TableOid]:
         """The scope: every table and partitioned table in schema public."""
         rows = conn.execute(
             "SELECT c.oid, n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
             " WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') ORDER BY 2, 3"
         ).fetchall()
-        return [Table(oid=oid, schema=schema, name=name) for oid, schema, name in rows]
+        return [TableOid(oid=oid, schema=schema, name=name) for oid, schema, name in rows]
 
     def checks(self, user: str = "postgres", *, settle: bool = True, **kwargs: Any) -> dict[str, CheckResult]:
         """write_path_checks as `user`; with `settle`, first wait (2 s at most) until the sessions the test closed

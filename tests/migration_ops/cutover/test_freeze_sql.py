@@ -27,7 +27,7 @@ from migration_ops.cutover.write_paths_report import (
 )
 from migration_ops.results import Status
 from tests.migration_ops.cutover.conftest import Scenario, not_passing, subscription, wait_for
-from tests.ops.pg_server import find_binary
+from tests.migration_ops.pg_server import find_binary
 
 pytestmark = pytest.mark.postgres
 

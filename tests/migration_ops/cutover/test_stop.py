@@ -19,9 +19,10 @@ import psycopg
 import pytest
 
 from config.model import DmsConfig
+from migration_ops import catalog
 from migration_ops.cutover import command as cutover
 from migration_ops.cutover.freeze import freeze_checks
-from migration_ops.cutover.freeze_statements import FreezeSql, freeze_statements
+from migration_ops.cutover.freeze_sql import FreezeScript, freeze_script
 from migration_ops.results import Status
 from tests.migration_ops.conftest import MIGRATOR
 from tests.migration_ops.dms_fake import REGION, ModelAnswers, moto_task, put_latency, steady_latency, table_stat, task_state
@@ -119,12 +120,12 @@ def heartbeat(dbs: Databases) -> psycopg.Connection[Any]:
     return conn
 
 
-def freeze(dbs: Databases) -> FreezeSql:
-    """Apply the runbook's freeze (as `cutover freeze-sql` prints it) as a superuser; wait for terminated sessions."""
+def freeze(dbs: Databases) -> FreezeScript:
+    """Apply the runbook's freeze file (as `cutover freeze-sql` writes it) whole as a superuser; wait for terminated sessions."""
     with psycopg.connect(dbs.dsn(dbs.source), autocommit=True) as admin:
-        statements = freeze_statements(admin, DmsConfig(), app_roles=[dbs.app], dms_users=[MIGRATOR])
-        for statement in statements.freeze:
-            admin.execute(statement)
+        tables = catalog.scoped_tables(admin, DmsConfig())
+        statements = freeze_script(admin, tables, app_roles=[dbs.app], dms_users=[MIGRATOR])
+        admin.execute(statements.freeze_text().encode())
         for _ in range(100):
             if not admin.execute("SELECT 1 FROM pg_stat_activity WHERE usename = %s", (dbs.app,)).fetchone():
                 break
@@ -157,11 +158,9 @@ def test_an_app_session_writing_fails_the_freeze_and_the_runbook_freeze_passes_i
     try:
         with psycopg.connect(dbs.dsn(dbs.source), autocommit=True) as conn:
             checks = {r.name: r for r in freeze_checks(conn, DmsConfig(), dms_users=[MIGRATOR], sample_seconds=1.5)}
-        assert {name: r.status for name, r in checks.items()} == {
-            "freeze.write-privileges": Status.FAIL,
-            "freeze.sessions": Status.FAIL,
-            "freeze.write-counters": Status.FAIL,
-        }
+        failing = {name for name, r in checks.items() if r.status is Status.FAIL}
+        assert failing == {"freeze.write-privileges", "freeze.sessions", "freeze.write-counters"}, checks
+        assert all(checks[name].status is Status.PASS for name in checks.keys() - failing)
         assert f"{dbs.app} can write public.accounts, can write public.ledger" in checks["freeze.write-privileges"].evidence
         assert "1 other sessions" in checks["freeze.sessions"].evidence
         assert f"{dbs.app}@" in checks["freeze.sessions"].evidence and MIGRATOR not in checks["freeze.sessions"].evidence
@@ -170,10 +169,8 @@ def test_an_app_session_writing_fails_the_freeze_and_the_runbook_freeze_passes_i
         writer.close()
 
     statements = freeze(dbs)
-    assert statements.freeze[:2] == [
-        f'ALTER ROLE "{dbs.app}" NOLOGIN;',
-        f'REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON TABLE "public"."accounts", "public"."ledger" FROM "{dbs.app}";',
-    ]
+    assert f'ALTER ROLE "{dbs.app}" NOLOGIN;' in statements.freeze
+    assert "ROLLBACK" not in statements.freeze_text() and "GRANT INSERT" not in statements.freeze_text()
     dms_session.execute("UPDATE dms_control.awsdms_heartbeat SET hearbeat_timestamp = now()")  # DMS keeps writing
     with psycopg.connect(dbs.dsn(dbs.source), autocommit=True) as conn:
         checks = {r.name: r for r in freeze_checks(conn, DmsConfig(), dms_users=[MIGRATOR], sample_seconds=0.5)}
@@ -186,30 +183,42 @@ def test_an_app_session_writing_fails_the_freeze_and_the_runbook_freeze_passes_i
             conn.execute("INSERT INTO public.ledger VALUES ('after the freeze')")
         conn.execute("RESET ROLE")
     assert all(r.status is Status.PASS for r in checks.values()), checks
-    assert "superusers (postgres) can always write" in checks["freeze.write-privileges"].evidence
+    assert checks["freeze.superusers"].status is Status.PASS, "the check's own superuser is the only one"
     dms_session.close()
 
     with psycopg.connect(dbs.dsn(dbs.source), autocommit=True) as admin:  # the rollback restores exactly the grants
-        for statement in statements.rollback:
-            admin.execute(statement)
+        admin.execute(statements.rollback_text().encode())
     with psycopg.connect(dbs.dsn(dbs.source, dbs.app), autocommit=True) as app:
         app.execute("INSERT INTO public.ledger VALUES ('after the rollback')")
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             app.execute("TRUNCATE public.ledger")  # it never had TRUNCATE, so the rollback does not grant it
 
 
-def test_freeze_sql_prints_the_freeze_and_the_rollback(
-    dbs: Databases, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+def test_freeze_sql_writes_the_freeze_and_its_rollback_to_separate_files(
+    dbs: Databases, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     monkeypatch.setenv("SOURCE_DSN", dbs.dsn(dbs.source))
     argv = ["freeze-sql", "--env", "dev", "--dsn-env", "SOURCE_DSN", "--dms-user", MIGRATOR, "--app-role", dbs.app]
     assert cutover.main(argv) == 0
     out = capsys.readouterr().out
-    assert f'ALTER ROLE "{dbs.app}" NOLOGIN;' in out
-    assert f"usename <> ALL ('{{{MIGRATOR}}}');" in out
-    assert f'GRANT INSERT ON TABLE "public"."accounts" TO "{dbs.app}";' in out
-    assert cutover.main([*argv[:-1], "no_such_role"]) == 2
-    assert "no such role on the source: no_such_role" in capsys.readouterr().err
+    assert f'ALTER ROLE "{dbs.app}" NOLOGIN;' in out and "GRANT INSERT" not in out, "stdout: the freeze alone"
+    assert f"usename <> ALL ('{{{MIGRATOR}}}'::text[]);" in out
+    assert f"-- write freeze for database {dbs.source}," in out, "the header names the database it read"
+    assert cutover.main([*argv, "--rollback"]) == 0
+    rollback = capsys.readouterr().out
+    assert f'GRANT DELETE, INSERT, UPDATE ON TABLE "public"."accounts" TO "{dbs.app}";' in rollback
+
+    freeze_file = tmp_path / "freeze.sql"
+    assert cutover.main([*argv, "--output", str(freeze_file)]) == 0
+    rollback_file = tmp_path / "freeze.rollback.sql"
+    assert "NOLOGIN" in freeze_file.read_text() and "GRANT INSERT" not in freeze_file.read_text()
+    assert f'ALTER ROLE "{dbs.app}" LOGIN;' in rollback_file.read_text()
+
+    assert cutover.main([*argv[:-1], "no_such_role"]) == 1
+    assert "refused:" in capsys.readouterr().err
+    assert cutover.main([*argv[:-1], MIGRATOR]) == 1, "the DMS user is never frozen"
+    assert cutover.main([*argv[:-1], "postgres"]) == 1, "nor a superuser"
+    assert not (tmp_path / "other.sql").exists()
 
 
 # --- stop ----------------------------------------------------------------------------------------
@@ -229,7 +238,8 @@ def test_stop_stops_when_every_gate_passes(
     assert stop(arn, tmp_path, "--json") == 0
     document = json.loads(capsys.readouterr().out)
     assert (document["stopped"], document["forced"]) == (True, False)
-    assert [r["status"] for r in document["results"]] == ["pass"] * 6
+    statuses = {r["name"]: r["status"] for r in document["results"]}
+    assert set(statuses.values()) == {"pass"} and {"gate.cdc-latency", "freeze.superusers", "task.stop"} <= set(statuses)
     assert task_state(arn) == "stopped"
     [line] = audit_lines(tmp_path)
     assert (line["action"], line["outcome"], line["forced"]) == ("stop", "stopped", False)
