@@ -11,8 +11,8 @@ file is read): the values of `password=...`, `PGPASSWORD=...`, `"password": "...
 (`postgresql://user:secret@host` -> `postgresql://[redacted]@host`).
 
 Facts relied on:
-- PostgreSQL 15 documentation, "System Administration Functions" (Backup Control Functions): `pg_current_wal_lsn()`
-  returns the current write-ahead log write location as `pg_lsn` (text `X/X`, each part up to 8 hexadecimal
+- PostgreSQL 15 documentation, "System Administration Functions" (Backup Control Functions): `pg_current_wal_insert_lsn()`
+  returns the current write-ahead log insert location (everything written so far, flushed or not) as `pg_lsn` (text `X/X`, each part up to 8 hexadecimal
   digits); it fails during recovery (a standby).
 - AWS STS API reference, GetCallerIdentity: the `Arn` of the calling identity; no permission is needed for it.
 - DMS API reference, TableStatistics: the per-table fields (migration_ops.cutover.dms_task.TableStat).
@@ -194,7 +194,7 @@ class CutoverRecord(_Model):
     task_arn: Text
     operator: Operator
     source_wal_position: Lsn | None = None
-    """`pg_current_wal_lsn()` on the source at the freeze check; None when it could not be read."""
+    """`pg_current_wal_insert_lsn()` on the source at the freeze check; None when it could not be read."""
     latency: LatencyRecord | None = None
     tables: tuple[TableRecord, ...] = ()
     tables_note: Text = ""
@@ -243,13 +243,13 @@ def operator_identity(sts: CallerIdentity | None) -> Operator:
 
 
 def read_wal_position(conn: psycopg.Connection[Any]) -> str:
-    """`pg_current_wal_lsn()` of the source, e.g. `0/1A2B3C4`. Raises RecordError (one line)."""
+    """`pg_current_wal_insert_lsn()` of the source, e.g. `0/1A2B3C4`. Raises RecordError (one line)."""
     try:
-        row = conn.execute("SELECT pg_current_wal_lsn()::text").fetchone()
+        row = conn.execute("SELECT pg_current_wal_insert_lsn()::text").fetchone()
     except psycopg.Error as error:
-        raise RecordError(f"cannot read the source's WAL position (pg_current_wal_lsn): {first_line(error)}") from None
+        raise RecordError(f"cannot read the source's WAL position (pg_current_wal_insert_lsn): {first_line(error)}") from None
     if row is None or not row[0]:
-        raise RecordError("cannot read the source's WAL position: pg_current_wal_lsn() returned nothing")
+        raise RecordError("cannot read the source's WAL position: pg_current_wal_insert_lsn() returned nothing")
     return str(row[0])
 
 

@@ -370,5 +370,5 @@ def test_read_wal_position(server: PgServer, tmp_path: Path) -> None:
     later_high, later_low = (int(part, 16) for part in later.split("/"))
     assert (later_high, later_low) > (high, low)
     assert _record(tmp_path, source_wal_position=position).source_wal_position == position
-    with pytest.raises(RecordError, match="pg_current_wal_lsn"):
+    with pytest.raises(RecordError, match="pg_current_wal_insert_lsn"):
         read_wal_position(conn)  # closed
