@@ -12,7 +12,8 @@ file is read): the values of `password=...`, `PGPASSWORD=...`, `"password": "...
 
 Facts relied on:
 - PostgreSQL 15 documentation, "System Administration Functions" (Backup Control Functions): `pg_current_wal_insert_lsn()`
-  returns the current write-ahead log insert location (everything written so far, flushed or not) as `pg_lsn` (text `X/X`, each part up to 8 hexadecimal
+  returns the current write-ahead log insert location (everything written so far, flushed or not) as `pg_lsn`
+  (text `X/X`, each part up to 8 hexadecimal
   digits); it fails during recovery (a standby).
 - AWS STS API reference, GetCallerIdentity: the `Arn` of the calling identity; no permission is needed for it.
 - DMS API reference, TableStatistics: the per-table fields (migration_ops.cutover.dms_task.TableStat).
