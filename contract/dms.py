@@ -21,6 +21,10 @@ SOURCE_PLUGIN = "test-decoding"
 # Full load writes into tables created on Aurora beforehand (runbook): DMS neither drops nor truncates them.
 TARGET_TABLE_PREP_MODE = "DO_NOTHING"
 
+# Who the target endpoint logs in as: a `dedicated` least-privilege user (created by `cutover target-user`, its
+# password in its own secret) or the Aurora `master` user (the credentials secret).
+TargetUserMode = Literal["dedicated", "master"]
+
 # `create` the account-wide DMS service roles, or use `existing` ones.
 ServiceRolesMode = Literal["create", "existing"]
 # Names DMS requires exactly (DMS user guide, "Creating the IAM roles to use with AWS DMS").
