@@ -51,10 +51,11 @@ class SourceEndpointProps:
 
 @dataclass(frozen=True, kw_only=True)
 class TargetEndpointProps:
-    """The Aurora cluster, reached through its credentials secret over TLS (`TARGET_SSL_MODE`)."""
+    """The Aurora cluster, reached over TLS (`TARGET_SSL_MODE`) with the credentials of a secret."""
 
     database_name: str
     secret_arn: str
+    """The dedicated DMS target user's secret, or the master credentials secret (config `dms.target_user`)."""
     secret_kms_key_arn: str
 
 
