@@ -7,7 +7,14 @@ from dataclasses import dataclass
 from cdktf import Fn, TerraformLocal, TerraformResourceLifecycle
 from constructs import Construct
 
-from contract.dms import SOURCE_PLUGIN, TARGET_SSL_MODE, MigrationType, ServiceRolesMode, SourceSslMode
+from contract.dms import (
+    SOURCE_PLUGIN,
+    TARGET_AFTER_CONNECT_SCRIPT,
+    TARGET_SSL_MODE,
+    MigrationType,
+    ServiceRolesMode,
+    SourceSslMode,
+)
 from contract.naming import Naming, dms_task_log_group
 from modules.aws import (
     CloudwatchLogGroup,
@@ -25,9 +32,6 @@ from modules.dms_roles import (
     SecretsAccessRole,
     SecretsAccessRoleProps,
 )
-
-# Triggers and foreign keys on the target must not fire while DMS applies rows the source already checked.
-TARGET_AFTER_CONNECT_SCRIPT = "SET session_replication_role = replica"
 
 
 @dataclass(frozen=True, kw_only=True)
