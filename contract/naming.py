@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# Alarm families the operations tools look up by name (migration_ops/verify_checks.py).
+# Alarm families the operations tools look up by name (migration_ops/verify/alarms.py).
 AURORA_CPU_ALARM = "aurora-cpu-utilization"
 DMS_CDC_LATENCY_ALARM = "dms-cdc-latency"
 CDC_LATENCY_SIDES = ("source", "target")

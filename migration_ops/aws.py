@@ -1,4 +1,4 @@
-"""boto3 sessions and client settings of the operations commands, in one place."""
+"""boto3 sessions, client settings and ARN fields of the operations commands, in one place."""
 
 from __future__ import annotations
 
@@ -14,3 +14,8 @@ def client_settings(*, read_timeout: int = 60) -> Config:
 def session(region: str | None) -> boto3.session.Session:
     """A session in `region`, or in the AWS default region (environment, profile) when None."""
     return boto3.session.Session(region_name=region)
+
+
+def task_resource_id(arn: str) -> str:
+    """Last field of a DMS task's ARN: CloudWatch's ReplicationTaskIdentifier dimension (verify and cutover read it)."""
+    return arn.rsplit(":", 1)[-1]

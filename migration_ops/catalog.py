@@ -175,6 +175,11 @@ def scoped_relations(conn: psycopg.Connection[Any], dms: DmsConfig) -> list[Rela
     return scoped(relations(conn), dms)
 
 
+def scoped_tables(conn: psycopg.Connection[Any], dms: DmsConfig) -> list[Relation]:
+    """The tables (and partitioned tables) in the task's scope: dms.include minus dms.exclude."""
+    return [relation for relation in scoped_relations(conn, dms) if relation.is_table]
+
+
 def columns(conn: psycopg.Connection[Any], tables: Sequence[Relation]) -> list[Column]:
     """The live columns of `tables`, in table then column order."""
     by_oid = {table.oid: table for table in tables}

@@ -1,4 +1,4 @@
-"""The core every operations command shares: preflight, verify and cutover.
+"""The core every operations command shares: preflight, verify, cutover and compare.
 
 One place for which environment a command is about (`--env`/`--config`,
 `--suffix`), how its config is loaded, how the source database is reached
@@ -9,7 +9,12 @@ per check as it finishes, or `--json`), and what the exit code means:
 
     0  nothing failed (warnings are allowed unless --strict)
     1  a check failed, or warned with --strict
-    2  the command could not run: usage, configuration, outputs, connection or AWS errors
+    2  the command could not run: usage, configuration, outputs, connection or AWS errors (an
+       `errors.OpsError` or a `ConfigError`), or anything unexpected (`run` turns it into one line)
+
+Each option group is read once, at the edge, into a small frozen options object (`EnvironmentOptions`,
+`OutputOptions`, `AwsOptions`, `SourceOptions`, by `option_group`); nothing below a command's parser reads
+an argparse namespace.
 """
 
 from __future__ import annotations
@@ -17,29 +22,79 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import subprocess
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from config import ConfigError, EnvironmentConfig, find_environment, load_environment
 from contract.layout import stack_directory
 from contract.outputs import Output
+from migration_ops.errors import OpsError, UsageError
+from migration_ops.postgres import dsn_from_config, dsn_from_env, secret_credentials, with_credentials
 from migration_ops.results import CheckResult, Status, counts, worst
-from migration_ops.source_db import dsn_from_config, dsn_from_env, secret_credentials, with_credentials
+from plumbing.exit_codes import ExitCode
+from plumbing.text import first_line
+from plumbing.tool import ToolError, run_tool, tail
 
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_ERROR = 2
 TERRAFORM_OUTPUT_TIMEOUT_SECONDS = 120
+TERRAFORM_STDERR_TAIL = 500
 
 
-class UsageError(Exception):
-    """Bad arguments, config or outputs: exit 2 with this message."""
+# --- option groups: the arguments, and the typed object each is read into ----------------------
 
 
-# --- arguments --------------------------------------------------------------------------------
+@dataclass(frozen=True, kw_only=True)
+class EnvironmentOptions:
+    """Which environment: --env (a config/ file stem or environment_suffix) or --config, and --suffix."""
+
+    env: str | None = None
+    config: Path | None = None
+    suffix: str | None = None
+
+    @property
+    def given(self) -> bool:
+        return self.env is not None or self.config is not None
+
+
+@dataclass(frozen=True, kw_only=True)
+class OutputOptions:
+    """Where the deployed stack's outputs come from: --outputs FILE, else `terraform output -json` in --workdir."""
+
+    outputs: Path | None = None
+    workdir: Path | None = None
+
+    @property
+    def given(self) -> bool:
+        return self.outputs is not None or self.workdir is not None
+
+
+@dataclass(frozen=True, kw_only=True)
+class AwsOptions:
+    """--region (else the config's aws_region) and --endpoint-url (an emulator)."""
+
+    region: str | None = None
+    endpoint_url: str | None = None
+
+    def region_of(self, config: EnvironmentConfig) -> str:
+        return self.region or config.aws_region
+
+
+@dataclass(frozen=True, kw_only=True)
+class SourceOptions:
+    """How to reach the SOURCE database: --dsn-env VAR (else the config), --from-secret."""
+
+    dsn_env: str | None = None
+    from_secret: bool = False
+
+
+OptionGroup = TypeVar("OptionGroup", EnvironmentOptions, OutputOptions, AwsOptions, SourceOptions)
+
+
+def option_group(group: type[OptionGroup], args: argparse.Namespace) -> OptionGroup:
+    """`group` read from the parsed arguments: each of its fields is the dest of one argument its add_* adds."""
+    return group(**{item.name: getattr(args, item.name) for item in fields(group)})
 
 
 def add_environment_arguments(parser: argparse.ArgumentParser, *, required: bool = True) -> None:
@@ -76,37 +131,37 @@ def add_json_argument(parser: argparse.ArgumentParser) -> None:
 # --- configuration ----------------------------------------------------------------------------
 
 
-def load_config(args: argparse.Namespace) -> EnvironmentConfig:
+def load_config(environment: EnvironmentOptions) -> EnvironmentConfig:
     """The environment named by --env (file stem in config/, else environment_suffix) or the file --config.
 
     --suffix replaces environment_suffix, as ENVIRONMENT_SUFFIX does at synth. Raises ConfigError or UsageError.
     """
-    overrides = {"environment_suffix": args.suffix} if getattr(args, "suffix", None) else None
-    if args.config is not None:
-        return load_environment(args.config, overrides=overrides)
-    if args.env is None:
+    overrides = {"environment_suffix": environment.suffix} if environment.suffix else None
+    if environment.config is not None:
+        return load_environment(environment.config, overrides=overrides)
+    if environment.env is None:
         raise UsageError("give --env or --config")
     try:
-        return find_environment(args.env, overrides=overrides)
+        return find_environment(environment.env, overrides=overrides)
     except ConfigError as error:
         raise UsageError(f"--env {error}") from None
 
 
-def optional_config(args: argparse.Namespace) -> EnvironmentConfig | None:
+def optional_config(environment: EnvironmentOptions) -> EnvironmentConfig | None:
     """The config when --env or --config was given, else None."""
-    if args.env is None and args.config is None:
-        return None
-    return load_config(args)
+    return load_config(environment) if environment.given else None
 
 
-def source_dsn(args: argparse.Namespace, config: EnvironmentConfig) -> str:
+def source_dsn(source: SourceOptions, config: EnvironmentConfig, aws: AwsOptions) -> str:
     """The source's libpq URI: $VAR of --dsn-env, else host/port/database/TLS from the config (user and password
-    from PGUSER/PGPASSWORD); with --from-secret, user and password from the secret DMS reads. Raises SourceConnectionError.
+    from PGUSER/PGPASSWORD); with --from-secret, user and password from the secret DMS reads.
+    Raises DatabaseConnectionError.
     """
-    dsn = dsn_from_env(args.dsn_env) if args.dsn_env else dsn_from_config(config.source)
-    if args.from_secret:
-        region = args.region or config.aws_region
-        credentials = secret_credentials(config.source.credentials_secret_arn, region=region, endpoint_url=args.endpoint_url)
+    dsn = dsn_from_env(source.dsn_env) if source.dsn_env else dsn_from_config(config.source)
+    if source.from_secret:
+        credentials = secret_credentials(
+            config.source.credentials_secret_arn, region=aws.region_of(config), endpoint_url=aws.endpoint_url
+        )
         dsn = with_credentials(dsn, credentials)
     return dsn
 
@@ -114,11 +169,11 @@ def source_dsn(args: argparse.Namespace, config: EnvironmentConfig) -> str:
 # --- stack outputs ----------------------------------------------------------------------------
 
 
-def stack_outputs(args: argparse.Namespace, stack_name: str | None) -> dict[str, Any]:
+def stack_outputs(outputs: OutputOptions, stack_name: str | None) -> dict[str, Any]:
     """`{name: value}` of the deployed stack: from --outputs, else `terraform output -json` in its folder."""
-    if args.outputs is not None:
-        return read_outputs_file(args.outputs, stack_name)
-    workdir: Path | None = args.workdir
+    if outputs.outputs is not None:
+        return read_outputs_file(outputs.outputs, stack_name)
+    workdir = outputs.workdir
     if workdir is None:
         if stack_name is None:
             raise UsageError("cannot find the stack's outputs: give --env or --config (or --outputs / --workdir)")
@@ -139,23 +194,17 @@ def read_outputs_file(path: Path, stack_name: str | None) -> dict[str, Any]:
 def terraform_outputs(workdir: Path, stack_name: str | None) -> dict[str, Any]:
     if not workdir.is_dir():
         raise UsageError(f"--workdir {workdir}: not a directory (deploy first, or give --outputs)")
-    terraform = shutil.which("terraform")
-    if terraform is None:
+    if shutil.which("terraform") is None:
         raise UsageError("terraform is not on PATH (needed to read outputs from --workdir; or give --outputs)")
     try:
-        completed = subprocess.run(
-            [terraform, "output", "-json", "-no-color"],
-            cwd=workdir,
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=TERRAFORM_OUTPUT_TIMEOUT_SECONDS,
+        completed = run_tool(
+            ["terraform", "output", "-json", "-no-color"], cwd=workdir, timeout_seconds=TERRAFORM_OUTPUT_TIMEOUT_SECONDS
         )
-    except subprocess.TimeoutExpired:
-        raise UsageError(f"terraform output -json in {workdir} timed out") from None
-    if completed.returncode != 0:
+    except ToolError as error:  # timed out, or could not start
+        raise UsageError(f"terraform output -json in {workdir}: {error}") from None
+    if not completed.ok:
         raise UsageError(
-            f"terraform output -json in {workdir} failed: {completed.stderr.strip()[-500:]}\n"
+            f"terraform output -json in {workdir} failed: {tail(completed.stderr, TERRAFORM_STDERR_TAIL)}\n"
             f"hint: the stack must be deployed and its folder initialized: run `make deploy ENV=<env>` "
             f"(or `terraform init` in {workdir}), or pass --outputs with a saved `terraform output -json`"
         )
@@ -221,21 +270,29 @@ def render_json(results: Sequence[CheckResult], **header: Any) -> str:
     return json.dumps(document, indent=2, default=str)
 
 
-def exit_code(results: Iterable[CheckResult], *, strict: bool = False) -> int:
+def exit_code(results: Iterable[CheckResult], *, strict: bool = False) -> ExitCode:
     """0 nothing failed; 1 a check failed, or warned with `strict`. (2, could not run, comes from `run`.)"""
     status = worst(results)
     if status is Status.FAIL or (strict and status is Status.WARN):
-        return EXIT_FAILED
-    return EXIT_OK
+        return ExitCode.FAILED
+    return ExitCode.OK
 
 
-def run(body: Callable[[], int], *errors: type[Exception]) -> int:
-    """`body()`, or exit 2 with a one-line message on a ConfigError, UsageError or one of `errors`."""
-    handled: tuple[type[Exception], ...] = (UsageError, *errors)
+def run(body: Callable[[], int]) -> int:
+    """`body()`; whatever it raises becomes exit 2 and a message on stderr, never a traceback.
+
+    A ConfigError prints `configuration error:` and its problems, one per line; an OpsError `error: <message>`.
+    Anything else (a bug, an error of psycopg or botocore that no command turned into an OpsError) prints
+    `error: unexpected <type>: <first line>`: only the first line, because a library's message can carry a
+    connection string. SystemExit (argparse's usage errors, exit 2) and KeyboardInterrupt pass through.
+    """
     try:
         return body()
     except ConfigError as error:
         print(f"configuration error:\n{error}", file=sys.stderr)
-    except handled as error:
+    except OpsError as error:
         print(f"error: {error}", file=sys.stderr)
-    return EXIT_ERROR
+    except Exception as error:
+        detail = f": {first_line(error)}" if str(error).strip() else ""
+        print(f"error: unexpected {type(error).__name__}{detail}", file=sys.stderr)
+    return ExitCode.ERROR

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from migration_ops.results import Status
-from migration_ops.verify_checks import CHECKS, check_endpoint_connections
+from migration_ops.verify.checks import CHECKS
+from migration_ops.verify.dms import check_endpoint_connections
 from tests.integration.harness import REPO_ROOT, Account, LocalAws, Ran, check_lines, run, subprocess_env
 
 pytestmark = pytest.mark.integration
@@ -98,8 +99,8 @@ def test_usage_and_connection_errors_exit_2(account: Account, tmp_path: Path, ar
 def test_connection_check_on_a_real_account_tests_both_endpoints(local_aws: LocalAws, account: Account) -> None:
     """The branch that runs only without --endpoint-url, driven in-process against moto's test-connection."""
     from config import load_environment
-    from migration_ops.verify import aws_clients
-    from migration_ops.verify_checks import VerifyContext
+    from migration_ops.verify.command import aws_clients
+    from migration_ops.verify.context import VerifyContext
 
     dms = local_aws.client("dms", "eu-west-1", account)
     instance = dms.create_replication_instance(

@@ -1,0 +1,73 @@
+"""What compare compares: the ordinary tables of the task's scope, a partitioned table as its leaf partitions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from config.model import DmsConfig
+from migration_ops import catalog
+from migration_ops.errors import UsageError
+
+_LEAVES_SQL = """
+SELECT n.nspname, c.relname FROM pg_partition_tree(%s::oid::regclass) t
+  JOIN pg_class c ON c.oid = t.relid JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE t.isleaf AND c.relkind = 'r'
+ ORDER BY n.nspname, c.relname
+"""
+
+
+@dataclass(frozen=True, order=True)
+class Table:
+    schema: str
+    name: str
+
+    @property
+    def qualified(self) -> str:
+        return f"{self.schema}.{self.name}"
+
+    @property
+    def identifier(self) -> sql.Identifier:
+        return sql.Identifier(self.schema, self.name)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Scope:
+    tables: list[Table]
+    """Ordinary tables and leaf partitions to compare, in name order."""
+    parents: dict[Table, list[Table]]
+    """Partitioned tables in scope and their leaf partitions."""
+
+
+def parse_table(text: str) -> Table:
+    schema, dot, name = text.partition(".")
+    if not dot or not schema or not name:
+        raise UsageError(f"--tables {text}: expected schema.table")
+    return Table(schema, name)
+
+
+def read_scope(conn: psycopg.Connection[Any], dms: DmsConfig, requested: Sequence[Table] = ()) -> Scope:
+    """The task's tables on the source (`dms.include` minus `dms.exclude`), partitioned ones as their leaves."""
+    relations = [relation for relation in catalog.scoped_relations(conn, dms) if relation.is_table]
+    parents: dict[Table, list[Table]] = {}
+    tables: set[Table] = set()
+    for relation in relations:
+        table = Table(relation.schema, relation.name)
+        if relation.kind == "p":
+            parents[table] = [Table(row[0], row[1]) for row in conn.execute(_LEAVES_SQL, (relation.oid,)).fetchall()]
+        else:
+            tables.add(table)
+    if requested:
+        known = tables | set(parents) | {leaf for leaves in parents.values() for leaf in leaves}
+        unknown = [table.qualified for table in requested if table not in known]
+        if unknown:
+            raise UsageError(f"--tables {', '.join(unknown)}: not a table in the task's scope (dms.include minus dms.exclude)")
+        parents = {parent: leaves for parent, leaves in parents.items() if parent in requested}
+        tables = {table for table in known - set(parents) if table in requested}
+    for leaves in parents.values():
+        tables.update(leaves)
+    return Scope(tables=sorted(tables), parents=dict(sorted(parents.items())))

@@ -1,0 +1,71 @@
+"""Cutover commands: drive the DMS task, freeze writes, reset sequences on Aurora.
+
+    python -m migration_ops.cutover start  [--resume]
+    python -m migration_ops.cutover status [--json]
+    python -m migration_ops.cutover stop   [--check] [--force --reason TEXT] [--max-latency-seconds S]
+                                           [--window-minutes M] [--sample-seconds S] [--dms-user U ...]
+                                           [--dsn-env VAR | --from-secret] [--audit-log FILE]
+    python -m migration_ops.cutover pause  [--reason TEXT] [--audit-log FILE]
+    python -m migration_ops.cutover reload --truncate-target-dsn-env VAR [--yes-truncate] [--audit-log FILE]
+        task: (--env ENV | --config PATH) [--suffix S] [--outputs FILE | --workdir DIR | --task-arn ARN]
+              [--region R] [--endpoint-url URL]   (--env/--config optional for start and status)
+    python -m migration_ops.cutover freeze-sql (--env ENV | --config PATH) --app-role ROLE ... [--dms-user U ...]
+    python -m migration_ops.cutover sequences (--env ENV | --config PATH)
+        [--dsn-env VAR] [--from-secret] [--apply-dsn-env VAR] [--margin N] [--json]
+
+The task is the stack's `dms_task_arn` output, found like verify finds outputs:
+`terraform output -json` in cdktf.out/stacks/<stack> (or --workdir), or a saved
+--outputs file; --task-arn names it directly.
+
+`start` sends start-replication only to a task that has never run, and
+resume-processing (--resume) only to one that has. `stop` is the cutover: it
+stops the task only when every gate passes (CDC latency, validation, write
+freeze: migration_ops/cutover/gates.py, freeze.py); --force --reason
+stops despite failed gates and records the reason. `pause` stops the task for
+a change during replication (no gates; continue with `start --resume`).
+`reload` truncates the in-scope tables on the TARGET and starts reload-target.
+`freeze-sql` prints the write-freeze SQL for the application roles and its
+rollback. `sequences` reads every sequence in scope from the SOURCE; with
+--apply-dsn-env (a variable holding the TARGET's libpq URI) it sets each
+target sequence to the source's value + margin.
+
+Exit codes: 0 done (stop: the task was stopped, with --force possibly despite
+failed gates; stop --check: every gate passes); 1 refused: a gate failed, the
+task is in the wrong state for the command, or reload lacks --yes-truncate
+(nothing was changed); 2 the command could not run (usage, configuration,
+outputs, AWS or database errors).
+
+Each subcommand is a module in subcommands/ (what one is: subcommand.py); `SUBCOMMANDS` lists them in the order
+`--help` shows them.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+
+from migration_ops import cli
+from migration_ops.cutover.subcommand import Invocation, Subcommand
+from migration_ops.cutover.subcommands import freeze_sql, pause, reload, sequences, start, status, stop
+
+SUBCOMMANDS: tuple[Subcommand, ...] = (start, status, stop, pause, reload, freeze_sql, sequences)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m migration_ops.cutover", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    for command in SUBCOMMANDS:
+        subparser = commands.add_parser(command.NAME, help=command.HELP)
+        command.add_arguments(subparser)
+        subparser.set_defaults(subcommand=command)
+    return parser
+
+
+def parse_args(argv: Sequence[str] | None) -> Invocation:
+    args = build_parser().parse_args(argv)
+    command: Subcommand = args.subcommand
+    return Invocation(command=command, options=command.read_options(args))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return cli.run(lambda: parse_args(argv).run())

@@ -1,0 +1,61 @@
+"""`cutover freeze-sql --app-role ROLE ...`: print the write-freeze SQL for the application roles and its rollback
+(freeze_statements.py); runs nothing on the source but catalog reads."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import dataclass
+
+from migration_ops import cli
+from migration_ops.cutover.freeze_statements import freeze_statements
+from migration_ops.cutover.subcommand import add_common_arguments, add_dms_user_argument
+from migration_ops.cutover.task import dms_users
+from migration_ops.postgres import connect
+from plumbing.exit_codes import ExitCode
+
+NAME = "freeze-sql"
+HELP = "print the write-freeze SQL and its rollback"
+
+
+@dataclass(frozen=True, kw_only=True)
+class FreezeSqlOptions:
+    environment: cli.EnvironmentOptions
+    aws: cli.AwsOptions
+    source: cli.SourceOptions
+    app_roles: tuple[str, ...]
+    dms_users: tuple[str, ...] = ()
+    json: bool = False
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_common_arguments(parser)
+    add_dms_user_argument(parser)
+    cli.add_source_arguments(parser)
+    parser.add_argument("--app-role", action="append", required=True, metavar="ROLE", help="an application role (repeatable)")
+
+
+def read_options(args: argparse.Namespace) -> FreezeSqlOptions:
+    return FreezeSqlOptions(
+        environment=cli.option_group(cli.EnvironmentOptions, args),
+        aws=cli.option_group(cli.AwsOptions, args),
+        source=cli.option_group(cli.SourceOptions, args),
+        app_roles=tuple(args.app_role),
+        dms_users=tuple(args.dms_user),
+        json=args.json,
+    )
+
+
+def run(options: FreezeSqlOptions) -> int:
+    config = cli.load_config(options.environment)
+    users = dms_users(options.dms_users, config, options.aws)
+    with connect(cli.source_dsn(options.source, config, options.aws), read_only=True) as source:
+        statements = freeze_statements(source, config.dms, app_roles=options.app_roles, dms_users=users)
+    if options.json:
+        print(json.dumps({"freeze": statements.freeze, "rollback": statements.rollback}, indent=2))
+    else:
+        print(f"-- write freeze on {config.source.database_name} (run as a superuser or the tables' owner)")
+        print("\n".join(statements.freeze))
+        print("-- rollback (only before any write on Aurora matters: runbook step 10)")
+        print("\n".join(statements.rollback))
+    return ExitCode.OK

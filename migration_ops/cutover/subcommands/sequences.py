@@ -1,0 +1,81 @@
+"""`cutover sequences`: read every sequence in scope on the SOURCE; with --apply-dsn-env (a variable holding the
+TARGET's libpq URI) set each target sequence to the source's value + margin (sequence_reset.py)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import dataclass
+
+from migration_ops import cli
+from migration_ops.cutover.sequence_reset import DEFAULT_MARGIN, apply_sequences, read_sequences
+from migration_ops.cutover.subcommand import add_common_arguments
+from migration_ops.errors import UsageError
+from migration_ops.postgres import connect, dsn_from_env
+from plumbing.exit_codes import ExitCode
+
+NAME = "sequences"
+HELP = "read source sequences; --apply-dsn-env resets them"
+
+
+@dataclass(frozen=True, kw_only=True)
+class SequencesOptions:
+    environment: cli.EnvironmentOptions
+    aws: cli.AwsOptions
+    source: cli.SourceOptions
+    apply_dsn_env: str | None = None
+    margin: int = DEFAULT_MARGIN
+    json: bool = False
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_common_arguments(parser)
+    cli.add_source_arguments(parser)
+    parser.add_argument("--apply-dsn-env", metavar="VAR", help="variable holding the TARGET libpq URI: apply setval there")
+    parser.add_argument("--margin", type=int, default=DEFAULT_MARGIN, help=f"added to each value (default {DEFAULT_MARGIN})")
+
+
+def read_options(args: argparse.Namespace) -> SequencesOptions:
+    environment = cli.option_group(cli.EnvironmentOptions, args)
+    if not environment.given:
+        raise UsageError("sequences needs --env or --config (its dms.include/exclude define the scope)")
+    if args.margin < 0:
+        raise UsageError("--margin must be >= 0")
+    return SequencesOptions(
+        environment=environment,
+        aws=cli.option_group(cli.AwsOptions, args),
+        source=cli.option_group(cli.SourceOptions, args),
+        apply_dsn_env=args.apply_dsn_env,
+        margin=args.margin,
+        json=args.json,
+    )
+
+
+def run(options: SequencesOptions) -> int:
+    config = cli.load_config(options.environment)
+    with connect(cli.source_dsn(options.source, config, options.aws), read_only=True) as source:
+        states = read_sequences(source, config.dms)
+    if options.apply_dsn_env is None:
+        if options.json:
+            print(json.dumps([state.as_dict() for state in states], indent=2))
+        else:
+            print(f"{len(states)} sequences in scope on the source (nothing applied; give --apply-dsn-env to reset the target)")
+            for state in states:
+                print(
+                    f"  {state.qualified:<50} last_value={state.last_value} is_called={state.is_called} "
+                    f"increment_by={state.increment_by} -> target {state.target_value(options.margin)}"
+                )
+        return ExitCode.OK
+    with connect(dsn_from_env(options.apply_dsn_env), read_only=False) as target:
+        applied = apply_sequences(target, states, margin=options.margin)
+    if options.json:
+        print(json.dumps([item.__dict__ for item in applied], indent=2))
+    else:
+        print(f"{sum(item.changed for item in applied)} of {len(applied)} target sequences set (margin {options.margin})")
+        for item in applied:
+            action = "set" if item.changed else "already ahead, kept"
+            print(
+                f"  {item.sequence:<50} source {item.source_last_issued} target {item.target_before} -> "
+                f"{item.target_after} ({action})"
+            )
+    return ExitCode.OK
