@@ -3,6 +3,8 @@
     python -m migration_ops.cutover target-user (--env ENV | --config PATH) [--suffix S]
         [--outputs FILE | --workdir DIR] [--region R] [--endpoint-url URL] [--target-dsn-env VAR] [--json]
 
+(the subcommand: subcommands/target_user.py).
+
 Reads the master credentials from the credentials secret (output `secret_arn`)
 and the dedicated user's from its own secret (output `dms_target_secret_arn`),
 never printing either; connects to the Aurora writer as the master user (host,
@@ -26,7 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import psycopg
@@ -43,8 +45,9 @@ from migration_ops.cutover.target_user_sql import (
     login_check,
     verify_target_user,
 )
+from migration_ops.errors import UsageError
+from migration_ops.postgres import Credentials, connect, dsn_from_env, with_credentials
 from migration_ops.results import CheckResult, Status, failed, worst
-from migration_ops.source_db import Credentials, connect, dsn_from_env, with_credentials
 from plumbing.exit_codes import ExitCode
 from plumbing.text import first_line
 
@@ -57,7 +60,9 @@ __all__ = [
     "add_target_user_arguments",
     "create_target_user",
     "login_check",
+    "read_target_user_options",
     "run_target_user",
+    "target_user",
     "verify_target_user",
 ]
 
@@ -66,22 +71,37 @@ TARGET_SSLMODE = "require"
 
 @dataclass(frozen=True, kw_only=True)
 class TargetUserOptions:
+    environment: cli.EnvironmentOptions
+    """The config: `dms.target_user`, `dms.target_username`, the scope (`dms.include`/`exclude`), `dms.control_schema`."""
+    aws: cli.AwsOptions = field(default_factory=cli.AwsOptions)
+    outputs: cli.OutputOptions = field(default_factory=cli.OutputOptions)
+    """Where `secret_arn` and `dms_target_secret_arn` come from."""
     target_dsn_env: str | None = None
     """Variable holding a libpq URI of the writer (host, port, dbname, TLS); default: host/port/dbname of the credentials
     secret with sslmode=require. User and password always come from the secrets."""
     json: bool = False
 
-    @classmethod
-    def from_namespace(cls, args: argparse.Namespace) -> TargetUserOptions:
-        return cls(target_dsn_env=args.target_dsn_env, json=bool(getattr(args, "json", False)))
-
 
 def add_target_user_arguments(parser: argparse.ArgumentParser) -> None:
+    """--target-dsn-env: this command's own argument (the environment, AWS and output groups come from cli)."""
     parser.add_argument(
         "--target-dsn-env", metavar="VAR",
         help="variable holding the Aurora writer's libpq URI (default: host/port/dbname of the secret_arn secret, "
         f"sslmode={TARGET_SSLMODE}); user and password come from the secrets",
     )  # fmt: skip
+
+
+def read_target_user_options(args: argparse.Namespace) -> TargetUserOptions:
+    environment = cli.option_group(cli.EnvironmentOptions, args)
+    if not environment.given:
+        raise UsageError("target-user needs --env or --config (its dms section names the user and the tables)")
+    return TargetUserOptions(
+        environment=environment,
+        aws=cli.option_group(cli.AwsOptions, args),
+        outputs=cli.option_group(cli.OutputOptions, args),
+        target_dsn_env=args.target_dsn_env,
+        json=args.json,
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -140,11 +160,20 @@ def secretsmanager_client(*, region: str, endpoint_url: str | None = None) -> Se
     return aws.session(region).client("secretsmanager", endpoint_url=endpoint_url, config=aws.client_settings(read_timeout=30))
 
 
-def run_target_user(
+def run_target_user(options: TargetUserOptions) -> int:
+    """The command: the config, the stack's outputs and a Secrets Manager client in --region (else the config's)."""
+    config = cli.load_config(options.environment)
+    dedicated = config.dms.target_user == "dedicated"  # else target_user refuses without reading anything
+    outputs = cli.stack_outputs(options.outputs, config.stack_name) if dedicated else {}
+    secrets = secretsmanager_client(region=options.aws.region_of(config), endpoint_url=options.aws.endpoint_url)
+    return target_user(options, config=config, outputs=outputs, secrets=secrets)
+
+
+def target_user(
     options: TargetUserOptions, *, config: EnvironmentConfig, outputs: Mapping[str, Any], secrets: SecretsManagerClient
 ) -> int:
-    """The command: exit 0 the user is ready, 1 refused or a check failed. Raises TargetUserError, cli.UsageError or
-    SourceConnectionError (exit 2)."""
+    """Exit 0 the user is ready, 1 refused or a check failed. Raises an OpsError (exit 2): TargetUserError, UsageError,
+    DatabaseConnectionError."""
     if config.dms.target_user != "dedicated":
         result = failed(
             "target-user.mode",

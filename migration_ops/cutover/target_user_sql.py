@@ -67,6 +67,7 @@ import psycopg
 from psycopg import sql
 
 from contract.dms import TARGET_AFTER_CONNECT_SCRIPT
+from migration_ops.errors import OpsError
 from migration_ops.results import CheckResult, failed, passed, warned
 from plumbing.text import first_line, listed
 
@@ -81,7 +82,7 @@ FIX_PARAMETER = (
 FIX_NO_TABLES = "create the schema on Aurora (runbook step 5), then run `cutover target-user` again"
 
 
-class TargetUserError(Exception):
+class TargetUserError(OpsError):
     """The command could not run (secrets, the database, the outputs): exit 2 with this message."""
 
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -23,31 +24,34 @@ from moto import mock_aws
 from config import EnvironmentConfig
 from config.model import TableSelection
 from migration_ops import cli
+from migration_ops.cutover.subcommand import Subcommand
+from migration_ops.cutover.subcommands import target_user as target_user_subcommand
 from migration_ops.cutover.target_user import (
     TargetUserError,
     TargetUserOptions,
-    add_target_user_arguments,
     create_target_user,
     login_check,
-    run_target_user,
+    target_user,
     verify_target_user,
 )
 from migration_ops.cutover.target_user_sql import ROLE_COMMENT, Table
+from migration_ops.errors import OpsError
 from migration_ops.results import CheckResult, Status
-from migration_ops.source_db import SourceConnectionError
 from plumbing.exit_codes import ExitCode
-from tests.ops.pg_server import BinaryMissingError, PgServer, start_server
+from tests.config.helpers import copy_example_ca, dev_data, write_toml
+from tests.migration_ops.pg_server import BinaryMissingError, PgServer, start_server
 
 pytestmark = pytest.mark.postgres
 
 DMS_USER = "dms_target"  # in `aurora`, made by create_target_user directly
-RDS_DMS_USER = "dms_rds"  # in `aurora_rds`, made through run_target_user
+RDS_DMS_USER = "dms_rds"  # in `aurora_rds`, made through the command's core (target_user)
+CLI_DMS_USER = "dms_cli"  # in `aurora`, made through the subcommand as command.py runs it
 RDS_MASTER = "app_master"
 CONTROL = "dms_control"
 PASSWORD = "Fi3rst-Generated-Password-With-40-Chars!"
 SECOND_PASSWORD = "Se2cond-Generated-Password-40-Characters"
 MASTER_PASSWORD = "Master-Password-Never-Printed-0123456789"
-SCRAM_USERS = (DMS_USER, RDS_DMS_USER, "dms_foreign")
+SCRAM_USERS = (DMS_USER, RDS_DMS_USER, CLI_DMS_USER, "dms_foreign")
 SCHEMA_SQL = """
 CREATE SCHEMA sales;
 CREATE SCHEMA other;
@@ -233,18 +237,16 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         yield boto3.client("secretsmanager", region_name="eu-west-1")
 
 
-def _outputs(client: Any, *, password: str = PASSWORD, username: str = RDS_DMS_USER) -> dict[str, str]:
+def _outputs(client: Any, *, password: str = PASSWORD, master: str = RDS_MASTER, username: str = RDS_DMS_USER) -> dict[str, str]:
     return {
-        "secret_arn": _secret(client, "credentials", username=RDS_MASTER, password=MASTER_PASSWORD, dbname="aurora_rds"),
+        "secret_arn": _secret(client, "credentials", username=master, password=MASTER_PASSWORD, dbname="aurora_rds"),
         "dms_target_secret_arn": _secret(client, "dms-target", username=username, password=password, dbname="aurora_rds"),
     }
 
 
 def _run(config: EnvironmentConfig, outputs: dict[str, str], secrets: Any, *, json_output: bool = False) -> int:
-    options = TargetUserOptions(target_dsn_env="AURORA_DSN", json=json_output)
-    return cli.run(
-        lambda: run_target_user(options, config=config, outputs=outputs, secrets=secrets), TargetUserError, SourceConnectionError
-    )
+    options = TargetUserOptions(environment=cli.EnvironmentOptions(), target_dsn_env="AURORA_DSN", json=json_output)
+    return cli.run(lambda: target_user(options, config=config, outputs=outputs, secrets=secrets))
 
 
 def test_a_master_without_superuser_gets_one_clear_refusal_then_the_documented_way_out_works(
@@ -320,13 +322,60 @@ def test_the_command_refuses_master_mode_and_stops_on_what_it_cannot_read(
     assert PASSWORD not in err and MASTER_PASSWORD not in err
 
 
-def test_the_argument_becomes_typed_options() -> None:
-    parser = argparse.ArgumentParser()
-    add_target_user_arguments(parser)
-    parser.add_argument("--json", action="store_true")
-    options = TargetUserOptions.from_namespace(parser.parse_args(["--target-dsn-env", "AURORA_DSN", "--json"]))
-    assert options == TargetUserOptions(target_dsn_env="AURORA_DSN", json=True)
-    assert TargetUserOptions.from_namespace(parser.parse_args([])) == TargetUserOptions()
+SUBCOMMAND: Subcommand = target_user_subcommand  # mypy checks the module against the protocol command.py lists
+
+
+def _main(argv: Sequence[str]) -> int:
+    """`python -m migration_ops.cutover <argv>` with only this subcommand registered (command.py lists the others)."""
+    parser = argparse.ArgumentParser(prog="python -m migration_ops.cutover")
+    SUBCOMMAND.add_arguments(parser.add_subparsers(dest="command", required=True).add_parser(SUBCOMMAND.NAME))
+    return cli.run(lambda: SUBCOMMAND.run(SUBCOMMAND.read_options(parser.parse_args(argv))))
+
+
+def _config_file(folder: Path, **dms: object) -> Path:
+    data = dev_data()
+    data["dms"].update(
+        include=[{"schema_name": "public"}, {"schema_name": "sales"}],
+        exclude=[{"schema_name": "public", "table_name": "payroll"}],
+        target_username=CLI_DMS_USER,
+        **dms,
+    )
+    copy_example_ca(folder)
+    return write_toml(folder / "env.toml", data)
+
+
+def test_the_subcommand_reads_its_options_the_outputs_and_the_secrets_then_runs(
+    server: PgServer, aws: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("AURORA_DSN", f"postgresql://127.0.0.1:{server.port}/aurora?sslmode=disable")
+    outputs = tmp_path / "outputs.json"
+    arns = _outputs(aws, master="postgres", username=CLI_DMS_USER)
+    outputs.write_text(json.dumps({name: {"value": arn} for name, arn in arns.items()}))
+    argv = ["target-user", "--config", str(_config_file(tmp_path)), "--outputs", str(outputs), "--target-dsn-env", "AURORA_DSN"]
+    assert SUBCOMMAND.NAME == "target-user"
+    assert _main([*argv, "--json"]) == ExitCode.OK
+    document = json.loads(capsys.readouterr().out)
+    assert document["command"] == "target-user" and document["username"] == CLI_DMS_USER
+    assert {item["name"]: item["status"] for item in document["results"]} == {
+        "target-user.role": "pass",
+        "target-user.grants": "pass",
+        "target-user.replication-role": "pass",
+        "target-user.attributes": "pass",
+        "target-user.privileges": "pass",
+        "target-user.login": "pass",
+    }
+
+    master_mode = _config_file(tmp_path, target_user="master")
+    assert _main(["target-user", "--config", str(master_mode)]) == ExitCode.FAILED  # no outputs needed to refuse
+    assert 'refused: dms.target_user is "master"' in capsys.readouterr().out
+    assert _main(["target-user"]) == ExitCode.ERROR
+    assert (
+        capsys.readouterr().err == "error: target-user needs --env or --config (its dms section names the user and the tables)\n"
+    )
+
+
+def test_the_errors_are_ops_errors() -> None:
+    assert issubclass(TargetUserError, OpsError)
 
 
 def test_the_role_comment_marks_the_roles_this_command_owns(master: psycopg.Connection[Any]) -> None:
