@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from config.fields import (
     DmsEngineVersion,
@@ -13,8 +13,13 @@ from config.fields import (
     StrictModel,
     WeeklyWindow,
 )
-from contract.dms import MigrationType, ServiceRolesMode
+from contract.dms import MigrationType, ServiceRolesMode, TargetUserMode
 from contract.dms_engines import DEFAULT_DMS_ENGINE_VERSION
+
+# PostgreSQL reserves role names starting with `pg_` and the names below ("CREATE ROLE"); RDS and Aurora keep
+# `rdsadmin` and the `rds_*` roles (rds_superuser, rds_replication, rds_password, ...) for themselves.
+_RESERVED_ROLE_PREFIXES = ("pg_", "rds")
+_RESERVED_ROLE_NAMES = frozenset({"public", "none", "current_user", "current_role", "session_user"})
 
 
 class TableSelection(StrictModel):
@@ -67,3 +72,48 @@ class DmsConfig(StrictModel):
         "which need a superuser migration user). Off: no DDL on migrated tables from start to cutover (runbook DDL freeze).",
     )
     task_log_retention_days: LogRetentionDays = Field(default=30, description="Retention of the DMS task log group.")
+    target_user: TargetUserMode = Field(
+        default="dedicated",
+        description="Who the target endpoint logs in to Aurora as: `dedicated`, a least-privilege user `target_username` "
+        "whose password the stack generates into its own secret (output `dms_target_secret_arn`) and which "
+        "`cutover target-user` creates on Aurora before the task starts; or `master`, the Aurora master user through the "
+        "credentials secret. Switching an existing stack modifies the target endpoint: stop the task first (runbook).",
+    )
+    target_username: PgIdentifier = Field(
+        default="dms_target",
+        description='Name of the dedicated DMS target user (`target_user = "dedicated"`); not a reserved name '
+        "(`pg_*`, `rds*`), not `aurora.master_username`.",
+    )
+    target_password_version: int = Field(
+        default=1,
+        ge=1,
+        description="Bump to rotate the dedicated target user's password: a new random password is written to its "
+        'secret; then run `cutover target-user` again (runbook, "The DMS target user").',
+    )
+
+    @field_validator("target_username")
+    @classmethod
+    def _not_a_reserved_role(cls, value: str) -> str:
+        if value.startswith(_RESERVED_ROLE_PREFIXES) or value in _RESERVED_ROLE_NAMES:
+            raise ValueError(
+                f"a role name PostgreSQL or Aurora reserves (prefixes {', '.join(_RESERVED_ROLE_PREFIXES)}, "
+                f"names {', '.join(sorted(_RESERVED_ROLE_NAMES))})"
+            )
+        return value
+
+    def problems(self, *, master_username: str) -> list[str]:
+        """Rules across `[dms]` and `aurora.master_username`, one line each (EnvironmentConfig reports them with the others)."""
+        if self.target_user != "dedicated":
+            return []
+        problems = []
+        if self.target_username == master_username:
+            problems.append(
+                f"dms.target_username: must differ from aurora.master_username (the dedicated user is a second role), "
+                f"got {self.target_username!r}"
+            )
+        if self.capture_ddl:
+            problems.append(
+                'dms.target_user: "dedicated" cannot apply the DDL that dms.capture_ddl captures (ALTER TABLE needs the '
+                'table\'s owner, the master user); set dms.target_user = "master" or dms.capture_ddl = false, got "dedicated"'
+            )
+        return problems

@@ -72,6 +72,7 @@ class EnvironmentConfig(StrictModel):
             if foreign:
                 problems.append(f"network.{field_name}: availability zones {foreign} are not in aws_region {self.aws_region!r}")
         problems += self.aurora.problems()
+        problems += self.dms.problems(master_username=self.aurora.master_username)
         role_account = self.deployment.role_account_id
         if role_account is not None and self.allowed_account_ids and role_account not in self.allowed_account_ids:
             problems.append(

@@ -13,6 +13,9 @@ SourceSslMode = Literal["verify-full", "verify-ca", "require"]
 SOURCE_SSL_MODES: tuple[SourceSslMode, ...] = get_args(SourceSslMode)
 # The target endpoint encrypts without verifying: no RDS CA bundle is imported as a DMS certificate.
 TARGET_SSL_MODE = "require"
+# Triggers and foreign keys on the target must not fire while DMS applies rows the source already checked. Setting
+# session_replication_role needs a superuser, or (PostgreSQL 15) `GRANT SET ON PARAMETER`: `cutover target-user`.
+TARGET_AFTER_CONNECT_SCRIPT = "SET session_replication_role = replica"
 
 # The logical decoding plugin every PostgreSQL 9.4+ ships; pglogical needs an extension on the source.
 # The API spells it with a hyphen: botocore `dms` model, enum PluginNameValue (no-preference | test-decoding | pglogical).
@@ -20,6 +23,10 @@ SOURCE_PLUGIN = "test-decoding"
 
 # Full load writes into tables created on Aurora beforehand (runbook): DMS neither drops nor truncates them.
 TARGET_TABLE_PREP_MODE = "DO_NOTHING"
+
+# Who the target endpoint logs in as: a `dedicated` least-privilege user (created by `cutover target-user`, its
+# password in its own secret) or the Aurora `master` user (the credentials secret).
+TargetUserMode = Literal["dedicated", "master"]
 
 # `create` the account-wide DMS service roles, or use `existing` ones.
 ServiceRolesMode = Literal["create", "existing"]

@@ -50,6 +50,11 @@ class Naming:
     def replication_task_identifier(self) -> str:
         return self.name("task")
 
+    @property
+    def dms_target_secret_name(self) -> str:
+        """The secret of the dedicated DMS target user (`dms.target_user = "dedicated"`): `aurora-migration-dms-target-dev`."""
+        return self.name("dms-target")
+
 
 def instance_alarm_purpose(family: str, instance_number: int) -> str:
     """Per-instance alarms are numbered like the instances: `aurora-cpu-utilization-db-2`."""

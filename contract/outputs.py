@@ -20,6 +20,11 @@ class Output(StrEnum):
     DMS_TARGET_ENDPOINT_ARN = "dms_target_endpoint_arn"
     ALARM_TOPIC_ARN = "alarm_topic_arn"
     DASHBOARD_NAME = "dashboard_name"
+    DMS_TARGET_SECRET_ARN = "dms_target_secret_arn"
+
+
+# Emitted only by some stacks: `dms_target_secret_arn` exists when `dms.target_user` is "dedicated".
+CONDITIONAL_OUTPUTS: frozenset[Output] = frozenset({Output.DMS_TARGET_SECRET_ARN})
 
 
 OUTPUT_DESCRIPTIONS: dict[Output, str] = {
@@ -38,4 +43,6 @@ OUTPUT_DESCRIPTIONS: dict[Output, str] = {
     Output.DMS_TARGET_ENDPOINT_ARN: "DMS target endpoint (Aurora writer)",
     Output.ALARM_TOPIC_ARN: "SNS topic every alarm and event subscription notifies",
     Output.DASHBOARD_NAME: "CloudWatch dashboard of the migration",
+    Output.DMS_TARGET_SECRET_ARN: "Secrets Manager secret of the DMS target user (username, password, engine, port, host, "
+    "dbname); the role itself is created by `cutover target-user`",
 }

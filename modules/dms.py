@@ -7,7 +7,14 @@ from dataclasses import dataclass
 from cdktf import Fn, TerraformLocal, TerraformResourceLifecycle
 from constructs import Construct
 
-from contract.dms import SOURCE_PLUGIN, TARGET_SSL_MODE, MigrationType, ServiceRolesMode, SourceSslMode
+from contract.dms import (
+    SOURCE_PLUGIN,
+    TARGET_AFTER_CONNECT_SCRIPT,
+    TARGET_SSL_MODE,
+    MigrationType,
+    ServiceRolesMode,
+    SourceSslMode,
+)
 from contract.naming import Naming, dms_task_log_group
 from modules.aws import (
     CloudwatchLogGroup,
@@ -25,9 +32,6 @@ from modules.dms_roles import (
     SecretsAccessRole,
     SecretsAccessRoleProps,
 )
-
-# Triggers and foreign keys on the target must not fire while DMS applies rows the source already checked.
-TARGET_AFTER_CONNECT_SCRIPT = "SET session_replication_role = replica"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -51,10 +55,11 @@ class SourceEndpointProps:
 
 @dataclass(frozen=True, kw_only=True)
 class TargetEndpointProps:
-    """The Aurora cluster, reached through its credentials secret over TLS (`TARGET_SSL_MODE`)."""
+    """The Aurora cluster, reached over TLS (`TARGET_SSL_MODE`) with the credentials of a secret."""
 
     database_name: str
     secret_arn: str
+    """The dedicated DMS target user's secret, or the master credentials secret (config `dms.target_user`)."""
     secret_kms_key_arn: str
 
 

@@ -9,7 +9,7 @@ from cdktf import S3Backend, S3BackendAssumeRoleConfig, TerraformOutput, Terrafo
 from constructs import Construct
 
 from config.model import EnvironmentConfig
-from contract.outputs import OUTPUT_DESCRIPTIONS, Output
+from contract.outputs import CONDITIONAL_OUTPUTS, OUTPUT_DESCRIPTIONS, Output
 from modules.aurora import AuroraCluster
 from modules.aws import (
     AwsProvider,
@@ -21,6 +21,7 @@ from modules.aws import (
 )
 from modules.credentials import CredentialsSecret
 from modules.dms import DmsReplication
+from modules.dms_target_secret import DmsTargetSecret
 from modules.kms import EncryptionKey
 from modules.master_password import MasterPassword
 from modules.monitoring import Monitoring
@@ -112,6 +113,10 @@ class MigrationStack(TerraformStack):
             "credentials",
             props=props.credentials_props(ctx, kms_key_arn=database_key.arn, master_password=master_password, cluster=aurora),
         )
+        target_secret_props = props.dms_target_secret_props(ctx, kms_key_arn=database_key.arn, cluster=aurora)
+        target_secret = (
+            DmsTargetSecret(self, "dms-target-secret", props=target_secret_props) if target_secret_props is not None else None
+        )
         dms = DmsReplication(
             self,
             "dms",
@@ -119,7 +124,7 @@ class MigrationStack(TerraformStack):
                 ctx,
                 security_group_id=network.dms_security_group_id,
                 kms_key_arn=database_key.arn,
-                target_credentials=credentials,
+                target_secret_arn=(target_secret or credentials).arn,
             ),
         )
         monitoring = Monitoring(self, "monitoring", props=props.monitoring_props(ctx, cluster=aurora, replication=dms))
@@ -140,14 +145,17 @@ class MigrationStack(TerraformStack):
                 Output.DMS_TARGET_ENDPOINT_ARN: dms.target_endpoint_arn,
                 Output.ALARM_TOPIC_ARN: monitoring.topic_arn,
                 Output.DASHBOARD_NAME: monitoring.dashboard_name,
+                Output.DMS_TARGET_SECRET_ARN: target_secret.arn if target_secret is not None else None,
             }
         )
 
     def _outputs(self, values: dict[Output, Any]) -> None:
-        missing = set(Output) - set(values)
-        assert not missing, f"outputs without a value: {sorted(missing)}"
+        """Every output gets a value; only CONDITIONAL_OUTPUTS may be None, and are then left out."""
+        missing = set(Output) - {output for output, value in values.items() if value is not None}
+        assert missing <= CONDITIONAL_OUTPUTS, f"outputs without a value: {sorted(missing - CONDITIONAL_OUTPUTS)}"
         for output, value in values.items():
-            TerraformOutput(self, output.value, value=value, description=OUTPUT_DESCRIPTIONS[output])
+            if value is not None:
+                TerraformOutput(self, output.value, value=value, description=OUTPUT_DESCRIPTIONS[output])
 
     def _configure_provider(self, config: EnvironmentConfig, emulator: LocalEmulator | None) -> None:
         settings: dict[str, Any] = {}

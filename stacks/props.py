@@ -14,9 +14,10 @@ from contract.naming import Naming
 from modules.alarms import MonitoringProps, Subscription
 from modules.aurora import AuroraCluster, AuroraClusterProps
 from modules.aurora_parameters import DatabaseObservability
-from modules.credentials import CredentialsSecret, CredentialsSecretProps
+from modules.credentials import CredentialsSecretProps
 from modules.dms import DmsReplication, DmsReplicationProps, SourceEndpointProps, TargetEndpointProps
 from modules.dms_documents import TableRule, TaskDocumentsProps
+from modules.dms_target_secret import DmsTargetSecretProps
 from modules.kms import EncryptionKeyProps
 from modules.master_password import MasterPassword, MasterPasswordProps
 from modules.network import MigrationNetworkProps
@@ -166,9 +167,25 @@ def credentials_props(
     )
 
 
-def dms_props(
-    ctx: StackContext, *, security_group_id: str, kms_key_arn: str, target_credentials: CredentialsSecret
-) -> DmsReplicationProps:
+def dms_target_secret_props(ctx: StackContext, *, kms_key_arn: str, cluster: AuroraCluster) -> DmsTargetSecretProps | None:
+    """None when `dms.target_user` is "master": the target endpoint then reads the credentials secret."""
+    dms, aurora = ctx.config.dms, ctx.config.aurora
+    if dms.target_user != "dedicated":
+        return None
+    return DmsTargetSecretProps(
+        naming=ctx.naming,
+        kms_key_arn=kms_key_arn,
+        username=dms.target_username,
+        password_version=dms.target_password_version,
+        host=cluster.endpoint,
+        port=cluster.port,
+        database_name=aurora.database_name,
+        recovery_window_days=aurora.secret_recovery_window_days,
+    )
+
+
+def dms_props(ctx: StackContext, *, security_group_id: str, kms_key_arn: str, target_secret_arn: str) -> DmsReplicationProps:
+    """`target_secret_arn`: the dedicated DMS target user's secret, or the credentials secret (`dms.target_user`)."""
     config = ctx.config
     dms, source = config.dms, config.source
     return DmsReplicationProps(
@@ -200,7 +217,7 @@ def dms_props(
         ),
         target=TargetEndpointProps(
             database_name=config.aurora.database_name,
-            secret_arn=target_credentials.arn,
+            secret_arn=target_secret_arn,
             secret_kms_key_arn=kms_key_arn,
         ),
     )

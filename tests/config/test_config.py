@@ -108,6 +108,12 @@ def test_unknown_key_in_a_section_lists_that_sections_keys(tmp_path: Path) -> No
         ("dms", "lob_max_size_kb", 0, "dms.lob_max_size_kb"),
         ("dms", "replication_instance_class", "c5.2xlarge", "shaped like 'dms.c5.2xlarge'"),
         ("dms", "engine_version", "3.6", "shaped like '3.6.1'"),
+        ("dms", "target_user", "superuser", "dms.target_user"),
+        ("dms", "target_username", "pg_dms", "a role name PostgreSQL or Aurora reserves"),
+        ("dms", "target_username", "rds_dms", "a role name PostgreSQL or Aurora reserves"),
+        ("dms", "target_username", "public", "a role name PostgreSQL or Aurora reserves"),
+        ("dms", "target_username", "DMS-Target", "dms.target_username"),
+        ("dms", "target_password_version", 0, "dms.target_password_version"),
     ],
 )
 def test_bad_value_names_field(tmp_path: Path, section: str, key: str, bad: Any, expected: str) -> None:
@@ -147,6 +153,23 @@ def test_cross_field_errors_name_fields_and_values_not_the_whole_table(tmp_path:
     assert len(problems) == 3, problems  # two subnet maps in the wrong region, and the engine deadline
     for problem in problems:
         assert "environment_suffix" not in problem and "'network':" not in problem, problem
+
+
+def test_the_dedicated_dms_target_user_is_a_second_role_that_applies_no_ddl(tmp_path: Path) -> None:
+    data = dev_data()
+    data["aurora"]["master_username"] = "migration_owner"
+    data["dms"]["target_username"] = "migration_owner"
+    data["dms"]["capture_ddl"] = True
+    problems = [problem.split(": ", 1)[1] for problem in problems_for(tmp_path, data)]  # without the file name
+    assert problems == [
+        "dms.target_username: must differ from aurora.master_username (the dedicated user is a second role), "
+        "got 'migration_owner'",
+        'dms.target_user: "dedicated" cannot apply the DDL that dms.capture_ddl captures (ALTER TABLE needs the '
+        'table\'s owner, the master user); set dms.target_user = "master" or dms.capture_ddl = false, got "dedicated"',
+    ]
+    data["dms"]["target_user"] = "master"  # the master user applies DDL and needs no second role
+    config = load_environment(write_toml(tmp_path / "env.toml", data))
+    assert config.dms.target_user == "master" and config.dms.capture_ddl
 
 
 def test_two_environments_of_one_account_cannot_both_create_the_dms_service_roles(tmp_path: Path) -> None:
@@ -222,6 +245,11 @@ def test_defaults_are_the_documented_product_defaults() -> None:
     assert config.aurora.performance_insights_retention_days == 7
     assert config.monitoring.aurora_cpu_percent == 80
     assert config.monitoring.dms_cdc_latency_seconds == 300
+    assert (config.dms.target_user, config.dms.target_username, config.dms.target_password_version) == (
+        "dedicated",
+        "dms_target",
+        1,
+    )
 
 
 def test_dms_engine_deadlines_warn_within_90_days_and_refuse_after() -> None:

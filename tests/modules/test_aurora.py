@@ -126,11 +126,9 @@ def test_the_master_password_secret_is_the_one_source_of_the_password(suffix: st
     master_key, master = _secret_named(document, "aurora-master-password")
     assert master["kms_key_id"].startswith("${aws_kms_key.")
     master_version = _version_of(document, master_key)
-    (generator_name,) = document["ephemeral"]["aws_secretsmanager_random_password"]
-    assert (
-        master_version["secret_string_wo"]
-        == f"${{ephemeral.aws_secretsmanager_random_password.{generator_name}.random_password}}"
-    )
+    generators = document["ephemeral"]["aws_secretsmanager_random_password"]  # the DMS target user has one too
+    writes = [f"${{ephemeral.aws_secretsmanager_random_password.{name}.random_password}}" for name in generators]
+    assert writes.count(master_version["secret_string_wo"]) == 1, "written straight from one generator"
     assert master_version["secret_string_wo_version"] == 1
     (reader_name, reader) = next(iter(document["ephemeral"]["aws_secretsmanager_secret_version"].items()))
     assert reader["secret_id"] == f"${{aws_secretsmanager_secret.{master_key}.id}}"
@@ -152,13 +150,16 @@ def test_the_master_password_secret_is_the_one_source_of_the_password(suffix: st
 
 
 @pytest.mark.parametrize("suffix", ENVIRONMENTS)
-def test_the_generated_password_fits_rds_and_dms(suffix: str, synthesized: dict[str, Document]) -> None:
-    generator = next(iter(synthesized[suffix]["ephemeral"]["aws_secretsmanager_random_password"].values()))
-    assert 8 <= generator["password_length"] <= 41, "botocore rds CreateDBCluster.MasterUserPassword: 8 to 41 characters"
-    excluded = set(generator["exclude_characters"])
-    assert set('/"@ ') <= excluded, "RDS refuses these in a master password"
-    assert set("{};+%") <= excluded, "DMS refuses these in PostgreSQL endpoint secrets"
-    assert set(".:") <= excluded, "DMS secrets guide (rotation) also excludes these"
+def test_the_generated_passwords_fit_rds_and_dms(suffix: str, synthesized: dict[str, Document]) -> None:
+    """The master password's and the DMS target user's generators follow the same rules."""
+    generators = synthesized[suffix]["ephemeral"]["aws_secretsmanager_random_password"].values()
+    assert len(generators) == 2
+    for generator in generators:
+        assert 8 <= generator["password_length"] <= 41, "botocore rds CreateDBCluster.MasterUserPassword: 8 to 41 characters"
+        excluded = set(generator["exclude_characters"])
+        assert set('/"@ ') <= excluded, "RDS refuses these in a master password"
+        assert set("{};+%") <= excluded, "DMS refuses these in PostgreSQL endpoint secrets"
+        assert set(".:") <= excluded, "DMS secrets guide (rotation) also excludes these"
 
 
 @pytest.mark.parametrize("suffix", ENVIRONMENTS)

@@ -196,12 +196,13 @@ def test_engine_versions_drift_with_aws_minor_upgrades_without_a_downgrade_plan(
 
 
 @pytest.mark.parametrize("suffix", ENVIRONMENTS)
-def test_target_endpoint_is_aurora_via_the_credentials_secret(suffix: str, synthesized: dict[str, Document]) -> None:
+def test_target_endpoint_is_aurora_via_the_dms_target_user_secret(suffix: str, synthesized: dict[str, Document]) -> None:
+    """dms.target_user defaults to "dedicated": the endpoint logs in with its own secret, not the master's."""
     document = synthesized[suffix]
     target = next(e for e in resources(document, "aws_dms_endpoint").values() if e["endpoint_type"] == "target")
     assert target["engine_name"] == "aurora-postgresql"
     assert target["ssl_mode"] == "require"
-    assert target["secrets_manager_arn"] == "${aws_secretsmanager_secret.credentials_secret_E9FDEF67.arn}"
+    assert target["secrets_manager_arn"] == "${aws_secretsmanager_secret.dms-target-secret_E531D243.arn}"
     assert target["postgres_settings"] == {"after_connect_script": "SET session_replication_role = replica"}
 
 

@@ -21,13 +21,13 @@ import pytest
 
 from config import EnvironmentConfig
 from contract.layout import STACK_FILE
-from contract.outputs import OUTPUT_DESCRIPTIONS
+from contract.outputs import OUTPUT_DESCRIPTIONS, Output
 from plumbing.exit_codes import ExitCode
 from release import __main__ as release_cli
 from release.archive import CHECKSUMS_FILE, build_packages
-from release.contents import MANIFEST_FILE, README_FILE, Build, consumer_readme, prerequisites
+from release.contents import MANIFEST_FILE, README_FILE, Build, consumer_readme, prerequisites, stack_outputs
 from release.lock import LOCK_FILE, Lock, mirror_platforms
-from release.source import Source, source_of
+from release.source import PackageError, Source, source_of
 from review.terraform_validate import Toolchain, locate
 from tests.conftest import REPO_ROOT
 
@@ -208,3 +208,14 @@ def test_python_m_release_without_terraform_exits_2(monkeypatch: pytest.MonkeyPa
 def test_make_package_runs_python_m_release() -> None:
     makefile = (REPO_ROOT / "Makefile").read_text()
     assert "package: install\n\t$(RUN) python -m release\n" in makefile
+
+
+def test_the_manifest_takes_a_stack_without_its_conditional_outputs_but_not_one_missing_another() -> None:
+    """`dms_target_secret_arn` exists only with dms.target_user = "dedicated"; every other output always."""
+    everything = {name: {"value": "x"} for name in (output.value for output in Output)}
+    master_mode = {name: value for name, value in everything.items() if name != Output.DMS_TARGET_SECRET_ARN}
+    assert set(stack_outputs({"output": everything})) == set(everything)
+    assert set(stack_outputs({"output": master_mode})) == set(master_mode)
+    without_task = {name: value for name, value in everything.items() if name != Output.DMS_TASK_ARN}
+    with pytest.raises(PackageError, match=r"differ from contract/outputs\.py"):
+        stack_outputs({"output": without_task})

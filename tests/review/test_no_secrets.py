@@ -135,10 +135,11 @@ def _keys_holding(value: Any, needle: str) -> Iterator[str]:
             yield from _keys_holding(item, needle)
 
 
-def test_the_master_password_reaches_only_write_only_arguments(synthesized: dict[str, Any]) -> None:
+def test_the_passwords_reach_only_write_only_arguments(synthesized: dict[str, Any]) -> None:
+    """The master password (read back from its secret) and the DMS target user's (straight from its generator)."""
     for suffix, document in synthesized.items():
         carriers = ephemeral_locals(document)
-        assert len(carriers) == 1, f"{suffix}: expected one ephemeral local (the master password read back), got {carriers}"
+        assert len(carriers) == 2, f"{suffix}: expected two ephemeral locals (the two passwords), got {carriers}"
         holders = set(_keys_holding(document, "ephemeral."))
         for name in carriers:
             holders |= set(_keys_holding(document, f"local.{name}"))
