@@ -10,6 +10,8 @@
         task: (--env ENV | --config PATH) [--suffix S] [--outputs FILE | --workdir DIR | --task-arn ARN]
               [--region R] [--endpoint-url URL]   (--env/--config optional for start and status)
     python -m migration_ops.cutover freeze-sql (--env ENV | --config PATH) --app-role ROLE ... [--dms-user U ...]
+        [--output FILE [--rollback-output FILE] | --rollback] [--freeze-superusers]
+    python -m migration_ops.cutover target-user (--env ENV | --config PATH) [--outputs FILE | --workdir DIR]
     python -m migration_ops.cutover sequences (--env ENV | --config PATH)
         [--dsn-env VAR] [--from-secret] [--apply-dsn-env VAR] [--margin N] [--json]
 
@@ -24,8 +26,10 @@ freeze: migration_ops/cutover/gates.py, freeze.py); --force --reason
 stops despite failed gates and records the reason. `pause` stops the task for
 a change during replication (no gates; continue with `start --resume`).
 `reload` truncates the in-scope tables on the TARGET and starts reload-target.
-`freeze-sql` prints the write-freeze SQL for the application roles and its
-rollback. `sequences` reads every sequence in scope from the SOURCE; with
+`freeze-sql` writes the write-freeze SQL for the application roles and,
+separately, its rollback. `target-user` creates the least-privilege DMS target
+user on Aurora from the credentials in its secret (runbook "The DMS target user").
+`sequences` reads every sequence in scope from the SOURCE; with
 --apply-dsn-env (a variable holding the TARGET's libpq URI) it sets each
 target sequence to the source's value + margin.
 
@@ -46,9 +50,9 @@ from collections.abc import Sequence
 
 from migration_ops import cli
 from migration_ops.cutover.subcommand import Invocation, Subcommand
-from migration_ops.cutover.subcommands import freeze_sql, pause, reload, sequences, start, status, stop
+from migration_ops.cutover.subcommands import freeze_sql, pause, reload, sequences, start, status, stop, target_user
 
-SUBCOMMANDS: tuple[Subcommand, ...] = (start, status, stop, pause, reload, freeze_sql, sequences)
+SUBCOMMANDS: tuple[Subcommand, ...] = (start, status, stop, pause, reload, freeze_sql, sequences, target_user)
 
 
 def build_parser() -> argparse.ArgumentParser:
