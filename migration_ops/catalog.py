@@ -15,6 +15,8 @@ TABLE_KINDS = frozenset({"r", "p"})
 PARTITIONED_TABLE = "p"
 MATERIALIZED_VIEW = "m"
 SEQUENCE = "S"
+ALWAYS_IDENTITY = "a"
+STORED_GENERATED = "s"
 
 _RELATIONS_SQL = """
 SELECT c.oid, n.nspname, c.relname, c.relkind, c.relpersistence,
@@ -29,7 +31,10 @@ SELECT c.oid, n.nspname, c.relname, c.relkind, c.relpersistence,
        CASE WHEN c.relispartition THEN (SELECT i.inhparent FROM pg_inherits i WHERE i.inhrelid = c.oid LIMIT 1) END,
        EXISTS (SELECT 1 FROM pg_index x
                 WHERE x.indrelid = c.oid AND x.indisunique AND x.indisvalid
-                  AND x.indpred IS NULL AND x.indexprs IS NULL)
+                  AND x.indpred IS NULL AND x.indexprs IS NULL),
+       c.relrowsecurity, c.relforcerowsecurity, pg_has_role(c.relowner, 'USAGE'),
+       CASE WHEN c.relispartition THEN '{}'::oid[]
+            ELSE ARRAY(SELECT i.inhparent FROM pg_inherits i WHERE i.inhrelid = c.oid ORDER BY i.inhseqno) END
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
  WHERE c.relkind IN ('r', 'p', 'm', 'S')
    AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%'
@@ -38,7 +43,7 @@ SELECT c.oid, n.nspname, c.relname, c.relkind, c.relpersistence,
 
 _COLUMNS_SQL = """
 SELECT a.attrelid, a.attname, format_type(a.atttypid, a.atttypmod), t.typname, t.typtype, t.typcategory,
-       a.atttypmod, et.typname, et.typtype
+       a.atttypmod, et.typname, et.typtype, a.attidentity, a.attgenerated
   FROM pg_attribute a
   JOIN pg_type t ON t.oid = a.atttypid
   LEFT JOIN pg_type et ON et.oid = t.typelem AND t.typcategory = 'A'
@@ -85,6 +90,14 @@ class Relation:
     """oid of the partitioned table this relation is a partition of (declarative partitioning), else None."""
     has_unique_key: bool = False
     """A valid, non-partial unique index on plain columns (the primary key's index counts)."""
+    row_security: bool = False
+    """Row-level security is enabled (relrowsecurity): policies filter what a non-exempt user reads."""
+    force_row_security: bool = False
+    """FORCE ROW LEVEL SECURITY (relforcerowsecurity): the policies apply to the table's owner as well."""
+    user_owns: bool = False
+    """The session's user has the privileges of the table's owner (is it, or a member inheriting from it)."""
+    inherits_from: tuple[int, ...] = ()
+    """oids of the tables this one INHERITS from (old-style inheritance; declarative partitions: `partition_of`)."""
 
     @property
     def qualified(self) -> str:
@@ -111,14 +124,23 @@ class Column:
     typmod: int
     element_type_name: str | None
     element_type_type: str | None
+    identity: str = ""
+    """pg_attribute.attidentity: 'a' GENERATED ALWAYS AS IDENTITY, 'd' BY DEFAULT, '' not an identity column."""
+    generated: str = ""
+    """pg_attribute.attgenerated: 's' GENERATED ALWAYS AS (...) STORED, '' not a generated column."""
 
     @property
     def qualified(self) -> str:
         return f"{self.relation.qualified}.{self.name}"
 
+    @property
+    def refuses_explicit_values(self) -> bool:
+        """PostgreSQL rejects an explicit value for this column in INSERT and UPDATE (without OVERRIDING)."""
+        return self.identity == ALWAYS_IDENTITY or self.generated == STORED_GENERATED
+
 
 def relations(conn: psycopg.Connection[Any]) -> list[Relation]:
-    """Every table, materialized view and sequence outside the system schemas."""
+    """Every table, materialized view and sequence outside the system schemas (`user_owns` for the session's user)."""
     rows = conn.execute(_RELATIONS_SQL).fetchall()
     return [
         Relation(
@@ -134,6 +156,10 @@ def relations(conn: psycopg.Connection[Any]) -> list[Relation]:
             total_bytes=int(row[9]),
             partition_of=None if row[10] is None else int(row[10]),
             has_unique_key=bool(row[11]),
+            row_security=bool(row[12]),
+            force_row_security=bool(row[13]),
+            user_owns=bool(row[14]),
+            inherits_from=tuple(int(oid) for oid in row[15]),
         )
         for row in rows
     ]
@@ -217,6 +243,8 @@ def columns(conn: psycopg.Connection[Any], tables: Sequence[Relation]) -> list[C
             typmod=int(row[6]),
             element_type_name=row[7],
             element_type_type=row[8],
+            identity=str(row[9] or ""),
+            generated=str(row[10] or ""),
         )
         for row in rows
     ]

@@ -19,7 +19,7 @@ STOP = "STOP_TASK"
 
 @dataclass(frozen=True, kw_only=True)
 class TableRule:
-    """One selection rule; `%` is the wildcard."""
+    """One selection rule; names in DMS's wildcard grammar (contract/dms_wildcards.py: % any run, _ one character)."""
 
     schema_name: str
     table_name: str

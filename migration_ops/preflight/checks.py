@@ -2,7 +2,8 @@
 
 Every check returns a frozen `CheckResult` (pass / warn / fail / skip, evidence, fix). The catalog is read once
 (context.py); the server, user and session checks live in source.py, the table checks (partitions, foreign keys,
-LOBs) in tables.py, and `CHECKS` lists them all in report order: a new check is a function and one line there.
+LOBs) in tables.py, the checks of which rows DMS reads and what Aurora accepts (row-level security, inheritance,
+generated columns) in rows.py, and `CHECKS` lists them all in report order: a new check is a function and one line there.
 A `full-load` task needs no logical replication: the checks of slots, WAL, replication privilege, replica
 identity and the source endpoint's CDC artifacts are skipped with that reason.
 """
@@ -24,6 +25,7 @@ from migration_ops.preflight.context import (
     listed,
     setting,
 )
+from migration_ops.preflight.rows import check_generated_columns, check_inheritance, check_row_security
 from migration_ops.preflight.source import (
     check_ddl_capture,
     check_decoding_plugin,
@@ -298,13 +300,16 @@ CHECKS: tuple[tuple[str, Check], ...] = (
     ("session_timeouts", check_session_timeouts),
     ("secret_password", check_secret_password),
     ("select_privilege", check_select_privilege),
+    ("row_security", check_row_security),
     ("sequence_privilege", check_sequence_privilege),
     ("primary_keys", check_primary_keys),
     ("lob_without_key", check_lob_without_key),
     ("partitions", check_partitions),
+    ("inheritance", check_inheritance),
     ("foreign_keys", check_foreign_keys),
     ("lob_sizes", check_lob_sizes),
     ("data_types", check_data_types),
+    ("generated_columns", check_generated_columns),
     ("sequences", check_sequences),
     ("unreplicated_relations", check_unreplicated_relations),
     ("database_size", check_database_size),

@@ -229,7 +229,7 @@ def test_table_mappings_include_then_exclude_in_config_order(synthesized: dict[s
     mappings = json.loads(only_resource(synthesized["prod"], "aws_dms_replication_task")["table_mappings"])
     assert [(r["rule-id"], r["rule-action"], r["object-locator"]) for r in mappings["rules"]] == [
         ("1", "include", {"schema-name": "public", "table-name": "%"}),
-        ("2", "exclude", {"schema-name": "public", "table-name": "audit[_]%"}),
+        ("2", "exclude", {"schema-name": "public", "table-name": "audit[_]%"}),  # [_]: a literal underscore
     ]
 
 

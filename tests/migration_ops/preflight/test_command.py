@@ -42,7 +42,7 @@ def test_clean_source_exits_0_and_json_parses(pg: PgServer) -> None:
     assert (document["environment"], document["stack"]) == ("dev", "aurora-migration-dev")
     assert document["source"] == f"{MIGRATOR}@127.0.0.1:{pg.port}/clean"
     # skipped: the decoding plugin (needs superuser to see) and the secret's password (needs --from-secret)
-    assert document["summary"] == {"pass": 22, "warn": 0, "fail": 0, "skip": 2}
+    assert document["summary"] == {"pass": 25, "warn": 0, "fail": 0, "skip": 2}
     assert {item["status"] for item in document["results"]} == {"pass", "skip"}
     assert set(document["results"][0]) == {"name", "status", "evidence", "fix"}
 
@@ -53,7 +53,7 @@ def test_warnings_exit_0_and_1_with_strict(pg: PgServer) -> None:
     assert relaxed.returncode == 0, relaxed.stderr
     assert "WARN    sequences" in relaxed.stdout
     assert "public.tickets_id_seq" in relaxed.stdout
-    assert "summary: 21 passed, 1 warnings, 0 failed, 2 skipped" in relaxed.stdout
+    assert "summary: 24 passed, 1 warnings, 0 failed, 2 skipped" in relaxed.stdout
     assert run_cli("--dsn-env", "SOURCE_DSN", "--strict", dsn=dsn).returncode == 1
 
 
