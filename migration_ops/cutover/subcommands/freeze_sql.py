@@ -16,6 +16,14 @@ from plumbing.exit_codes import ExitCode
 
 NAME = "freeze-sql"
 HELP = "print the write-freeze SQL and its rollback"
+COMMAND_HELP = cli.CommandHelp(
+    succeeded="the freeze SQL and its rollback were printed (nothing runs on the source but catalog reads)",
+    failed="not used",
+    credentials=(cli.SOURCE_CREDENTIALS, cli.SECRET_CREDENTIALS, cli.AWS_CREDENTIALS),
+    needs_aws=False,
+    aws="Only Secrets Manager, and only to read source.credentials_secret_arn: with --from-secret, and for the DMS "
+    "user's name when no --dms-user is given.",
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -28,21 +36,15 @@ class FreezeSqlOptions:
     json: bool = False
 
 
+OPTIONS = FreezeSqlOptions
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_common_arguments(parser)
     add_dms_user_argument(parser)
     cli.add_source_arguments(parser)
-    parser.add_argument("--app-role", action="append", required=True, metavar="ROLE", help="an application role (repeatable)")
-
-
-def read_options(args: argparse.Namespace) -> FreezeSqlOptions:
-    return FreezeSqlOptions(
-        environment=cli.option_group(cli.EnvironmentOptions, args),
-        aws=cli.option_group(cli.AwsOptions, args),
-        source=cli.option_group(cli.SourceOptions, args),
-        app_roles=tuple(args.app_role),
-        dms_users=tuple(args.dms_user),
-        json=args.json,
+    parser.add_argument(
+        "--app-role", dest="app_roles", action="append", required=True, metavar="ROLE", help="an application role (repeatable)"
     )
 
 
