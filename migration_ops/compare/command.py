@@ -5,7 +5,7 @@
         [--tables SCHEMA.TABLE ...] [--chunk-rows N] [--time-budget-seconds S] [--statement-timeout S]
         [--max-rows-without-key N] [--allow-incomplete] [--json]
 
-The source is reached like preflight reaches it (migration_ops/cli.py); the
+The source is reached like preflight reaches it (migration_ops/cli/); the
 target's libpq URI comes from the variable named by --target-dsn-env (never
 from the command line). Tables: the ordinary tables of `dms.include` minus
 `dms.exclude` (migration_ops/scope.py); a partitioned table is compared as its

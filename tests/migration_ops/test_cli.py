@@ -1,4 +1,4 @@
-"""The operations CLI core (migration_ops/cli.py): config, stack outputs, rendering, exit codes."""
+"""The operations CLI core (migration_ops/cli/): config, stack outputs, rendering, exit codes."""
 
 from __future__ import annotations
 
@@ -136,6 +136,11 @@ class _Options:
             raise UsageError("--limit must be <= 10")
 
 
+@dataclass(frozen=True, kw_only=True)
+class _Required:
+    needed: str
+
+
 def test_options_from_builds_fields_by_dest_and_groups_by_type() -> None:
     parser = argparse.ArgumentParser()
     cli.add_aws_arguments(parser)
@@ -152,11 +157,6 @@ def test_options_from_builds_fields_by_dest_and_groups_by_type() -> None:
         cli.options_from(parser.parse_args(["--limit", "11"]), _Options)
     with pytest.raises(TypeError, match="no argument has this dest"):
         cli.options_from(argparse.Namespace(), _Required)
-
-
-@dataclass(frozen=True, kw_only=True)
-class _Required:
-    needed: str
 
 
 @pytest.mark.parametrize(
