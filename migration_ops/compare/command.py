@@ -5,7 +5,7 @@
         [--tables SCHEMA.TABLE ...] [--chunk-rows N] [--time-budget-seconds S] [--statement-timeout S]
         [--max-rows-without-key N] [--allow-incomplete] [--json]
 
-The source is reached like preflight reaches it (migration_ops/cli.py); the
+The source is reached like preflight reaches it (migration_ops/cli/); the
 target's libpq URI comes from the variable named by --target-dsn-env (never
 from the command line). Tables: the ordinary tables of `dms.include` minus
 `dms.exclude` (migration_ops/scope.py); a partitioned table is compared as its
@@ -41,9 +41,8 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from migration_ops import cli
 from migration_ops.compare.engine import (
@@ -60,6 +59,17 @@ from migration_ops.compare.tables import Table, parse_table, read_scope
 from migration_ops.postgres import DatabaseConnectionError, TargetConnectionError, describe_dsn, dsn_from_env
 
 DEFAULT_TIME_BUDGET_SECONDS = 3600.0
+COMMAND_HELP = cli.CommandHelp(
+    succeeded="every table in scope was compared completely and is equal",
+    failed="a difference, or a table not completely compared (time budget, statement timeout, no key; unless --allow-incomplete)",
+    could_not_run="compare could not run: usage or configuration errors, a side cannot be reached (one line on stderr)",
+    credentials=(cli.SOURCE_CREDENTIALS, cli.SECRET_CREDENTIALS, cli.target_credentials("--target-dsn-env"), cli.AWS_CREDENTIALS),
+    needs_aws=False,
+    aws="Only --from-secret calls AWS (Secrets Manager: source.credentials_secret_arn).",
+)
+CHUNK_ROWS = cli.bounded_int(minimum=1, maximum=cli.BIGINT_MAX)
+TIME_BUDGET_SECONDS = cli.finite_float(strictly_above=0)
+MAX_ROWS_WITHOUT_KEY = cli.bounded_int(minimum=1, maximum=cli.BIGINT_MAX)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -75,51 +85,49 @@ class CompareOptions:
     allow_incomplete: bool = False
     json: bool = False
 
-
-def _positive(kind: Callable[[str], Any]) -> Callable[[str], Any]:
-    def parse(text: str) -> Any:
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not a number: {text}") from None
-        if value <= 0:
-            raise argparse.ArgumentTypeError(f"must be greater than 0: {text}")
-        return value
-
-    return parse
+    def __post_init__(self) -> None:
+        CHUNK_ROWS.check("--chunk-rows", self.engine.chunk_rows)
+        cli.STATEMENT_TIMEOUT.check("--statement-timeout", self.engine.statement_timeout_seconds)
+        MAX_ROWS_WITHOUT_KEY.check("--max-rows-without-key", self.engine.max_rows_without_key)
+        TIME_BUDGET_SECONDS.check("--time-budget-seconds", self.time_budget_seconds)
 
 
-def parse_args(argv: Sequence[str] | None) -> CompareOptions:
-    parser = argparse.ArgumentParser(prog="python -m migration_ops.compare", description=__doc__.split("\n\n")[0])
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m migration_ops.compare", **cli.help_options(__doc__.split("\n\n")[0], COMMAND_HELP)
+    )
     cli.add_environment_arguments(parser)
     cli.add_source_arguments(parser)
     cli.add_aws_arguments(parser, endpoint_help="Secrets Manager endpoint (an emulator)")
     parser.add_argument("--target-dsn-env", metavar="VAR", required=True, help="variable holding the TARGET libpq URI")
-    parser.add_argument("--tables", nargs="+", metavar="SCHEMA.TABLE", help="compare only these tables of the scope")
+    parser.add_argument(
+        "--tables", nargs="+", type=parse_table, metavar="SCHEMA.TABLE", help="compare only these tables of the scope"
+    )
     parser.add_argument(
         "--chunk-rows",
-        type=_positive(int),
+        type=CHUNK_ROWS,
         default=DEFAULT_CHUNK_ROWS,
         metavar="N",
         help=f"keys per chunk (default {DEFAULT_CHUNK_ROWS})",
     )
     parser.add_argument(
         "--time-budget-seconds",
-        type=_positive(float),
+        type=TIME_BUDGET_SECONDS,
         default=DEFAULT_TIME_BUDGET_SECONDS,
         metavar="S",
         help=f"stop comparing after this long; the rest is reported as not compared (default {DEFAULT_TIME_BUDGET_SECONDS:g})",
     )
     parser.add_argument(
         "--statement-timeout",
-        type=_positive(float),
+        dest="statement_timeout_seconds",
+        type=cli.STATEMENT_TIMEOUT,
         default=DEFAULT_STATEMENT_TIMEOUT_SECONDS,
         metavar="SECONDS",
         help=f"limit of each query (default {DEFAULT_STATEMENT_TIMEOUT_SECONDS:g})",
     )
     parser.add_argument(
         "--max-rows-without-key",
-        type=_positive(int),
+        type=MAX_ROWS_WITHOUT_KEY,
         default=DEFAULT_MAX_ROWS_WITHOUT_KEY,
         metavar="N",
         help=f"digest a table without a primary key whole up to this many rows (default {DEFAULT_MAX_ROWS_WITHOUT_KEY})",
@@ -128,22 +136,11 @@ def parse_args(argv: Sequence[str] | None) -> CompareOptions:
         "--allow-incomplete", action="store_true", help="exit 0 when nothing differs even if not everything was compared"
     )
     cli.add_json_argument(parser)
-    args = parser.parse_args(argv)
-    return CompareOptions(
-        environment=cli.option_group(cli.EnvironmentOptions, args),
-        source=cli.option_group(cli.SourceOptions, args),
-        aws=cli.option_group(cli.AwsOptions, args),
-        target_dsn_env=args.target_dsn_env,
-        tables=tuple(parse_table(text) for text in args.tables or ()),
-        engine=EngineOptions(
-            chunk_rows=args.chunk_rows,
-            statement_timeout_seconds=args.statement_timeout,
-            max_rows_without_key=args.max_rows_without_key,
-        ),
-        time_budget_seconds=args.time_budget_seconds,
-        allow_incomplete=args.allow_incomplete,
-        json=args.json,
-    )
+    return parser
+
+
+def parse_args(argv: Sequence[str] | None) -> CompareOptions:
+    return cli.options_from(build_parser().parse_args(argv), CompareOptions)
 
 
 def run_compare(options: CompareOptions, *, budget: Budget | None = None) -> int:

@@ -189,14 +189,21 @@ def _vacuum(
 # --- command line -----------------------------------------------------------------------------
 
 
+COMMAND_HELP = cli.CommandHelp(
+    succeeded="every migrated table was vacuumed and analyzed",
+    failed="a table was not (no permission, missing, cancelled); the others still ran",
+    credentials=(cli.target_credentials("--target-dsn-env"),),
+    needs_aws=False,
+    aws="It connects to Aurora only (the scope comes from the config).",
+)
+
+
 @dataclass(frozen=True, kw_only=True)
 class AnalyzeOptions:
+    """--target-dsn-env (named as its dest: `cli.options_from` builds it)."""
+
     target_dsn_env: str
     """The variable holding the TARGET (Aurora writer) libpq URI, as the master user."""
-
-    @classmethod
-    def from_args(cls, args: argparse.Namespace) -> AnalyzeOptions:
-        return cls(target_dsn_env=args.target_dsn_env)
 
 
 def add_analyze_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:

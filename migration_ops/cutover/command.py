@@ -55,11 +55,34 @@ from migration_ops.cutover.subcommands import freeze_sql, pause, reload, sequenc
 SUBCOMMANDS: tuple[Subcommand, ...] = (start, status, stop, pause, reload, freeze_sql, sequences, target_user)
 
 
+def _overview() -> cli.CommandHelp:
+    """The top level's epilog: the exit codes every subcommand shares, and which subcommands call AWS."""
+    needing = [command.NAME for command in SUBCOMMANDS if command.COMMAND_HELP.needs_aws]
+    not_needing = [command.NAME for command in SUBCOMMANDS if not command.COMMAND_HELP.needs_aws]
+    return cli.CommandHelp(
+        succeeded="done (each subcommand's --help says what that means for it)",
+        failed="refused: a gate failed, the task is in the wrong state for the command, or reload lacks --yes-truncate "
+        "(nothing was changed)",
+        credentials=(
+            cli.SOURCE_CREDENTIALS,
+            cli.SECRET_CREDENTIALS,
+            cli.target_credentials("--truncate-target-dsn-env (reload) or --apply-dsn-env (sequences)"),
+            cli.AWS_CREDENTIALS,
+        ),
+        needs_aws=bool(needing),
+        aws=f"{', '.join(needing)} call AWS; {', '.join(not_needing)} do not, except to read the secret "
+        "source.credentials_secret_arn (--from-secret, or the DMS user's name without --dms-user)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m migration_ops.cutover", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m migration_ops.cutover", **cli.help_options(__doc__.split("\n\n")[0], _overview())
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     for command in SUBCOMMANDS:
-        subparser = commands.add_parser(command.NAME, help=command.HELP)
+        description = command.__doc__ or command.HELP
+        subparser = commands.add_parser(command.NAME, help=command.HELP, **cli.help_options(description, command.COMMAND_HELP))
         command.add_arguments(subparser)
         subparser.set_defaults(subcommand=command)
     return parser
@@ -68,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
 def parse_args(argv: Sequence[str] | None) -> Invocation:
     args = build_parser().parse_args(argv)
     command: Subcommand = args.subcommand
-    return Invocation(command=command, options=command.read_options(args))
+    return Invocation(command=command, options=cli.options_from(args, command.OPTIONS))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

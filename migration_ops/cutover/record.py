@@ -23,6 +23,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from migration_ops import cli
 from migration_ops.cutover.record_markdown import render_markdown
 from migration_ops.cutover.record_model import (
     RECORD_KIND,
@@ -42,9 +43,9 @@ from migration_ops.cutover.record_model import (
     load_comparison,
     operator_identity,
     read_wal_position,
-    redact,
     table_records,
 )
+from migration_ops.postgres import redact
 from plumbing.exit_codes import ExitCode
 from plumbing.text import first_line
 
@@ -192,10 +193,6 @@ class RecordOptions:
     record_dir: Path = DEFAULT_RECORD_DIR
     compare_report: Path | None = None
 
-    @classmethod
-    def from_args(cls, args: argparse.Namespace) -> RecordOptions:
-        return cls(record_dir=args.record_dir, compare_report=args.compare_report)
-
 
 def add_record_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """`cutover stop`'s --record-dir DIR and --compare-report FILE; returns `parser`."""
@@ -210,22 +207,30 @@ def add_record_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPa
     return parser
 
 
+REPORT_HELP = cli.CommandHelp(
+    succeeded="the record was printed",
+    failed="not used",
+    could_not_run="no readable cutover record at the path (one line on stderr)",
+    credentials=(("none", "it reads a file"),),
+    needs_aws=False,
+    aws="It reads the record file only.",
+)
+
+
 @dataclass(frozen=True, kw_only=True)
 class ReportOptions:
+    """RECORD and --json (fields named as their dests: `cli.options_from` builds it)."""
+
     path: Path = DEFAULT_RECORD_DIR
     """A record's JSON file, or a directory: its newest record."""
-    json_output: bool = False
-
-    @classmethod
-    def from_args(cls, args: argparse.Namespace) -> ReportOptions:
-        return cls(path=args.record, json_output=bool(getattr(args, "json", False)))
+    json: bool = False
 
 
 def add_report_arguments(parser: argparse.ArgumentParser, *, json_flag: bool = True) -> argparse.ArgumentParser:
     """RECORD (a record's .json, or a directory; default cutover-records) and --json (leave it out with
     `json_flag=False` when a parent parser already has it); returns `parser`."""
     parser.add_argument(
-        "record", nargs="?", type=Path, default=DEFAULT_RECORD_DIR, metavar="RECORD",
+        "path", nargs="?", type=Path, default=DEFAULT_RECORD_DIR, metavar="RECORD",
         help=f"a cutover record's .json, or a directory: its newest record (default {DEFAULT_RECORD_DIR})",
     )  # fmt: skip
     if json_flag:
@@ -241,7 +246,7 @@ def run_report(options: ReportOptions) -> int:
     except RecordError as error:
         print(f"error: {error}", file=sys.stderr)
         return ExitCode.ERROR
-    if options.json_output:
+    if options.json:
         print(record.model_dump_json(indent=2))
     else:
         print(render_markdown(record), end="")

@@ -6,8 +6,9 @@ max, last, datapoint count), DMS's statistics and validation state per table, th
 applied, the data comparison (a `compare --json` file: its summary and per-table statuses), the forced steps with
 their reasons, and the outcome (stopped, refused, error).
 
-No secret goes into the record: every string field passes through `redact` when a model is built (and again when a
-file is read): the values of `password=...`, `PGPASSWORD=...`, `"password": "..."`, and the user-info of every URI
+No secret goes into the record: every string field passes through `redact` (migration_ops/postgres.py) when a model
+is built (and again when a file is read): every password the command read (its DSNs', the secret's, PGPASSWORD), the
+values of `password=...`, `PGPASSWORD=...`, `"password": "..."`, and the user-info of every URI
 (`postgresql://user:secret@host` -> `postgresql://[redacted]@host`).
 
 Facts relied on:
@@ -27,7 +28,6 @@ import getpass
 import hashlib
 import math
 import os
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,33 +39,16 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 
 from migration_ops.cutover.dms_task import TableStat
 from migration_ops.errors import OpsError
+from migration_ops.postgres import redact
 from migration_ops.results import CheckResult, Status
 from plumbing.text import first_line
 
 RECORD_KIND: Final = "cutover-record"
 RECORD_VERSION: Final = 1
-REDACTED = "[redacted]"
 
 Outcome = Literal["stopped", "refused", "error"]
 
-# --- redaction --------------------------------------------------------------------------------
-
-# Up to the last @ of the URI (a password may hold an unencoded @ or /); at worst more than the user-info goes.
-_URI_USERINFO = re.compile(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.\-]*://)[^\s\"'<>]+@")
-_SECRET_VALUE = re.compile(
-    r"""(?ix)
-    (?P<key>\b[\w-]*(?:password|passwd|pwd))      # password, PGPASSWORD, db-password, pwd
-    (?P<quote>["']?)                              # the closing quote of a JSON or Python key
-    (?P<sep>\s*[=:]\s*|\s+(?=['"]))               # key=value, "key": "value", SQL's PASSWORD 'value'
-    (?P<value>'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|[^\s&;,'"}]+)
-    """
-)
-
-
-def redact(text: str) -> str:
-    """`text` without the values of password settings and without the user-info of URIs."""
-    text = _URI_USERINFO.sub(lambda match: f"{match['scheme']}{REDACTED}@", text)
-    return _SECRET_VALUE.sub(lambda match: f"{match['key']}{match['quote']}{match['sep']}{REDACTED}", text)
+# --- redaction: postgres.redact, the one scrubber of every operations message ---------------------
 
 
 def _utc(moment: datetime) -> datetime:

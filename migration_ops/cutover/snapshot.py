@@ -264,19 +264,30 @@ def _describe_failed(snapshot_id: str, error: Exception) -> str:
 # --- command line -----------------------------------------------------------------------------
 
 
+COMMAND_HELP = cli.CommandHelp(
+    succeeded="the cluster snapshot is available",
+    failed="the snapshot failed, or was not available within --timeout-minutes (it is left in place either way)",
+    credentials=(cli.AWS_CREDENTIALS,),
+    needs_aws=True,
+    aws="RDS: CreateDBClusterSnapshot and DescribeDBClusterSnapshots on the stack's cluster.",
+)
+TIMEOUT_MINUTES = cli.finite_float(strictly_above=0)
+
+
 @dataclass(frozen=True, kw_only=True)
 class SnapshotOptions:
+    """--snapshot-id and --timeout-minutes (fields named as their dests: `cli.options_from` builds it)."""
+
     snapshot_id: str | None = None
     """None: `default_snapshot_id(cluster)`."""
     timeout_minutes: float = DEFAULT_TIMEOUT_MINUTES
 
+    def __post_init__(self) -> None:
+        TIMEOUT_MINUTES.check("--timeout-minutes", self.timeout_minutes)
+
     @property
     def timeout_seconds(self) -> float:
         return self.timeout_minutes * 60
-
-    @classmethod
-    def from_args(cls, args: argparse.Namespace) -> SnapshotOptions:
-        return cls(snapshot_id=args.snapshot_id, timeout_minutes=args.timeout_minutes)
 
 
 def _snapshot_id_argument(text: str) -> str:
@@ -286,16 +297,6 @@ def _snapshot_id_argument(text: str) -> str:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
-def _minutes_argument(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text}") from None
-    if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a finite number greater than 0: {text}")
-    return value
-
-
 def add_snapshot_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """--snapshot-id ID, --timeout-minutes M (finite, > 0); returns `parser`."""
     parser.add_argument(
@@ -303,7 +304,7 @@ def add_snapshot_arguments(parser: argparse.ArgumentParser) -> argparse.Argument
         help="cluster snapshot identifier (default <cluster>-cutover-<UTC yyyymmddHHMMSS>)",
     )  # fmt: skip
     parser.add_argument(
-        "--timeout-minutes", type=_minutes_argument, default=DEFAULT_TIMEOUT_MINUTES, metavar="M",
+        "--timeout-minutes", type=TIMEOUT_MINUTES, default=DEFAULT_TIMEOUT_MINUTES, metavar="M",
         help=f"wait at most this long for `available` (default {DEFAULT_TIMEOUT_MINUTES:g}); the snapshot stays either way",
     )  # fmt: skip
     return parser

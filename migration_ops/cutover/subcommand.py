@@ -1,9 +1,10 @@
 """What a cutover subcommand is, and the argument groups several subcommands share.
 
-A subcommand is a module in subcommands/ that has what `Subcommand` names: its NAME and HELP, how it adds its
-arguments, how it reads them into its frozen options object (the only place that reads the argparse namespace),
-and what it runs with those options. command.py lists the modules in `SUBCOMMANDS` (mypy checks each against
-`Subcommand`): a new subcommand is a module and one name there.
+A subcommand is a module in subcommands/ that has what `Subcommand` names: its NAME and HELP, the end of its
+--help (COMMAND_HELP: exit codes, credentials, AWS), how it adds its arguments, its OPTIONS class (a frozen dataclass
+whose fields are the arguments' dests, validated in `__post_init__`; command.py builds it with `cli.options_from`),
+and what it runs with those options. Its module docstring is the description its --help shows. command.py lists
+the modules in `SUBCOMMANDS` (mypy checks each against `Subcommand`): a new subcommand is a module and one name there.
 """
 
 from __future__ import annotations
@@ -20,11 +21,11 @@ from migration_ops.cutover.audit import DEFAULT_AUDIT_LOG
 class Subcommand(Protocol):
     NAME: str
     HELP: str
+    COMMAND_HELP: cli.CommandHelp
+    OPTIONS: type[Any]
+    """The options dataclass: `cli.options_from(namespace, OPTIONS)` is what `run` gets."""
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None: ...
-
-    def read_options(self, args: argparse.Namespace) -> Any:
-        """Namespace to the subcommand's options, refusing what argparse cannot (raises UsageError)."""
 
     def run(self, options: Any) -> int: ...
 
@@ -61,16 +62,6 @@ class TaskOptions:
     task_arn: str | None = None
     json: bool = False
 
-    @classmethod
-    def from_namespace(cls, args: argparse.Namespace) -> TaskOptions:
-        return cls(
-            environment=cli.option_group(cli.EnvironmentOptions, args),
-            aws=cli.option_group(cli.AwsOptions, args),
-            outputs=cli.option_group(cli.OutputOptions, args),
-            task_arn=args.task_arn,
-            json=args.json,
-        )
-
 
 def add_task_arguments(parser: argparse.ArgumentParser) -> None:
     """The common arguments, and where the task is: --outputs FILE | --workdir DIR | --task-arn ARN."""
@@ -86,6 +77,6 @@ def add_audit_argument(parser: argparse.ArgumentParser) -> None:
 
 def add_dms_user_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--dms-user", action="append", default=[], metavar="ROLE",
+        "--dms-user", dest="dms_users", action="append", default=[], metavar="ROLE",
         help="the source role DMS connects as (repeatable; default: username in source.credentials_secret_arn)",
     )  # fmt: skip

@@ -60,7 +60,6 @@ __all__ = [
     "add_target_user_arguments",
     "create_target_user",
     "login_check",
-    "read_target_user_options",
     "run_target_user",
     "target_user",
     "verify_target_user",
@@ -81,6 +80,10 @@ class TargetUserOptions:
     secret with sslmode=require. User and password always come from the secrets."""
     json: bool = False
 
+    def __post_init__(self) -> None:
+        if not self.environment.given:
+            raise UsageError("target-user needs --env or --config (its dms section names the user and the tables)")
+
 
 def add_target_user_arguments(parser: argparse.ArgumentParser) -> None:
     """--target-dsn-env: this command's own argument (the environment, AWS and output groups come from cli)."""
@@ -89,19 +92,6 @@ def add_target_user_arguments(parser: argparse.ArgumentParser) -> None:
         help="variable holding the Aurora writer's libpq URI (default: host/port/dbname of the secret_arn secret, "
         f"sslmode={TARGET_SSLMODE}); user and password come from the secrets",
     )  # fmt: skip
-
-
-def read_target_user_options(args: argparse.Namespace) -> TargetUserOptions:
-    environment = cli.option_group(cli.EnvironmentOptions, args)
-    if not environment.given:
-        raise UsageError("target-user needs --env or --config (its dms section names the user and the tables)")
-    return TargetUserOptions(
-        environment=environment,
-        aws=cli.option_group(cli.AwsOptions, args),
-        outputs=cli.option_group(cli.OutputOptions, args),
-        target_dsn_env=args.target_dsn_env,
-        json=args.json,
-    )
 
 
 @dataclass(frozen=True, kw_only=True)

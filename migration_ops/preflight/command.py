@@ -26,46 +26,63 @@ from migration_ops.postgres import connect, describe_dsn
 from migration_ops.preflight.checks import build_context, run_checks
 from migration_ops.preflight.context import DEFAULT_LOB_SCAN_SECONDS
 
+COMMAND_HELP = cli.CommandHelp(
+    succeeded="no check failed (warnings are allowed, unless --strict)",
+    failed="a check failed, or one warned with --strict",
+    could_not_run="preflight could not run: usage or configuration errors, the source cannot be reached, the secret "
+    "cannot be read (one line on stderr)",
+    credentials=(cli.SOURCE_CREDENTIALS, cli.SECRET_CREDENTIALS, cli.AWS_CREDENTIALS),
+    needs_aws=False,
+    aws="Only --from-secret calls AWS (Secrets Manager: source.credentials_secret_arn).",
+)
+LOB_SCAN_SECONDS = cli.finite_float(minimum=0)
+
 
 @dataclass(frozen=True, kw_only=True)
 class PreflightOptions:
     environment: cli.EnvironmentOptions
     source: cli.SourceOptions
     aws: cli.AwsOptions
-    json: bool
-    strict: bool
-    statement_timeout_seconds: float
-    lob_scan_seconds: float
+    json: bool = False
+    strict: bool = False
+    statement_timeout_seconds: float = 300.0
+    lob_scan_seconds: float = DEFAULT_LOB_SCAN_SECONDS
+
+    def __post_init__(self) -> None:
+        cli.STATEMENT_TIMEOUT.check("--statement-timeout", self.statement_timeout_seconds)
+        LOB_SCAN_SECONDS.check("--lob-scan-seconds", self.lob_scan_seconds)
 
 
-def parse_args(argv: Sequence[str] | None) -> PreflightOptions:
-    parser = argparse.ArgumentParser(prog="python -m migration_ops.preflight", description=__doc__.split("\n\n")[0])
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m migration_ops.preflight", **cli.help_options(__doc__.split("\n\n")[0], COMMAND_HELP)
+    )
     cli.add_environment_arguments(parser)
     cli.add_source_arguments(parser)
     cli.add_aws_arguments(parser, endpoint_help="Secrets Manager endpoint (an emulator)")
     cli.add_json_argument(parser)
     parser.add_argument("--strict", action="store_true", help="exit 1 when a check warns")
     parser.add_argument(
-        "--statement-timeout", type=float, default=300.0, metavar="SECONDS", help="limit of each query (default 300)"
+        "--statement-timeout",
+        dest="statement_timeout_seconds",
+        type=cli.STATEMENT_TIMEOUT,
+        default=300.0,
+        metavar="SECONDS",
+        help="limit of each query (default 300)",
     )
     parser.add_argument(
         "--lob-scan-seconds",
-        type=float,
+        type=LOB_SCAN_SECONDS,
         default=DEFAULT_LOB_SCAN_SECONDS,
         metavar="SECONDS",
         help=f"time budget of the LOB size scan; tables over 1 GiB are sampled (default {DEFAULT_LOB_SCAN_SECONDS:.0f}; "
         "0: read every value, no budget)",
     )
-    args = parser.parse_args(argv)
-    return PreflightOptions(
-        environment=cli.option_group(cli.EnvironmentOptions, args),
-        source=cli.option_group(cli.SourceOptions, args),
-        aws=cli.option_group(cli.AwsOptions, args),
-        json=args.json,
-        strict=args.strict,
-        statement_timeout_seconds=args.statement_timeout,
-        lob_scan_seconds=args.lob_scan_seconds,
-    )
+    return parser
+
+
+def parse_args(argv: Sequence[str] | None) -> PreflightOptions:
+    return cli.options_from(build_parser().parse_args(argv), PreflightOptions)
 
 
 def run_preflight(options: PreflightOptions) -> int:

@@ -26,19 +26,39 @@ from migration_ops.errors import UsageError
 from migration_ops.verify.checks import CHECKS, iter_checks
 from migration_ops.verify.context import AwsClients, VerifyContext
 
+COMMAND_HELP = cli.CommandHelp(
+    succeeded="no check failed (skipped checks are allowed)",
+    failed="a check failed",
+    could_not_run="verify could not run: usage or configuration errors, no stack outputs, AWS cannot be reached (one "
+    "line on stderr)",
+    credentials=(cli.AWS_CREDENTIALS,),
+    needs_aws=True,
+    aws="RDS (the Aurora cluster and instances), DMS (the task, instance, endpoints, test-connection), Secrets Manager "
+    "(the keys of the credentials secret, never the password) and CloudWatch (the alarms); --endpoint-url for an emulator.",
+)
+CONNECTION_TIMEOUT = cli.finite_float(strictly_above=0)
+
 
 @dataclass(frozen=True, kw_only=True)
 class VerifyOptions:
     environment: cli.EnvironmentOptions
     outputs: cli.OutputOptions
     aws: cli.AwsOptions
-    skip: frozenset[str]
-    connection_timeout_seconds: float
-    json: bool
+    skip: frozenset[str] = frozenset()
+    connection_timeout_seconds: float = 600.0
+    json: bool = False
+
+    def __post_init__(self) -> None:
+        unknown = sorted(self.skip - set(CHECKS))
+        if unknown:
+            raise UsageError(f"--skip: unknown checks {', '.join(unknown)} (known: {', '.join(CHECKS)})")
+        CONNECTION_TIMEOUT.check("--connection-timeout", self.connection_timeout_seconds)
 
 
-def parse_args(argv: Sequence[str] | None) -> VerifyOptions:
-    parser = argparse.ArgumentParser(prog="python -m migration_ops.verify", description=__doc__.split("\n\n")[0])
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m migration_ops.verify", **cli.help_options(__doc__.split("\n\n")[0], COMMAND_HELP)
+    )
     cli.add_environment_arguments(parser)
     cli.add_output_arguments(parser)
     cli.add_aws_arguments(parser, endpoint_help="AWS API endpoint of an emulator; skips checks that need a real network path")
@@ -46,21 +66,19 @@ def parse_args(argv: Sequence[str] | None) -> VerifyOptions:
         "--skip", action="append", default=[], metavar="CHECK", help=f"skip a check (repeatable): {', '.join(CHECKS)}"
     )
     parser.add_argument(
-        "--connection-timeout", type=float, default=600.0, help="seconds to wait for DMS test-connection (default 600)"
+        "--connection-timeout",
+        dest="connection_timeout_seconds",
+        type=CONNECTION_TIMEOUT,
+        default=600.0,
+        metavar="SECONDS",
+        help="seconds to wait for DMS test-connection (default 600)",
     )
     cli.add_json_argument(parser)
-    args = parser.parse_args(argv)
-    unknown = sorted(set(args.skip) - set(CHECKS))
-    if unknown:
-        raise UsageError(f"--skip: unknown checks {', '.join(unknown)} (known: {', '.join(CHECKS)})")
-    return VerifyOptions(
-        environment=cli.option_group(cli.EnvironmentOptions, args),
-        outputs=cli.option_group(cli.OutputOptions, args),
-        aws=cli.option_group(cli.AwsOptions, args),
-        skip=frozenset(args.skip),
-        connection_timeout_seconds=args.connection_timeout,
-        json=args.json,
-    )
+    return parser
+
+
+def parse_args(argv: Sequence[str] | None) -> VerifyOptions:
+    return cli.options_from(build_parser().parse_args(argv), VerifyOptions)
 
 
 def aws_clients(*, region: str, endpoint_url: str | None) -> AwsClients:

@@ -1,9 +1,10 @@
-"""The operations CLI core (migration_ops/cli.py): config, stack outputs, rendering, exit codes."""
+"""The operations CLI core (migration_ops/cli/): config, stack outputs, rendering, exit codes."""
 
 from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -106,12 +107,87 @@ def test_each_option_group_reads_the_arguments_it_adds() -> None:
     cli.add_source_arguments(parser)
     given = ["--env", "dev", "--suffix", "pr42", "--workdir", "stacks/x", "--region", "eu-west-1", "--endpoint-url", "http://e"]
     args = parser.parse_args([*given, "--dsn-env", "SOURCE_DSN", "--from-secret"])
-    assert cli.option_group(EnvironmentOptions, args) == EnvironmentOptions(env="dev", suffix="pr42")
-    assert cli.option_group(OutputOptions, args) == OutputOptions(workdir=Path("stacks/x"))
-    assert cli.option_group(AwsOptions, args) == AwsOptions(region="eu-west-1", endpoint_url="http://e")
-    assert cli.option_group(SourceOptions, args) == SourceOptions(dsn_env="SOURCE_DSN", from_secret=True)
-    assert cli.option_group(EnvironmentOptions, parser.parse_args(["--config", "a.toml"])).given
-    assert not cli.option_group(OutputOptions, parser.parse_args(["--env", "dev"])).given
+    assert cli.options_from(args, EnvironmentOptions) == EnvironmentOptions(env="dev", suffix="pr42")
+    assert cli.options_from(args, OutputOptions) == OutputOptions(workdir=Path("stacks/x"))
+    assert cli.options_from(args, AwsOptions) == AwsOptions(region="eu-west-1", endpoint_url="http://e")
+    assert cli.options_from(args, SourceOptions) == SourceOptions(dsn_env="SOURCE_DSN", from_secret=True)
+    assert cli.options_from(parser.parse_args(["--config", "a.toml"]), EnvironmentOptions).given
+    assert not cli.options_from(parser.parse_args(["--env", "dev"]), OutputOptions).given
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Group:
+    region: str | None = None
+    endpoint_url: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Options:
+    aws: _Group
+    names: tuple[str, ...] = ()
+    skip: frozenset[str] = frozenset()
+    reason: str = ""
+    limit: int = 5
+    note: str | None = "kept"
+    unset: str = "default"
+
+    def __post_init__(self) -> None:
+        if self.limit > 10:
+            raise UsageError("--limit must be <= 10")
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Required:
+    needed: str
+
+
+def test_options_from_builds_fields_by_dest_and_groups_by_type() -> None:
+    parser = argparse.ArgumentParser()
+    cli.add_aws_arguments(parser)
+    parser.add_argument("--name", dest="names", action="append", default=[])
+    parser.add_argument("--skip", action="append", default=[])
+    parser.add_argument("--reason")
+    parser.add_argument("--limit", type=cli.bounded_int(minimum=0))
+    parser.add_argument("--note")
+    options = cli.options_from(parser.parse_args(["--region", "r", "--name", "a", "--name", "b", "--skip", "x"]), _Options)
+    assert options == _Options(aws=_Group(region="r"), names=("a", "b"), skip=frozenset({"x"}), note=None)
+    # None leaves the default of a field that cannot hold it (reason, limit), and is kept where it can (note)
+    assert (options.reason, options.limit, options.note, options.unset) == ("", 5, None, "default")
+    with pytest.raises(UsageError, match="--limit must be <= 10"):
+        cli.options_from(parser.parse_args(["--limit", "11"]), _Options)
+    with pytest.raises(TypeError, match="no argument has this dest"):
+        cli.options_from(argparse.Namespace(), _Required)
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "value", "message"),
+    [
+        (cli.finite_float(minimum=0), "0", 0.0, None),
+        (cli.finite_float(minimum=0), "2.5", 2.5, None),
+        (cli.finite_float(minimum=0), "-0.1", None, "must be a finite number >= 0: -0.1"),
+        (cli.finite_float(minimum=0), "nan", None, "must be a finite number >= 0: nan"),
+        (cli.finite_float(minimum=0), "inf", None, "must be a finite number >= 0: inf"),
+        (cli.finite_float(strictly_above=0), "0", None, "must be a finite number greater than 0: 0"),
+        (cli.finite_float(strictly_above=0, maximum=10), "11", None, "must be a finite number greater than 0 and <= 10: 11"),
+        (cli.finite_float(minimum=0), "ten", None, "not a number: ten"),
+        (cli.bounded_int(minimum=1), "1", 1, None),
+        (cli.bounded_int(minimum=1), "0", None, "must be an integer >= 1: 0"),
+        (cli.bounded_int(minimum=1, maximum=60), "61", None, "must be an integer from 1 to 60: 61"),
+        (cli.bounded_int(minimum=1), "1.5", None, "not an integer: 1.5"),
+        (cli.bounded_int(minimum=1), "nan", None, "not an integer: nan"),
+    ],
+)
+def test_numeric_types(kind: cli.FiniteFloat | cli.BoundedInt, text: str, value: float | None, message: str | None) -> None:
+    if message is None:
+        assert kind(text) == value
+        kind.check("--flag", kind(text))
+        return
+    with pytest.raises(argparse.ArgumentTypeError) as raised:
+        kind(text)
+    assert str(raised.value) == message
+    if message.startswith("must"):
+        with pytest.raises(UsageError, match=r"^--flag must be "):
+            kind.check("--flag", float(text))
 
 
 def test_config_by_file_stem_suffix_or_path(dev_config: EnvironmentConfig, dev_config_path: Path) -> None:

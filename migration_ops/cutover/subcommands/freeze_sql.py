@@ -28,6 +28,16 @@ from plumbing.exit_codes import ExitCode
 
 NAME = "freeze-sql"
 HELP = "write the write-freeze SQL and, separately, its rollback"
+COMMAND_HELP = cli.CommandHelp(
+    succeeded="the freeze SQL (and, with --output, its rollback beside it) was written; nothing runs on the source but "
+    "catalog reads",
+    failed="refused: an --app-role the freeze must not freeze (a DMS user, a superuser, the role running it, an unknown "
+    "role); nothing written",
+    credentials=(cli.SOURCE_CREDENTIALS, cli.SECRET_CREDENTIALS, cli.AWS_CREDENTIALS),
+    needs_aws=False,
+    aws="Only Secrets Manager, and only to read source.credentials_secret_arn: with --from-secret, and for the DMS "
+    "user's name when no --dms-user is given.",
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -59,31 +69,21 @@ class FreezeSqlOptions:
         return output.with_name(f"{output.stem}.rollback{output.suffix or '.sql'}")
 
 
+OPTIONS = FreezeSqlOptions
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_common_arguments(parser)
     add_dms_user_argument(parser)
     cli.add_source_arguments(parser)
-    parser.add_argument("--app-role", action="append", required=True, metavar="ROLE", help="an application role (repeatable)")
+    parser.add_argument(
+        "--app-role", dest="app_roles", action="append", required=True, metavar="ROLE", help="an application role (repeatable)"
+    )
     parser.add_argument("--output", type=Path, metavar="FILE", help="write the freeze here (the rollback beside it)")
     parser.add_argument("--rollback-output", type=Path, metavar="FILE", help="with --output: write the rollback here")
     parser.add_argument("--rollback", action="store_true", help="print the rollback instead of the freeze")
     parser.add_argument(
         "--freeze-superusers", action="store_true", help="also ALTER ROLE ... NOLOGIN the other superusers (else only listed)"
-    )
-
-
-def read_options(args: argparse.Namespace) -> FreezeSqlOptions:
-    return FreezeSqlOptions(
-        environment=cli.option_group(cli.EnvironmentOptions, args),
-        aws=cli.option_group(cli.AwsOptions, args),
-        source=cli.option_group(cli.SourceOptions, args),
-        app_roles=tuple(args.app_role),
-        dms_users=tuple(args.dms_user),
-        output=args.output,
-        rollback_output=args.rollback_output,
-        rollback=args.rollback,
-        freeze_superusers=args.freeze_superusers,
-        json=args.json,
     )
 
 

@@ -19,6 +19,13 @@ from plumbing.exit_codes import ExitCode
 
 NAME = "pause"
 HELP = "stop the task for a change, not a cutover (no gates)"
+COMMAND_HELP = cli.CommandHelp(
+    succeeded="the task was sent StopReplicationTask (continue with `cutover start --resume`)",
+    failed="not used (pause has no gates)",
+    credentials=(cli.AWS_CREDENTIALS,),
+    needs_aws=True,
+    aws="DMS: StopReplicationTask on the task.",
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -28,14 +35,13 @@ class PauseOptions:
     reason: str | None = None
 
 
+OPTIONS = PauseOptions
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_task_arguments(parser)
     add_audit_argument(parser)
     parser.add_argument("--reason", help="recorded in the audit log")
-
-
-def read_options(args: argparse.Namespace) -> PauseOptions:
-    return PauseOptions(task=TaskOptions.from_namespace(args), audit_log=args.audit_log, reason=args.reason)
 
 
 def run(options: PauseOptions) -> int:

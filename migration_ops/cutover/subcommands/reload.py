@@ -28,6 +28,13 @@ from plumbing.exit_codes import ExitCode
 
 NAME = "reload"
 HELP = "truncate the in-scope TARGET tables, then start reload-target"
+COMMAND_HELP = cli.CommandHelp(
+    succeeded="the target tables were truncated and the task was sent reload-target",
+    failed="refused, nothing changed: the task is not stopped, or the dry run without --yes-truncate (the plan is printed)",
+    credentials=(cli.target_credentials("--truncate-target-dsn-env"), cli.AWS_CREDENTIALS),
+    needs_aws=True,
+    aws="DMS: the task's state and StartReplicationTask reload-target.",
+)
 
 TARGET_LOCK_TIMEOUT = "10s"
 
@@ -44,6 +51,9 @@ class ReloadOptions:
     audit_log: Path = DEFAULT_AUDIT_LOG
 
 
+OPTIONS = ReloadOptions
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_task_arguments(parser)
     add_audit_argument(parser)
@@ -51,15 +61,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--truncate-target-dsn-env", metavar="VAR", required=True, help="variable holding the TARGET (Aurora) libpq URI"
     )
     parser.add_argument("--yes-truncate", action="store_true", help="really truncate; without it only the plan is printed")
-
-
-def read_options(args: argparse.Namespace) -> ReloadOptions:
-    return ReloadOptions(
-        task=TaskOptions.from_namespace(args),
-        truncate_target_dsn_env=args.truncate_target_dsn_env,
-        yes_truncate=args.yes_truncate,
-        audit_log=args.audit_log,
-    )
 
 
 def run(options: ReloadOptions) -> int:

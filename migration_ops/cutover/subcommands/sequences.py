@@ -16,6 +16,14 @@ from plumbing.exit_codes import ExitCode
 
 NAME = "sequences"
 HELP = "read source sequences; --apply-dsn-env resets them"
+COMMAND_HELP = cli.CommandHelp(
+    succeeded="the sequences were read (and, with --apply-dsn-env, each target sequence set or found ahead)",
+    failed="not used",
+    credentials=(cli.SOURCE_CREDENTIALS, cli.SECRET_CREDENTIALS, cli.target_credentials("--apply-dsn-env"), cli.AWS_CREDENTIALS),
+    needs_aws=False,
+    aws="Only --from-secret calls AWS (Secrets Manager: source.credentials_secret_arn).",
+)
+MARGIN = cli.bounded_int(minimum=0, maximum=cli.BIGINT_MAX)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -27,27 +35,21 @@ class SequencesOptions:
     margin: int = DEFAULT_MARGIN
     json: bool = False
 
+    def __post_init__(self) -> None:
+        if not self.environment.given:
+            raise UsageError("sequences needs --env or --config (its dms.include/exclude define the scope)")
+        MARGIN.check("--margin", self.margin)
+
+
+OPTIONS = SequencesOptions
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_common_arguments(parser)
     cli.add_source_arguments(parser)
     parser.add_argument("--apply-dsn-env", metavar="VAR", help="variable holding the TARGET libpq URI: apply setval there")
-    parser.add_argument("--margin", type=int, default=DEFAULT_MARGIN, help=f"added to each value (default {DEFAULT_MARGIN})")
-
-
-def read_options(args: argparse.Namespace) -> SequencesOptions:
-    environment = cli.option_group(cli.EnvironmentOptions, args)
-    if not environment.given:
-        raise UsageError("sequences needs --env or --config (its dms.include/exclude define the scope)")
-    if args.margin < 0:
-        raise UsageError("--margin must be >= 0")
-    return SequencesOptions(
-        environment=environment,
-        aws=cli.option_group(cli.AwsOptions, args),
-        source=cli.option_group(cli.SourceOptions, args),
-        apply_dsn_env=args.apply_dsn_env,
-        margin=args.margin,
-        json=args.json,
+    parser.add_argument(
+        "--margin", type=MARGIN, default=DEFAULT_MARGIN, metavar="N", help=f"added to each value (default {DEFAULT_MARGIN})"
     )
 
 

@@ -18,6 +18,13 @@ from plumbing.exit_codes import ExitCode
 
 NAME = "start"
 HELP = "start replication (full load, then CDC) on a task never run"
+COMMAND_HELP = cli.CommandHelp(
+    succeeded="the task was sent start-replication (or, with --resume, resume-processing)",
+    failed="refused: start-replication on a task that has run before, or --resume on one that never ran; nothing was sent",
+    credentials=(cli.AWS_CREDENTIALS,),
+    needs_aws=True,
+    aws="DMS: the task's state, its table statistics, StartReplicationTask.",
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -26,13 +33,12 @@ class StartOptions:
     resume: bool = False
 
 
+OPTIONS = StartOptions
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_task_arguments(parser)
     parser.add_argument("--resume", action="store_true", help="resume a stopped task (resume-processing)")
-
-
-def read_options(args: argparse.Namespace) -> StartOptions:
-    return StartOptions(task=TaskOptions.from_namespace(args), resume=args.resume)
 
 
 def run(options: StartOptions) -> int:

@@ -15,6 +15,13 @@ from plumbing.exit_codes import ExitCode
 
 NAME = "status"
 HELP = "task status, CDC latency, table statistics"
+COMMAND_HELP = cli.CommandHelp(
+    succeeded="the status was printed",
+    failed="not used (status changes nothing and refuses nothing)",
+    credentials=(cli.AWS_CREDENTIALS,),
+    needs_aws=True,
+    aws="DMS (the task, its table statistics) and CloudWatch (CDC latency of the last 30 minutes).",
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -22,12 +29,11 @@ class StatusOptions:
     task: TaskOptions
 
 
+OPTIONS = StatusOptions
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_task_arguments(parser)
-
-
-def read_options(args: argparse.Namespace) -> StatusOptions:
-    return StatusOptions(task=TaskOptions.from_namespace(args))
 
 
 def render_status(status: TaskStatus) -> str:

@@ -43,6 +43,22 @@ _TAG_VALUE_UNSAFE = re.compile(r"[^\w\s.:/=+\-]")
 FORCED_REASON_TAG = "cutover-forced-reason"
 FORCED_AT_TAG = "cutover-forced-at"
 
+COMMAND_HELP = cli.CommandHelp(
+    succeeded="the task was stopped (with --force possibly despite failed gates); with --check: every gate passes",
+    failed="refused: a gate failed and the task keeps running; with --check: a gate fails",
+    credentials=(cli.SOURCE_CREDENTIALS, cli.SECRET_CREDENTIALS, cli.AWS_CREDENTIALS),
+    needs_aws=True,
+    aws="DMS (the task, its table statistics, StopReplicationTask, the tag of a forced stop), CloudWatch (CDC "
+    "latency) and Secrets Manager (the DMS user's name when no --dms-user is given; --from-secret).",
+)
+MAX_WINDOW_MINUTES = 15 * 24 * 60
+"""CloudWatch keeps 1-minute datapoints for 15 days (CloudWatch User Guide, "Metrics retention")."""
+MAX_SAMPLE_SECONDS = 3600.0
+"""The freeze sample holds the cutover for its whole length: an hour is already far more than any write pause."""
+MAX_LATENCY_SECONDS = cli.finite_float(minimum=0)
+WINDOW_MINUTES = cli.bounded_int(minimum=1, maximum=MAX_WINDOW_MINUTES)
+SAMPLE_SECONDS = cli.finite_float(minimum=0, maximum=MAX_SAMPLE_SECONDS)
+
 
 @dataclass(frozen=True, kw_only=True)
 class StopOptions:
@@ -58,6 +74,22 @@ class StopOptions:
     window_minutes: int = gates.DEFAULT_WINDOW_MINUTES
     sample_seconds: float = DEFAULT_SAMPLE_SECONDS
 
+    def __post_init__(self) -> None:
+        """The combinations argparse cannot refuse, and the ranges of an object built in code. Raises UsageError."""
+        object.__setattr__(self, "reason", self.reason.strip())
+        if self.force and not self.reason:
+            raise UsageError('--force needs --reason "why the gates are overridden" (it is recorded)')
+        if self.reason and not self.force:
+            raise UsageError("--reason goes with --force")
+        if self.check and self.force:
+            raise UsageError("--check never stops the task: leave out --force")
+        MAX_LATENCY_SECONDS.check("--max-latency-seconds", self.max_latency_seconds)
+        WINDOW_MINUTES.check("--window-minutes", self.window_minutes)
+        SAMPLE_SECONDS.check("--sample-seconds", self.sample_seconds)
+
+
+OPTIONS = StopOptions
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_task_arguments(parser)
@@ -68,42 +100,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--force", action="store_true", help="stop despite failed gates (needs --reason; recorded)")
     parser.add_argument("--reason", help="why --force: printed, written to the audit log, tagged on the task")
     parser.add_argument(
-        "--max-latency-seconds", type=float, default=gates.DEFAULT_MAX_LATENCY_SECONDS,
+        "--max-latency-seconds", type=MAX_LATENCY_SECONDS, default=gates.DEFAULT_MAX_LATENCY_SECONDS, metavar="S",
         help=f"highest CDCLatencySource/Target allowed in the window (default {gates.DEFAULT_MAX_LATENCY_SECONDS:g})",
     )  # fmt: skip
     parser.add_argument(
-        "--window-minutes", type=int, default=gates.DEFAULT_WINDOW_MINUTES,
+        "--window-minutes", type=WINDOW_MINUTES, default=gates.DEFAULT_WINDOW_MINUTES, metavar="M",
         help=f"minutes of latency datapoints that must all be at or below it (default {gates.DEFAULT_WINDOW_MINUTES})",
     )  # fmt: skip
     parser.add_argument(
-        "--sample-seconds", type=float, default=DEFAULT_SAMPLE_SECONDS,
+        "--sample-seconds", type=SAMPLE_SECONDS, default=DEFAULT_SAMPLE_SECONDS, metavar="S",
         help=f"how long the source's write counters must not move (default {DEFAULT_SAMPLE_SECONDS:g})",
     )  # fmt: skip
-
-
-def read_options(args: argparse.Namespace) -> StopOptions:
-    """The stop options, with the combinations argparse cannot refuse refused here. Raises UsageError."""
-    reason = str(args.reason or "").strip()
-    if args.force and not reason:
-        raise UsageError('--force needs --reason "why the gates are overridden" (it is recorded)')
-    if args.reason is not None and not args.force:
-        raise UsageError("--reason goes with --force")
-    if args.check and args.force:
-        raise UsageError("--check never stops the task: leave out --force")
-    if args.window_minutes < 1 or args.max_latency_seconds < 0 or args.sample_seconds < 0:
-        raise UsageError("--window-minutes must be >= 1, --max-latency-seconds and --sample-seconds >= 0")
-    return StopOptions(
-        task=TaskOptions.from_namespace(args),
-        source=cli.option_group(cli.SourceOptions, args),
-        audit_log=args.audit_log,
-        dms_users=tuple(args.dms_user),
-        check=args.check,
-        force=args.force,
-        reason=reason,
-        max_latency_seconds=args.max_latency_seconds,
-        window_minutes=args.window_minutes,
-        sample_seconds=args.sample_seconds,
-    )
 
 
 def latency_gate(options: StopOptions, task: Task, described: dict[str, Any]) -> CheckResult:

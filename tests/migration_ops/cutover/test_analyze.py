@@ -16,6 +16,7 @@ from typing import Any
 import psycopg
 import pytest
 
+from migration_ops import cli
 from migration_ops.cutover import analyze
 from migration_ops.cutover.analyze import FIX_PERMISSION, AnalyzeError, AnalyzeOptions, TableAnalyze, analyze_tables
 from migration_ops.results import Status
@@ -138,6 +139,6 @@ def test_arguments() -> None:
     import argparse
 
     parser = analyze.add_analyze_arguments(argparse.ArgumentParser(prog="cutover analyze"))
-    assert AnalyzeOptions.from_args(parser.parse_args(["--target-dsn-env", "T"])) == AnalyzeOptions(target_dsn_env="T")
+    assert cli.options_from(parser.parse_args(["--target-dsn-env", "T"]), AnalyzeOptions) == AnalyzeOptions(target_dsn_env="T")
     with pytest.raises(SystemExit):
         parser.parse_args([])

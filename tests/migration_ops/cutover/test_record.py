@@ -255,7 +255,7 @@ def test_report_prints_the_newest_record(tmp_path: Path, capsys: pytest.CaptureF
     assert run_report(ReportOptions(path=directory)) == ExitCode.OK
     markdown = capsys.readouterr().out
     assert markdown.startswith("# Cutover record: aurora-migration-staging\n") and "2025-03-04 15:00:00 UTC" in markdown
-    assert run_report(ReportOptions(path=directory, json_output=True)) == ExitCode.OK
+    assert run_report(ReportOptions(path=directory, json=True)) == ExitCode.OK
     assert json.loads(capsys.readouterr().out)["stack"] == "aurora-migration-staging"
     given = next(directory.glob(f"cutover-record-{STACK}-20250304T100000Z.json"))
     assert run_report(ReportOptions(path=given)) == ExitCode.OK

@@ -19,6 +19,7 @@ from moto import mock_aws
 from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.rds import models as rds_models
 
+from migration_ops import cli
 from migration_ops.cutover import snapshot
 from migration_ops.cutover.snapshot import SnapshotError, SnapshotOptions, take_snapshot
 from migration_ops.results import Status
@@ -213,10 +214,12 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def test_arguments() -> None:
-    options = SnapshotOptions.from_args(_parser().parse_args(["--snapshot-id", "Pre-Cutover", "--timeout-minutes", "1.5"]))
+    options = cli.options_from(
+        _parser().parse_args(["--snapshot-id", "Pre-Cutover", "--timeout-minutes", "1.5"]), SnapshotOptions
+    )
     assert options == SnapshotOptions(snapshot_id="pre-cutover", timeout_minutes=1.5)
     assert options.timeout_seconds == 90
-    assert SnapshotOptions.from_args(_parser().parse_args([])) == SnapshotOptions()
+    assert cli.options_from(_parser().parse_args([]), SnapshotOptions) == SnapshotOptions()
 
 
 @pytest.mark.parametrize("argv", [["--timeout-minutes", value] for value in ("nan", "inf", "-inf", "0", "-5", "ten")]

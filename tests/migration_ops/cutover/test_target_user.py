@@ -329,7 +329,7 @@ def _main(argv: Sequence[str]) -> int:
     """`python -m migration_ops.cutover <argv>` with only this subcommand registered (command.py lists the others)."""
     parser = argparse.ArgumentParser(prog="python -m migration_ops.cutover")
     SUBCOMMAND.add_arguments(parser.add_subparsers(dest="command", required=True).add_parser(SUBCOMMAND.NAME))
-    return cli.run(lambda: SUBCOMMAND.run(SUBCOMMAND.read_options(parser.parse_args(argv))))
+    return cli.run(lambda: SUBCOMMAND.run(cli.options_from(parser.parse_args(argv), SUBCOMMAND.OPTIONS)))
 
 
 def _config_file(folder: Path, **dms: object) -> Path:

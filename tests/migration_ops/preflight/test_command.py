@@ -1,4 +1,4 @@
-"""`python -m migration_ops.preflight` end to end: exit codes (migration_ops/cli.py), --json, --strict, --from-secret, errors."""
+"""`python -m migration_ops.preflight` end to end: exit codes (migration_ops/cli/), --json, --strict, --from-secret, errors."""
 
 from __future__ import annotations
 

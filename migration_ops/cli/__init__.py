@@ -12,9 +12,12 @@ per check as it finishes, or `--json`), and what the exit code means:
     2  the command could not run: usage, configuration, outputs, connection or AWS errors (an
        `errors.OpsError` or a `ConfigError`), or anything unexpected (`run` turns it into one line)
 
-Each option group is read once, at the edge, into a small frozen options object (`EnvironmentOptions`,
-`OutputOptions`, `AwsOptions`, `SourceOptions`, by `option_group`); nothing below a command's parser reads
-an argparse namespace.
+Each command's `parse_args(argv)` returns its options: a frozen keyword-only dataclass whose field names are
+the arguments' dests, built by `options_from` (an option group such as `EnvironmentOptions` is a field whose type
+is that dataclass) and validated in its `__post_init__` (a `UsageError` naming the flag). Nothing below a parser
+sees an argparse namespace. Every numeric flag's type is `finite_float` or `bounded_int`: nan, inf and values out
+of range are usage errors (exit 2). Every `--help` ends with `CommandHelp.epilog()`: the exit codes, where the
+credentials come from and whether AWS is called.
 """
 
 from __future__ import annotations
@@ -24,19 +27,58 @@ import json
 import shutil
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from config import ConfigError, EnvironmentConfig, find_environment, load_environment
 from contract.layout import stack_directory
 from contract.outputs import Output
+from migration_ops import postgres
+from migration_ops.cli.help import (
+    AWS_CREDENTIALS,
+    COULD_NOT_RUN,
+    SECRET_CREDENTIALS,
+    SOURCE_CREDENTIALS,
+    CommandHelp,
+    help_options,
+    target_credentials,
+)
+from migration_ops.cli.options import (
+    BIGINT_MAX,
+    STATEMENT_TIMEOUT,
+    STATEMENT_TIMEOUT_MAX_SECONDS,
+    BoundedInt,
+    FiniteFloat,
+    bounded_int,
+    finite_float,
+    options_from,
+)
 from migration_ops.errors import OpsError, UsageError
 from migration_ops.postgres import dsn_from_config, dsn_from_env, secret_credentials, with_credentials
 from migration_ops.results import CheckResult, Status, counts, worst
 from plumbing.exit_codes import ExitCode
 from plumbing.text import first_line
 from plumbing.tool import ToolError, run_tool, tail
+
+# What the package's rooms (help.py, options.py) add to the core: every command reads them as cli.<name>.
+__all__ = [
+    "AWS_CREDENTIALS",
+    "BIGINT_MAX",
+    "COULD_NOT_RUN",
+    "SECRET_CREDENTIALS",
+    "SOURCE_CREDENTIALS",
+    "STATEMENT_TIMEOUT",
+    "STATEMENT_TIMEOUT_MAX_SECONDS",
+    "BoundedInt",
+    "CommandHelp",
+    "FiniteFloat",
+    "bounded_int",
+    "finite_float",
+    "help_options",
+    "options_from",
+    "target_credentials",
+]
 
 TERRAFORM_OUTPUT_TIMEOUT_SECONDS = 120
 TERRAFORM_STDERR_TAIL = 500
@@ -87,14 +129,6 @@ class SourceOptions:
 
     dsn_env: str | None = None
     from_secret: bool = False
-
-
-OptionGroup = TypeVar("OptionGroup", EnvironmentOptions, OutputOptions, AwsOptions, SourceOptions)
-
-
-def option_group(group: type[OptionGroup], args: argparse.Namespace) -> OptionGroup:
-    """`group` read from the parsed arguments: each of its fields is the dest of one argument its add_* adds."""
-    return group(**{item.name: getattr(args, item.name) for item in fields(group)})
 
 
 def add_environment_arguments(parser: argparse.ArgumentParser, *, required: bool = True) -> None:
@@ -251,12 +285,13 @@ def render_table(results: Sequence[CheckResult]) -> str:
         lines.append(f"{result.status.label:<6}  {result.name:<{width}}  {result.evidence}")
         if result.fix and result.status is not Status.PASS:
             lines.append(f"{'':<6}  {'':<{width}}  fix: {result.fix}")
-    return "\n".join(lines)
+    return postgres.redact_known("\n".join(lines))
 
 
 def render_line(result: CheckResult) -> str:
     """One result as it finishes: `FAIL name: evidence`, then `  fix: ...` when there is one."""
-    return result.line() + (f"\n  fix: {result.fix}" if result.fix and result.status is not Status.PASS else "")
+    line = result.line() + (f"\n  fix: {result.fix}" if result.fix and result.status is not Status.PASS else "")
+    return postgres.redact_known(line)
 
 
 def render_summary(results: Iterable[CheckResult]) -> str:
@@ -267,7 +302,7 @@ def render_summary(results: Iterable[CheckResult]) -> str:
 def render_json(results: Sequence[CheckResult], **header: Any) -> str:
     """`{...header, "results": [...], "summary": {"pass": n, "warn": n, "fail": n, "skip": n}}`."""
     document = {**header, "results": [result.as_dict() for result in results], "summary": counts(results)}
-    return json.dumps(document, indent=2, default=str)
+    return postgres.redact_known(json.dumps(document, indent=2, default=str))
 
 
 def exit_code(results: Iterable[CheckResult], *, strict: bool = False) -> ExitCode:
@@ -285,14 +320,24 @@ def run(body: Callable[[], int]) -> int:
     Anything else (a bug, an error of psycopg or botocore that no command turned into an OpsError) prints
     `error: unexpected <type>: <first line>`: only the first line, because a library's message can carry a
     connection string. SystemExit (argparse's usage errors, exit 2) and KeyboardInterrupt pass through.
+
+    Every message goes through `postgres.redact`: no password this command read (a DSN's, a secret's,
+    PGPASSWORD), no password setting and no URI user info reaches stderr, whatever raised it.
     """
+    postgres.forget_secrets()
     try:
         return body()
     except ConfigError as error:
-        print(f"configuration error:\n{error}", file=sys.stderr)
+        _error(f"configuration error:\n{error}")
     except OpsError as error:
-        print(f"error: {error}", file=sys.stderr)
+        _error(f"error: {error}")
     except Exception as error:
         detail = f": {first_line(error)}" if str(error).strip() else ""
-        print(f"error: unexpected {type(error).__name__}{detail}", file=sys.stderr)
+        _error(f"error: unexpected {type(error).__name__}{detail}")
+    finally:
+        postgres.forget_secrets()
     return ExitCode.ERROR
+
+
+def _error(message: str) -> None:
+    print(postgres.redact(message), file=sys.stderr)
