@@ -17,7 +17,14 @@ HELP = 'create or update the DMS target user on Aurora from its secret (dms.targ
 COMMAND_HELP = cli.CommandHelp(
     succeeded="the user exists with exactly the privileges DMS needs; it logged in and ran the endpoint's after-connect script",
     failed="a privilege could not be granted or the login check failed (the message says the two ways out)",
-    credentials=(cli.AWS_CREDENTIALS,),
+    credentials=(
+        (
+            "target database",
+            "user and password from the secrets; host, port and database from the secret_arn secret, or "
+            "from the libpq URI in the variable --target-dsn-env names (its user and password are ignored)",
+        ),
+        cli.AWS_CREDENTIALS,
+    ),
     needs_aws=True,
     aws="Secrets Manager: GetSecretValue on the secret_arn (master) and dms_target_secret_arn (DMS target user) outputs.",
 )

@@ -245,7 +245,7 @@ def _outputs(client: Any, *, password: str = PASSWORD, master: str = RDS_MASTER,
 
 
 def _run(config: EnvironmentConfig, outputs: dict[str, str], secrets: Any, *, json_output: bool = False) -> int:
-    options = TargetUserOptions(environment=cli.EnvironmentOptions(), target_dsn_env="AURORA_DSN", json=json_output)
+    options = TargetUserOptions(environment=cli.EnvironmentOptions(env="dev"), target_dsn_env="AURORA_DSN", json=json_output)
     return cli.run(lambda: target_user(options, config=config, outputs=outputs, secrets=secrets))
 
 
