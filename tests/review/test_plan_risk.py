@@ -213,6 +213,20 @@ def test_a_plan_that_names_no_stack_cannot_be_judged(capsys: pytest.CaptureFixtu
     assert "cannot tell which stack the plan is for" in err and err.count("\n") == 1
 
 
+def test_a_plan_whose_providers_name_two_stacks_cannot_be_judged(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    plan = json.loads((PLANS / "harmless.json").read_text())
+    other = for_environment(PLANS / "harmless.json", "prod", tmp_path / "prod.json")
+    plan["configuration"]["provider_config"]["aws.replica"] = json.loads(other.read_text())["configuration"]["provider_config"][
+        "aws"
+    ]
+    path = tmp_path / "two.json"
+    path.write_text(json.dumps(plan))
+
+    code, _, err = run(capsys, str(path))
+
+    assert code == ExitCode.ERROR and "default_tags name more than one stack" in err
+
+
 def test_every_type_the_stack_synthesizes_is_reviewed(synthesized: dict[str, dict[str, Any]]) -> None:
     """Each type is on the stateful table or the reviewed stateless list (a new type would fail every plan risk report)."""
     present = {resource_type for document in synthesized.values() for resource_type in document.get("resource", {})}

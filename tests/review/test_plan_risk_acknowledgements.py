@@ -7,6 +7,7 @@ acknowledgement that matched nothing was only listed (exit 0).
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,6 @@ from tests.review.plan_cases import (
     PROD,
     REASON,
     fixture,
-    for_environment,
     resource_change,
     run,
     section,
@@ -80,7 +80,7 @@ def test_an_acknowledgement_covers_only_the_stack_the_plan_says_it_is_for(
 ) -> None:
     acknowledgements = write_acknowledgements(tmp_path / "ack.toml", (CLUSTER, DEV, "replace"))
     dev = write_plan(tmp_path, resource_change(CLUSTER, ["delete", "create"], replace_paths=[["database_name"]]), name="a.json")
-    prod = for_environment(dev, "prod", tmp_path / f"{DEV}.json")  # the file name says dev, the plan says prod
+    prod = shutil.copy(PLANS / "prod-replace.json", tmp_path / f"{DEV}.json")  # the file name says dev, the plan prod
 
     code, out, _ = run(capsys, str(dev), str(prod), acknowledgements=acknowledgements)
 

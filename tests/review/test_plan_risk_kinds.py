@@ -6,17 +6,23 @@ Each fixture passed with exit 0 (or leaked a sensitive value) before the report 
 from __future__ import annotations
 
 import json
+import subprocess
+from pathlib import Path
 
 import pytest
 
 from plumbing.exit_codes import ExitCode
-from review.plan_risk.transitions import KINDS, TRANSITIONS
+from review.plan_risk.stateful import STATEFUL
+from review.plan_risk.stateless import STATELESS
+from review.plan_risk.transitions import KINDS, REPLICATION_STOPS, TRANSITIONS
+from review.terraform_validate import locate, offline_environment
 from tests.review.plan_cases import CLUSTER, DEV, fixture, line_of, run, section
 
 KMS_KEY = "aws_kms_key.database-key_C4D88439"
 TASK = "aws_dms_replication_task.dms_task_3CCA84E2"
 TARGET = "aws_dms_endpoint.dms_target_1F9451F0"
 SOURCE = "aws_dms_endpoint.dms_source_6A1C2B3D"
+AWS_VERSION = "5.100.0"
 RESUME = "`python -m migration_ops.cutover start --env dev --resume`"
 RISKY_UPDATES = {
     (CLUSTER, "deletion-protection-off"): "`deletion_protection` `true` → `false`",
@@ -152,3 +158,41 @@ def test_drift_is_shown_in_its_own_section_and_stateful_drift_called_out(capsys:
         (CLUSTER, True),
         ("aws_cloudwatch_metric_alarm.monitoring_aurora-cpu-utilization-db-1_D7F45311", False),
     ]
+
+
+@pytest.mark.terraform
+def test_the_tables_name_types_and_attributes_the_provider_has(tmp_path: Path) -> None:
+    """Pinned against provider 5.100.0's schema: a renamed attribute would silently stop being checked."""
+    toolchain = locate()
+    if isinstance(toolchain, str):
+        pytest.skip(f"needs terraform and the provider mirror: {toolchain}")
+    (tmp_path / "main.tf.json").write_text(
+        json.dumps({"terraform": {"required_providers": {"aws": {"source": "hashicorp/aws", "version": AWS_VERSION}}}})
+    )
+    cli_config = tmp_path / "empty.tfrc"
+    cli_config.write_text("")
+    env = offline_environment(cli_config)
+
+    def terraform(*args: str) -> str:
+        done = subprocess.run(
+            [str(toolchain.terraform), *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    terraform("init", "-backend=false", "-input=false", "-no-color", f"-plugin-dir={toolchain.mirror}")
+    schemas = json.loads(terraform("providers", "schema", "-json"))["provider_schemas"]
+    resources = next(schema for name, schema in schemas.items() if name.endswith("hashicorp/aws"))["resource_schemas"]
+
+    def attributes(resource_type: str) -> set[str]:
+        return set(resources[resource_type]["block"].get("attributes", {}))
+
+    provider_types = set(STATEFUL) | set(STATELESS) - {"terraform_data"}
+    assert provider_types <= set(resources), sorted(provider_types - set(resources))
+    for transition in TRANSITIONS:
+        for resource_type in transition.resource_types:
+            assert transition.attribute in attributes(resource_type), (transition.kind, resource_type)
+    for resource_type, stop in REPLICATION_STOPS.items():
+        switch = {"aws_dms_replication_task": "start_replication_task", "aws_dms_endpoint": "pause_replication_tasks"}
+        assert stop.exempt - {"tags", "tags_all"} <= attributes(resource_type)
+        assert switch[resource_type] in attributes(resource_type)
