@@ -24,8 +24,9 @@ from contract.layout import STACK_FILE
 from contract.outputs import OUTPUT_DESCRIPTIONS
 from plumbing.exit_codes import ExitCode
 from release import __main__ as release_cli
-from release.archive import CHECKSUMS_FILE, build_packages
+from release.archive import build_packages
 from release.contents import MANIFEST_FILE, README_FILE, Build, consumer_readme, prerequisites
+from release.dist import CHECKSUMS_FILE
 from release.lock import LOCK_FILE, Lock, mirror_platforms
 from release.source import Source, source_of
 from review.terraform_validate import Toolchain, locate
