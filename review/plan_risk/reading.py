@@ -28,7 +28,7 @@ class PlanError(Exception):
 class PlanSource:
     path: Path
     expected_stack: str | None = None
-    """`NAME=` on the command line, or the stack folder the plan lies in: checked against the plan, never trusted."""
+    """`NAME=` on the command line, or the stack its folder's `cdk.tf.json` names: checked against the plan."""
     stack_dir: Path | None = None
 
     @property
@@ -43,15 +43,25 @@ class ReadPlan:
     identity: StackIdentity
 
 
+def _folder_stack(folder: Path) -> str | None:
+    """The cdktf stack name in a stack folder's `cdk.tf.json` (`//.metadata.stackName`), if it has one."""
+    try:
+        config = json.loads((folder / STACK_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    metadata = config.get("//", {}).get("metadata", {}) if isinstance(config, dict) and isinstance(config.get("//"), dict) else {}
+    name = metadata.get("stackName") if isinstance(metadata, dict) else None
+    return name if isinstance(name, str) and name else None
+
+
 def plan_source(argument: str, stack_dir: Path | None = None) -> PlanSource:
-    """`[NAME=]PATH`: NAME (or the stack folder holding the plan) is the stack the plan must say it is for."""
+    """`[NAME=]PATH`: NAME, or the stack named by the `cdk.tf.json` of the folder the plan is shown in, is the stack the
+    plan must say it is for."""
     name, separator, rest = argument.partition("=")
     if separator and name and "/" not in name and not Path(argument).exists():
         return PlanSource(expected_stack=name, path=Path(rest), stack_dir=stack_dir)
     path = Path(argument)
-    folder = stack_dir or path.parent
-    expected = folder.resolve().name if (folder / STACK_FILE).is_file() else None
-    return PlanSource(expected_stack=expected, path=path, stack_dir=stack_dir)
+    return PlanSource(expected_stack=_folder_stack(stack_dir or path.parent), path=path, stack_dir=stack_dir)
 
 
 def saved_plan_config(path: Path) -> dict[str, Any] | None:

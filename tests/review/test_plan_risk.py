@@ -200,7 +200,7 @@ def test_the_stack_comes_from_the_plan_not_its_file_name(tmp_path: Path, capsys:
 
     folder = tmp_path / "stacks" / PROD
     folder.mkdir(parents=True)
-    (folder / "cdk.tf.json").write_text("{}")
+    (folder / "cdk.tf.json").write_text(json.dumps({"//": {"metadata": {"stackName": PROD}}}))
     code, _, err = run(capsys, str(shutil.copy(misnamed, folder / "plan.tfplan.json")))
     assert code == ExitCode.ERROR and f"is a plan of {DEV}, not of {PROD} as its name or folder says" in err
 
