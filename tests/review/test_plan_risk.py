@@ -100,6 +100,31 @@ def test_json_output_carries_the_same_verdict(capsys: pytest.CaptureFixture[str]
     assert report["stale_acknowledgements"] == []
 
 
+def test_delete_only_plan(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    plan = write_plan(
+        tmp_path,
+        *(
+            resource_change(
+                address, ["delete"], after=None, after_sensitive=False, action_reason="delete_because_no_resource_config"
+            )
+            for address in ("aws_kms_key.database-key_C4D88439", "aws_cloudwatch_log_group.dms_task-log_0ACDEAB5")
+        ),
+        resource_change(
+            "aws_iam_role.aurora_monitoring-role_DB848809", ["delete"], before={"name": "aurora-migration-rds-monitoring-dev"}
+        ),
+        resource_change("aws_iam_role.dms_service-roles_dms-vpc-role_B21AA385", ["delete"], before={"name": "dms-vpc-role"}),
+    )
+
+    code, out, _ = run(capsys, str(plan))
+
+    assert code == ExitCode.FAILED
+    assert f"| {DEV} | 0 | 0 | 0 | 4 | 3 | 0 | 0 |" in out
+    assert "becomes unreadable once it is deleted" in out and "every log event in it" in out
+    assert "- **`aws_iam_role.dms_service-roles_dms-vpc-role_B21AA385`** (account-wide DMS service role) is **destroyed**" in out
+    assert "**`aws_iam_role.aurora_monitoring-role_DB848809`**" not in out  # a role of this stack only: listed, not flagged
+    assert "- `aws_iam_role.aurora_monitoring-role_DB848809`" in out
+
+
 def test_create_before_destroy_replacement_of_a_stateful_resource(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     plan = write_plan(
         tmp_path,
