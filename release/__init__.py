@@ -16,10 +16,14 @@ writes `<dist>/<stack>.tar.gz` (default `dist/`) holding one folder `<stack>/`:
 Built twice from the same tree, the archives are byte-identical: entries
 sorted, every mtime the commit time (or SOURCE_DATE_EPOCH), uid/gid 0, no
 user names, fixed modes, gzip without file name and with mtime 0. `dist/` is
-replaced as a whole, with a SHA256SUMS of the archives. Needs terraform and the
-provider mirror (review/terraform_validate.py finds them). Exit codes: 0
-written, 1 packaging failed, 2 no terraform or mirror.
+replaced as a whole, with a SHA256SUMS of the archives, and only when it holds
+nothing but a previous build: a directory with other files, a git work tree, the
+repository or a folder above it is refused (exit 2, nothing deleted). Needs
+terraform and the provider mirror (review/terraform_validate.py finds them).
+Exit codes: 0 written, 1 packaging failed, 2 no terraform or mirror, or a
+`--dist` the builder may not replace.
 
 Modules: `source` (the revision and a fresh synth), `lock` (the provider lock file), `contents` (manifest and
-README of one stack), `archive` (the tarballs and dist/), `__main__` (the command line).
+README of one stack), `dist` (which `--dist` may be replaced), `archive` (the tarballs and dist/), `__main__` (the
+command line).
 """

@@ -1,4 +1,7 @@
-"""The archives: one reproducible .tar.gz per stack and their SHA256SUMS, written to a dist/ replaced as a whole."""
+"""The archives: one reproducible .tar.gz per stack and their SHA256SUMS, written to a dist/ replaced as a whole.
+
+Only a dist/ that holds nothing but a previous build is replaced (release/dist.py refuses any other).
+"""
 
 from __future__ import annotations
 
@@ -24,12 +27,12 @@ from release.contents import (
     refuse_emulator,
     stack_outputs,
 )
+from release.dist import CHECKSUMS_FILE, check_dist
 from release.lock import LOCK_FILE, Lock, lock_providers, terraform_version
 from release.source import REPO_ROOT, PackageError, source_of, synthesize
 from review.terraform_validate import Toolchain
 
 DIST_DIR = "dist"
-CHECKSUMS_FILE = "SHA256SUMS"
 FILE_MODE = 0o644
 DIR_MODE = 0o755
 
@@ -81,8 +84,9 @@ def build_packages(
     environ: Mapping[str, str] = os.environ,
     repo: Path = REPO_ROOT,
 ) -> list[Path]:
-    """Lock and archive every stack of `synth_dir` (default: a fresh synth); `dist` is replaced as a whole."""
-    dist = dist.resolve()
+    """Lock and archive every stack of `synth_dir` (default: a fresh synth); `dist` is replaced as a whole, and only if
+    it holds nothing but a previous build (DistError otherwise, before anything is built)."""
+    dist = check_dist(dist, repo)
     build = Build(source=source_of(repo, environ), terraform=terraform_version(toolchain), prerequisites=prerequisites(repo))
     with tempfile.TemporaryDirectory(prefix="aurora-package-") as work_name:
         work = Path(work_name)

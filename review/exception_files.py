@@ -3,7 +3,7 @@
 Three files in `review/exceptions/`, each an array of TOML tables a reviewer approves entry by entry:
 
 - `checkov-waivers.toml`: `[[waiver]]` check_id, address, environments, reason (the checkov gate, checkov_scan.py);
-- `acknowledged-risks.toml`: `[[acknowledge]]` address, stacks, reason (the plan risk report, plan_risk/);
+- `acknowledged-risks.toml`: `[[acknowledge]]` address, stack, change, reason (the plan risk report, plan_risk/);
 - `iam-lint-waivers.toml`: `[[waiver]]` issue, target, reason (the IAM lint of the AWS contract gate).
 
 Models are frozen, refuse unknown keys and take strict types (a number is not a string). Problems are reported
@@ -22,6 +22,8 @@ from typing import Annotated, Any, Protocol, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from review.plan_risk.transitions import KINDS
+
 EXCEPTIONS_DIR = Path(__file__).resolve().parent / "exceptions"
 CHECKOV_WAIVERS_FILE = EXCEPTIONS_DIR / "checkov-waivers.toml"
 ACKNOWLEDGEMENTS_FILE = EXCEPTIONS_DIR / "acknowledged-risks.toml"
@@ -31,8 +33,13 @@ MIN_WAIVER_REASON_CHARS = 40
 MIN_ACKNOWLEDGEMENT_REASON_CHARS = 20
 CHECK_ID = re.compile(r"CKV2?_[A-Z0-9]+_\d+")
 WAIVER_ADDRESS = re.compile(r"(data\.)?[a-z][a-z0-9_]*\.[A-Za-z0-9_-]+")
-PLAN_ADDRESS = re.compile(r"[a-z][a-z0-9_]*\.[A-Za-z0-9_-]+(\[[^\]]+\])?")
+# Terraform's resource address: module calls (each with an optional count index or for_each key), then type.name[key].
+_KEY = r'(\[(\d+|"([^"\\]|\\.)*")\])?'
+_NAME = r"[A-Za-z_][A-Za-z0-9_-]*"
+PLAN_ADDRESS = re.compile(rf"(module\.{_NAME}{_KEY}\.)*[a-z][a-z0-9_]*\.{_NAME}{_KEY}")
+STACK_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 EXAMPLE_ADDRESS = "aws_rds_cluster.aurora_cluster_059EF40F"
+EXAMPLE_STACK = "aurora-migration-dev"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -116,12 +123,24 @@ class CheckovWaiver(ExceptionModel):
         return f"{self.check_id} {self.address} {list(self.environments)}"
 
 
+def _change_kind(value: str) -> str:
+    if value not in KINDS:
+        raise ValueError(f"expected one of {', '.join(sorted(KINDS))}")
+    return value
+
+
 class PlanAcknowledgement(ExceptionModel):
-    """One dangerous plan change accepted in the stacks named."""
+    """One dangerous plan change accepted: exactly this address, in this stack, for this kind of change."""
 
     address: PlanAddress
-    stacks: Names
+    stack: Annotated[str, _shaped(STACK_NAME, f"a stack name like {EXAMPLE_STACK!r}")]
+    change: Annotated[str, AfterValidator(_change_kind)]
+    """replace, destroy, or a named risky transition (review/plan_risk/transitions.py, KINDS)."""
     reason: Annotated[str, _reason(MIN_ACKNOWLEDGEMENT_REASON_CHARS, "the loss is accepted")]
+
+    def describe(self) -> str:
+        """`ADDRESS@STACK:CHANGE`, the form `--acknowledge` takes."""
+        return f"{self.address}@{self.stack}:{self.change}"
 
 
 class _IamFinding(Protocol):
@@ -171,13 +190,12 @@ class AcknowledgementFile(ExceptionModel):
     acknowledge: Annotated[tuple[PlanAcknowledgement, ...], Field(strict=False)] = ()
 
     @model_validator(mode="after")
-    def _once_per_stack_and_address(self) -> AcknowledgementFile:
+    def _once_per_change(self) -> AcknowledgementFile:
         problems, seen = [], set()
         for number, entry in enumerate(self.acknowledge, start=1):
-            for stack in entry.stacks:
-                if (stack, entry.address) in seen:
-                    problems.append(f"acknowledge #{number}: {entry.address} in {stack} is acknowledged twice")
-                seen.add((stack, entry.address))
+            if entry.describe() in seen:
+                problems.append(f"acknowledge #{number}: {entry.describe()} is acknowledged twice")
+            seen.add(entry.describe())
         if problems:
             raise ValueError("\n".join(problems))
         return self

@@ -12,10 +12,10 @@ snapshot. No AWS access: it compares Terraform JSON, not live state, so it is a 
 When Terraform plans are available (`--plan`, or found: `plans/<stack>.json` or `plans/<stack>.tfplan` as
 `make plan` writes them, else saved plans at `<synth>/stacks/<stack>/*.tfplan` / `*.tfplan.json`), the report
 starts with the plan risk report of `review.plan_risk` on them (what the plan creates, updates, replaces and
-destroys; replacements and destructions of stateful resources not acknowledged in
+destroys, what changed outside Terraform; dangerous changes not acknowledged in
 `review/exceptions/acknowledged-risks.toml`); without one it says so. Exit codes: 0 report written (no
-unacknowledged dangerous change), 1 report written and a plan has an unacknowledged dangerous change, 2 nothing
-to read, or a plan or the acknowledgement file cannot be read.
+unacknowledged dangerous change), 1 report written and a plan has an unacknowledged dangerous change or an
+acknowledgement matches nothing, 2 nothing to read, or a plan or the acknowledgement file cannot be read.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from contract.layout import STACKS_DIR
 from plumbing.exit_codes import ExitCode
 from review.exception_files import ACKNOWLEDGEMENTS_FILE, ExceptionFileError
 from review.plan_risk.acknowledgements import load_acknowledgements
-from review.plan_risk.assess import assess_all, exit_code, unused_acknowledgements
+from review.plan_risk.assess import assess_all, exit_code, stale_acknowledgements
 from review.plan_risk.reading import PlanSource, plan_source
 from review.plan_risk.render import render_markdown
 from review.stackdiff import (
@@ -164,7 +164,7 @@ def find_plans(synth: Path, plans_dir: Path = PLANS_DIR) -> list[PlanSource]:
         stack = stack_dir.name
         made = [path for path in (plans_dir / f"{stack}.json", plans_dir / f"{stack}.tfplan") if path.is_file()]
         if made:
-            found.append(PlanSource(stack=stack, path=made[0], stack_dir=stack_dir))
+            found.append(PlanSource(expected_stack=stack, path=made[0], stack_dir=stack_dir))
             continue
         for pattern in PLAN_PATTERNS:
             found += [plan_source(str(path)) for path in sorted(stack_dir.glob(pattern))]
@@ -189,12 +189,13 @@ def risk_section(
     except ExceptionFileError as error:
         return ["## Plan risk: the acknowledgement file cannot be read", "", f"```\n{error}\n```"], ExitCode.ERROR
     reports = assess_all(sources, acknowledged)
-    text = render_markdown(reports, unused=unused_acknowledgements(reports, acknowledged), heading="##", marker=False)
+    stale = stale_acknowledgements(reports, acknowledged)
+    text = render_markdown(reports, stale=stale, heading="##", marker=False)
     lines = text.rstrip("\n").splitlines()
-    without = sorted(set(stacks) - {source.stack for source in sources})
+    without = sorted(set(stacks) - {report.stack or report.source.expected_stack for report in reports})
     if without:
         lines[1:1] = ["", f"No plan for {', '.join(without)}: their changes are known from the Terraform JSON only."]
-    return lines, exit_code(reports)
+    return lines, exit_code(reports, stale)
 
 
 def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -249,7 +250,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.output.write_text(report, encoding="utf-8")
         print(f"plan_report: wrote {args.output}", file=sys.stderr)
     if code == ExitCode.FAILED:
-        print("plan_report: a plan replaces or destroys stateful resources without acknowledgement", file=sys.stderr)
+        print(
+            "plan_report: a plan makes a dangerous change without acknowledgement, or an acknowledgement matches nothing",
+            file=sys.stderr,
+        )
     elif code == ExitCode.ERROR:
         print("plan_report: a plan or the acknowledgement file cannot be read", file=sys.stderr)
     return code

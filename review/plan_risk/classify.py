@@ -1,14 +1,15 @@
-"""Classifying changes: what a plan creates, updates, replaces, destroys or forgets, and what forces a replacement."""
+"""Classifying changes: what a plan creates, updates, replaces, destroys, forgets, moves or imports, and why.
+
+The plan has been checked against the documented structure (schema.py) before it gets here.
+"""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-MAX_VALUE_CHARS = 60
-SENSITIVE = "(sensitive)"
+from review.plan_risk.values import SENSITIVE, changed_attributes, path_text, shown
 
 # What `action_reason` in a plan means, in words.
 ACTION_REASONS = {
@@ -22,6 +23,30 @@ ACTION_REASONS = {
     "delete_because_count_index": "its `count` index is out of range",
     "delete_because_each_key": "its `for_each` key is gone",
     "delete_because_no_move_target": "a `moved` block points at nothing",
+}
+KINDS: dict[tuple[str, ...], str] = {
+    ("create",): "created",
+    ("update",): "updated",
+    ("delete", "create"): "replaced",
+    ("create", "delete"): "replaced",
+    ("create", "forget"): "replaced",
+    ("delete",): "destroyed",
+    ("forget",): "forgotten",
+    ("no-op",): "unchanged",
+}
+ORDERS: dict[tuple[str, ...], str] = {
+    ("create", "delete"): "created first, then the old one destroyed",
+    ("delete", "create"): "destroyed first, then created",
+    ("create", "forget"): "created first, then the old one forgotten (kept in AWS, unmanaged)",
+}
+MEANINGS = {
+    "moved": "a `moved` block: the state moves to the new address, the AWS object stays as it is",
+    "moved-type": "a `moved` block to another resource type: the provider converts the state (Terraform 1.8+), and from "
+    "now on the new type's rules (what forces a replacement, what a destroy deletes) apply to the same AWS object",
+    "imported": "an `import` block: Terraform takes an existing AWS object under management; the action listed for it "
+    "applies to that object",
+    "forgotten": "a `removed` block with `destroy = false`: Terraform forgets the object, which stays in AWS unmanaged "
+    "(no drift detection, not deleted by `cdktf destroy`, still billed)",
 }
 
 
@@ -44,21 +69,44 @@ class Change:
     address: str
     resource_type: str
     kind: str
-    """created, updated, replaced, destroyed, forgotten or other."""
+    """created, updated, replaced, destroyed, forgotten or unchanged (kept only when moved or imported)."""
     actions: tuple[str, ...]
+    before: Mapping[str, Any]
+    after: Mapping[str, Any]
+    before_sensitive: Any
+    after_sensitive: Any
+    after_unknown: Any
     forcing: tuple[Forcing, ...] = ()
     reason: str = ""
     attributes: tuple[str, ...] = ()
     """Top-level attributes an in-place update changes."""
     previous_address: str = ""
+    importing: str | None = None
+    """The ID an `import` block takes over (None: not imported)."""
 
     @property
     def order(self) -> str:
-        if self.actions == ("create", "delete"):
-            return "created first, then the old one destroyed"
-        if self.actions == ("delete", "create"):
-            return "destroyed first, then created"
-        return ""
+        return ORDERS.get(self.actions, "")
+
+    @property
+    def previous_type(self) -> str:
+        return resource_type_of(self.previous_address) if self.previous_address else ""
+
+    @property
+    def moved_type(self) -> bool:
+        return bool(self.previous_address) and self.previous_type != self.resource_type
+
+    @property
+    def values(self) -> Mapping[str, Any]:
+        """The attributes before the change (after it, for a create)."""
+        return self.before or self.after
+
+    def shown(self, attribute: str) -> tuple[str, str]:
+        """The attribute's old and new value as a reviewer may see them (sensitive parts hidden)."""
+        return (
+            shown(self.before, self.before_sensitive, [attribute]),
+            shown(self.after, self.after_sensitive, [attribute], self.after_unknown),
+        )
 
     def forced_by(self) -> str:
         if self.forcing:
@@ -68,109 +116,72 @@ class Change:
         return "the plan names no attribute or reason"
 
 
-def _kind(actions: tuple[str, ...]) -> str | None:
-    if actions in {("no-op",), ("read",)}:
-        return None
-    return {
-        ("create",): "created",
-        ("update",): "updated",
-        ("delete", "create"): "replaced",
-        ("create", "delete"): "replaced",
-        ("delete",): "destroyed",
-        ("forget",): "forgotten",
-    }.get(actions, "other")
-
-
-def _path_text(path: Sequence[Any]) -> str:
-    text = ""
-    for step in path:
-        text += f"[{step}]" if isinstance(step, int) else (f".{step}" if text else str(step))
-    return text
-
-
-def _at(value: Any, path: Sequence[Any]) -> tuple[bool, Any]:
-    """(found, value) at `path`; a True on the way (sensitivity or unknown markers) is returned as found."""
-    for step in path:
-        if value is True:
-            return True, True
-        in_dict = isinstance(value, dict) and isinstance(step, str) and step in value
-        in_list = isinstance(value, list) and isinstance(step, int) and 0 <= step < len(value)
-        if not (in_dict or in_list):
-            return False, None
-        value = value[step]
-    return True, value
-
-
-def _shown(values: Any, sensitive: Any, path: Sequence[Any], unknown: Any = None) -> str:
-    if _at(sensitive, path) == (True, True):
-        return SENSITIVE
-    if unknown is not None and _at(unknown, path) == (True, True):
-        return "(known after apply)"
-    found, value = _at(values, path)
-    if not found:
-        return "(unset)"
-    text = json.dumps(value, ensure_ascii=False, sort_keys=True)
-    return f"`{text}`" if len(text) <= MAX_VALUE_CHARS else f"`{text[: MAX_VALUE_CHARS - 1]}…`"
+def resource_type_of(address: str) -> str:
+    """`module.db["a.b"].aws_rds_cluster.main[0]` -> `aws_rds_cluster` (module keys may hold dots)."""
+    text, parts, depth, current = address, [], 0, ""
+    for char in text:
+        if char == "[":
+            depth += 1
+        elif char == "]":
+            depth -= 1
+        if char == "." and depth == 0:
+            parts.append(current)
+            current = ""
+        else:
+            current += char
+    parts.append(current)
+    while parts and parts[0] == "module":
+        parts = parts[2:]
+    return parts[0] if parts else ""
 
 
 def _forcing(change: Mapping[str, Any]) -> tuple[Forcing, ...]:
-    found = []
-    for path in change.get("replace_paths") or []:
-        steps = path if isinstance(path, list) else [path]
-        found.append(
-            Forcing(
-                path=_path_text(steps),
-                before=_shown(change.get("before"), change.get("before_sensitive"), steps),
-                after=_shown(change.get("after"), change.get("after_sensitive"), steps, change.get("after_unknown")),
-            )
-        )
-    return tuple(found)
-
-
-def _updated_attributes(change: Mapping[str, Any]) -> tuple[str, ...]:
-    before, after = change.get("before") or {}, change.get("after") or {}
-    unknown = change.get("after_unknown") or {}
-    if not isinstance(before, dict) or not isinstance(after, dict):
-        return ()
-    keys = set(before) | set(after) | (set(unknown) if isinstance(unknown, dict) else set())
     return tuple(
-        sorted(
-            key for key in keys if before.get(key) != after.get(key) or (isinstance(unknown, dict) and unknown.get(key) is True)
+        Forcing(
+            path=path_text(steps),
+            before=shown(change["before"], change["before_sensitive"], steps),
+            after=shown(change["after"], change["after_sensitive"], steps, change.get("after_unknown")),
         )
+        for steps in change.get("replace_paths") or []
     )
 
 
-def classify(plan: Mapping[str, Any]) -> list[Change]:
-    """Every managed resource the plan changes (no-ops and data-source reads left out), in plan order."""
-    changes: list[Change] = []
-    for resource in plan.get("resource_changes") or []:
-        if resource.get("mode", "managed") != "managed":
+def _change(resource: Mapping[str, Any]) -> Change | None:
+    change = resource["change"]
+    actions = tuple(change["actions"])
+    kind = KINDS.get(actions)
+    moved, importing = resource.get("previous_address", ""), (change.get("importing") or {}).get("id", "")
+    if kind is None or (kind == "unchanged" and not moved and "importing" not in change):
+        return None
+    return Change(
+        address=resource["address"],
+        resource_type=resource["type"],
+        kind=kind,
+        actions=actions,
+        before=change["before"] or {},
+        after=change["after"] or {},
+        before_sensitive=change["before_sensitive"],
+        after_sensitive=change["after_sensitive"],
+        after_unknown=change.get("after_unknown") or {},
+        forcing=_forcing(change) if kind == "replaced" else (),
+        reason=resource.get("action_reason", ""),
+        attributes=changed_attributes(change["before"], change["after"], change.get("after_unknown"))
+        if kind == "updated"
+        else (),
+        previous_address=moved,
+        importing=str(importing) if "importing" in change else None,
+    )
+
+
+def classify(plan: Mapping[str, Any], key: str = "resource_changes") -> list[Change]:
+    """Every managed resource the plan changes, moves or imports (no-ops and data-source reads left out), in order.
+
+    `key="resource_drift"`: what changed outside Terraform since the last apply, in the same shape."""
+    changes = []
+    for resource in plan.get(key, []):
+        if resource["mode"] != "managed":
             continue
-        change = resource.get("change") or {}
-        actions = tuple(change.get("actions") or ())
-        kind = _kind(actions)
-        if kind is None:
-            continue
-        changes.append(
-            Change(
-                address=str(resource.get("address")),
-                resource_type=str(resource.get("type")),
-                kind=kind,
-                actions=actions,
-                forcing=_forcing(change) if kind == "replaced" else (),
-                reason=str(resource.get("action_reason") or ""),
-                attributes=_updated_attributes(change) if kind == "updated" else (),
-                previous_address=str(resource.get("previous_address") or ""),
-            )
-        )
+        change = _change(resource)
+        if change is not None:
+            changes.append(change)
     return changes
-
-
-def values_before(plan: Mapping[str, Any], address: str) -> Mapping[str, Any]:
-    """The resource's attributes before the change (after it, for a create)."""
-    for resource in plan.get("resource_changes") or []:
-        if resource.get("address") == address:
-            change = resource.get("change") or {}
-            before = change.get("before") or change.get("after") or {}
-            return before if isinstance(before, dict) else {}
-    return {}

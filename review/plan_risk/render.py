@@ -1,16 +1,23 @@
-"""Rendering: Markdown for a pull-request comment, or JSON."""
+"""Rendering the report as Markdown, for a pull-request comment (JSON: render_json.py)."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
 
-from review.plan_risk.acknowledgements import Acknowledgement
-from review.plan_risk.assess import PlanReport, Risk, exit_code
-from review.plan_risk.classify import ACTION_REASONS, Change
+from review.plan_risk.acknowledgements import COMMAND_LINE, Acknowledgement
+from review.plan_risk.assess import PlanReport, Risk, loss_of
+from review.plan_risk.classify import MEANINGS, Change
 
 MARKER = "<!-- plan-risk -->"
+ACKNOWLEDGEMENTS_PATH = "review/exceptions/acknowledged-risks.toml"
+CHANGE_SECTIONS = (
+    ("created", "Created"),
+    ("updated", "Updated in place"),
+    ("replaced", "Replaced"),
+    ("destroyed", "Destroyed"),
+    ("forgotten", "Removed from state, kept in AWS"),
+)
 
 
 def _code(text: str) -> str:
@@ -18,45 +25,66 @@ def _code(text: str) -> str:
 
 
 def _risk_line(risk: Risk) -> str:
-    change = risk.change
-    verb = "replaced" if change.kind == "replaced" else "destroyed"
-    how = f" ({change.order})" if change.order else ""
-    why = change.forced_by() if change.kind == "replaced" else ACTION_REASONS.get(change.reason, change.reason)
-    line = f"- **{_code(change.address)}** ({risk.stateful.what}) is **{verb}**{how}"
-    line += f": {why}. " if why else ". "
-    line += f"Cost: {risk.cost}."
+    line = f"- **{_code(risk.change.address)}** ({risk.what}) {risk.summary}. Cost: {risk.cost}."
+    if risk.source:
+        line += f" Source: {risk.source}."
+    line += f" Change: {_code(risk.kind)}."
     if risk.acknowledgement is not None:
         line += f" Acknowledged ({risk.acknowledgement.source}): {risk.acknowledgement.reason}"
     return line
 
 
+def _change_line(change: Change) -> str:
+    line = f"- {_code(change.address)}"
+    if change.previous_address:
+        line += f" (moved from {_code(change.previous_address)})"
+    if change.kind == "updated" and change.attributes:
+        line += ": " + ", ".join(_code(attribute) for attribute in change.attributes)
+    elif change.kind == "replaced":
+        line += f": {change.forced_by()}"
+    return line
+
+
 def _change_lines(report: PlanReport) -> list[str]:
     lines: list[str] = []
-    for kind, title in (
-        ("created", "Created"),
-        ("updated", "Updated in place"),
-        ("replaced", "Replaced"),
-        ("destroyed", "Destroyed"),
-        ("forgotten", "Removed from state, kept in AWS"),
-        ("other", "Other actions"),
-    ):
+    for kind, title in CHANGE_SECTIONS:
         changes = report.of_kind(kind)
-        if not changes:
-            continue
-        lines += [f"**{title}** ({len(changes)})", ""]
-        for change in changes:
-            line = f"- {_code(change.address)}"
-            if change.previous_address:
-                line += f" (moved from {_code(change.previous_address)})"
-            if kind == "updated" and change.attributes:
-                line += ": " + ", ".join(_code(attribute) for attribute in change.attributes)
-            elif kind == "replaced":
-                line += f": {change.forced_by()}"
-            elif kind == "other":
-                line += f": {' + '.join(change.actions)}"
-            lines.append(line)
-        lines.append("")
+        if changes:
+            meaning = f": {MEANINGS['forgotten']}" if kind == "forgotten" else ""
+            lines += [f"**{title}** ({len(changes)}){meaning}", "", *(_change_line(change) for change in changes), ""]
+    moved = [change for change in report.changes if change.previous_address]
+    if moved:
+        lines += [f"**Moved** ({len(moved)}): {MEANINGS['moved']} (a move to another type is flagged above)", ""]
+        lines += [f"- {_code(c.previous_address)} → {_code(c.address)}" for c in moved] + [""]
+    imported = [change for change in report.changes if change.importing is not None]
+    if imported:
+        lines += [f"**Imported** ({len(imported)}): {MEANINGS['imported']}", ""]
+        lines += [f"- {_code(c.address)} (id {_code(c.importing or '?')}, then {c.kind})" for c in imported] + [""]
     return lines or ["No changes.", ""]
+
+
+def _drift_line(change: Change) -> str:
+    loss = loss_of(change.resource_type, change.values)
+    name = f"**{_code(change.address)}** ({loss.what}, stateful)" if loss else _code(change.address)
+    if change.kind == "destroyed":
+        return f"- {name}: deleted outside Terraform"
+    attributes = change.attributes or tuple(sorted(set(change.before) | set(change.after)))
+    shown = [f"{_code(attribute)} ({' → '.join(change.shown(attribute))})" for attribute in attributes]
+    return f"- {name}: " + (", ".join(shown) if shown else "changed")
+
+
+def _drift_lines(report: PlanReport, sub: str) -> list[str]:
+    if not report.drift:
+        return []
+    lines = [f"{sub}# Changed outside Terraform ({len(report.drift)})", ""]
+    stateful = report.stateful_drift
+    if stateful:
+        lines += [
+            f"> **Warning**: {len(stateful)} stateful resource(s) changed outside Terraform since the last apply: this "
+            "plan was computed from what is in AWS now. Find out who changed them, and why, before applying.",
+            "",
+        ]
+    return [*lines, *(_drift_line(change) for change in report.drift), ""]
 
 
 def _acknowledgement_snippet(report: PlanReport) -> list[str]:
@@ -64,12 +92,16 @@ def _acknowledgement_snippet(report: PlanReport) -> list[str]:
     for risk in report.unacknowledged:
         lines += [
             "[[acknowledge]]",
-            f'address = "{risk.change.address}"',
-            f'stacks = ["{report.source.stack}"]',
-            'reason = "<why this loss is accepted, or how the data is carried over>"',
+            f"address = {json.dumps(risk.change.address)}",
+            f"stack = {json.dumps(report.stack)}",
+            f"change = {json.dumps(risk.kind)}",
+            'reason = "<why this is accepted, or how the data is carried over>"',
             "",
         ]
-    return [*lines[:-1], "```"]
+    lines[-1] = "```"
+    first = report.unacknowledged[0]
+    example = f"{COMMAND_LINE} '{first.change.address}@{report.stack}:{first.kind}'"
+    return [*lines, "", f"Locally: `{COMMAND_LINE} ADDRESS@STACK:KIND` for each, e.g. `{example}`."]
 
 
 def _stack_lines(report: PlanReport, sub: str) -> list[str]:
@@ -84,8 +116,8 @@ def _stack_lines(report: PlanReport, sub: str) -> list[str]:
         lines += [_risk_line(risk) for risk in report.unacknowledged]
         lines += [
             "",
-            "If the loss is intended, acknowledge each address in `review/exceptions/acknowledged-risks.toml` in this pull "
-            "request (or pass `--acknowledge ADDRESS` locally):",
+            f"If the change is intended, acknowledge each in `{ACKNOWLEDGEMENTS_PATH}` in this pull request (address, "
+            "stack and kind of change, exactly):",
             "",
             *_acknowledgement_snippet(report),
             "",
@@ -94,103 +126,66 @@ def _stack_lines(report: PlanReport, sub: str) -> list[str]:
         lines += [f"{sub}# Dangerous changes, acknowledged ({len(report.acknowledged)})", ""]
         lines += [*(_risk_line(risk) for risk in report.acknowledged), ""]
     if not report.risks:
-        lines += ["No replacement or destruction of a stateful resource.", ""]
+        lines += ["No dangerous change: nothing stateful is replaced or destroyed, and no update takes a protection away.", ""]
+    lines += _drift_lines(report, sub)
     lines += [f"{sub}# Changes", "", *_change_lines(report)]
     while lines and lines[-1] == "":
         lines.pop()
     return lines
 
 
-def render_markdown(
-    reports: Sequence[PlanReport], *, unused: Sequence[Acknowledgement] = (), heading: str = "#", marker: bool = True
-) -> str:
-    sub = heading + "#"
+def _stale_lines(reports: Sequence[PlanReport], stale: Sequence[Acknowledgement]) -> list[str]:
+    planned = {report.stack for report in reports if not report.error}
+    lines = [
+        "",
+        f"**Stale acknowledgements** ({len(stale)}): they match nothing in these plans and fail the report, so none "
+        "can cover a later change. Remove each once its change is applied, or correct its address, stack or kind:",
+        "",
+    ]
+    for a in stale:
+        why = "" if a.stack in planned else f" (no plan of {a.stack} was read)"
+        lines.append(f"- {_code(a.describe())} ({a.source}){why}")
+    return lines
+
+
+def verdict(reports: Sequence[PlanReport], stale: Sequence[Acknowledgement]) -> str:
     unacknowledged = sum(len(report.unacknowledged) for report in reports)
     acknowledged = sum(len(report.acknowledged) for report in reports)
     unreadable = [report for report in reports if report.error]
     if unreadable:
-        verdict = f"cannot read {len(unreadable)} plan(s)"
+        text = f"cannot read {len(unreadable)} plan(s)"
     elif unacknowledged:
-        verdict = f"{unacknowledged} dangerous change(s) not acknowledged"
+        text = f"{unacknowledged} dangerous change(s) not acknowledged"
     else:
-        verdict = "no unacknowledged dangerous changes"
+        text = "no unacknowledged dangerous changes"
+    if stale:
+        text += f", {len(stale)} stale acknowledgement(s)"
     if acknowledged:
-        verdict += f", {acknowledged} acknowledged"
+        text += f", {acknowledged} acknowledged"
+    return text
+
+
+def render_markdown(
+    reports: Sequence[PlanReport], *, stale: Sequence[Acknowledgement] = (), heading: str = "#", marker: bool = True
+) -> str:
+    sub = heading + "#"
     lines = [MARKER, ""] if marker else []
-    lines += [f"{heading} Plan risk: {verdict}", ""]
+    lines += [f"{heading} Plan risk: {verdict(reports, stale)}", ""]
     lines += [
-        "| Stack | Create | Update | Replace | Destroy | Dangerous | Acknowledged |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| Stack | Create | Update | Replace | Destroy | Dangerous | Acknowledged | Drift |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for report in reports:
         if report.error:
-            lines.append(f"| {report.source.stack} | plan unreadable | | | | | |")
+            lines.append(f"| {report.name} | plan unreadable | | | | | | |")
             continue
         counts = [len(report.of_kind(kind)) for kind in ("created", "updated", "replaced", "destroyed")]
         lines.append(
-            f"| {report.source.stack} | {' | '.join(map(str, counts))} | "
-            f"{len(report.unacknowledged)} | {len(report.acknowledged)} |"
+            f"| {report.name} | {' | '.join(map(str, counts))} | "
+            f"{len(report.unacknowledged)} | {len(report.acknowledged)} | {len(report.drift)} |"
         )
     for report in reports:
-        lines += ["", f"{sub} {report.source.stack}", "", *_stack_lines(report, sub)]
-    if unused:
-        lines += [
-            "",
-            "Acknowledgements that match nothing in these plans (remove them once their change is applied, so they "
-            "cannot cover a later one):",
-            "",
-            *[f"- {_code(a.address)} in {', '.join(a.stacks) or 'every stack'} ({a.source})" for a in unused],
-        ]
+        lines += ["", f"{sub} {report.name}", "", *_stack_lines(report, sub)]
+    if stale:
+        lines += _stale_lines(reports, stale)
     return "\n".join(lines) + "\n"
-
-
-def _change_json(change: Change) -> dict[str, Any]:
-    data: dict[str, Any] = {"address": change.address, "type": change.resource_type, "actions": list(change.actions)}
-    if change.kind == "replaced":
-        data["replace_paths"] = [forcing.path for forcing in change.forcing]
-    if change.reason:
-        data["action_reason"] = change.reason
-    if change.attributes:
-        data["attributes"] = list(change.attributes)
-    if change.previous_address:
-        data["previous_address"] = change.previous_address
-    return data
-
-
-def render_json(reports: Sequence[PlanReport], *, unused: Sequence[Acknowledgement] = ()) -> str:
-    plans = []
-    for report in reports:
-        entry: dict[str, Any] = {"stack": report.source.stack, "plan": str(report.source.path)}
-        if report.error:
-            entry["error"] = report.error
-        else:
-            entry["terraform_version"] = report.terraform_version
-            entry["warnings"] = report.warnings
-            for kind in ("created", "updated", "replaced", "destroyed", "forgotten", "other"):
-                entry[kind] = [_change_json(change) for change in report.of_kind(kind)]
-            entry["risks"] = [
-                {
-                    **_change_json(risk.change),
-                    "what": risk.stateful.what,
-                    "change": risk.change.kind,
-                    "forced_by": risk.change.forced_by() if risk.change.kind == "replaced" else "",
-                    "cost": risk.cost,
-                    "acknowledged": None
-                    if risk.acknowledgement is None
-                    else {"reason": risk.acknowledgement.reason, "source": risk.acknowledgement.source},
-                }
-                for risk in report.risks
-            ]
-        plans.append(entry)
-    return (
-        json.dumps(
-            {
-                "exit_code": int(exit_code(reports)),
-                "unacknowledged": sum(len(report.unacknowledged) for report in reports),
-                "plans": plans,
-                "unused_acknowledgements": [{"address": a.address, "stacks": list(a.stacks)} for a in unused],
-            },
-            indent=2,
-        )
-        + "\n"
-    )

@@ -1,4 +1,8 @@
-"""Stateful resource types: the ones whose replacement or destruction loses data or identity, and what it costs."""
+"""Stateful resource types: the ones whose replacement or destruction loses data or identity, and what it costs.
+
+A type in neither this table nor the reviewed stateless list (stateless.py) is judged as stateful: `unreviewed()`
+describes it as "cannot tell", so a new type fails the gate until someone says what losing it costs.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +25,16 @@ class Stateful:
         return not self.names or values.get("name") in self.names
 
 
+def unreviewed(resource_type: str) -> Stateful:
+    """A type nobody has reviewed: its loss is reported as unknown, and dangerous."""
+    cannot_tell = (
+        f"cannot tell: `{resource_type}` is on neither the stateful nor the reviewed stateless list "
+        "(review/plan_risk/stateful.py, stateless.py), so this report cannot say what is lost: treat it as data "
+        "until the type is reviewed"
+    )
+    return Stateful(what=f"unreviewed type `{resource_type}`", replace_cost=cannot_tell, destroy_cost=cannot_tell)
+
+
 # The one table of stateful and identity-bearing resource types of this stack, with what losing them costs.
 STATEFUL: dict[str, Stateful] = {
     "aws_rds_cluster": Stateful(
@@ -34,6 +48,18 @@ STATEFUL: dict[str, Stateful] = {
         replace_cost="replaces a database instance: its connections drop (a failover if it is the writer), the cluster "
         "runs with one instance less until the new one is available, and its Performance Insights history is lost",
         destroy_cost="destroys a database instance: capacity (or the writer, forcing a failover) is lost",
+    ),
+    "aws_db_instance": Stateful(
+        what="RDS database instance",
+        replace_cost="replaces the database instance: all data is lost unless restored from a snapshot (the new "
+        "instance starts empty), and its endpoint may change",
+        destroy_cost="destroys the database instance: all data is lost unless a final snapshot is taken and restored",
+    ),
+    "aws_s3_bucket": Stateful(
+        what="S3 bucket",
+        replace_cost="replaces the bucket: every object (and version) in it is deleted with the old bucket, or the "
+        "apply fails on a non-empty bucket unless `force_destroy` is set",
+        destroy_cost="deletes the bucket and, with `force_destroy`, every object and version in it",
     ),
     "aws_kms_key": Stateful(
         what="KMS key",

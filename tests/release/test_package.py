@@ -24,8 +24,9 @@ from contract.layout import STACK_FILE
 from contract.outputs import OUTPUT_DESCRIPTIONS, Output
 from plumbing.exit_codes import ExitCode
 from release import __main__ as release_cli
-from release.archive import CHECKSUMS_FILE, build_packages
+from release.archive import build_packages
 from release.contents import MANIFEST_FILE, README_FILE, Build, consumer_readme, prerequisites, stack_outputs
+from release.dist import CHECKSUMS_FILE
 from release.lock import LOCK_FILE, Lock, mirror_platforms
 from release.source import PackageError, Source, source_of
 from review.terraform_validate import Toolchain, locate
@@ -197,9 +198,11 @@ def test_the_consumer_readme_is_its_template_filled_in() -> None:
     assert readme.endswith("`cdktf deploy` is `terraform apply` here):\n\n| What |\n")
 
 
-def test_python_m_release_without_terraform_exits_2(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_python_m_release_without_terraform_exits_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     monkeypatch.setattr(release_cli, "locate", lambda: "no `terraform` on PATH")
-    assert release_cli.main(["--dist", os.devnull]) == ExitCode.ERROR
+    assert release_cli.main(["--dist", str(tmp_path / "dist")]) == ExitCode.ERROR
     assert (
         capsys.readouterr().err == "package needs terraform and the provider mirror for the lock file: no `terraform` on PATH\n"
     )

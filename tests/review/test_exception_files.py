@@ -18,6 +18,7 @@ from review.exception_files import (
     IamWaiverFile,
     load_exception_file,
 )
+from review.plan_risk.transitions import KINDS
 from tests.conftest import REPO_ROOT
 
 CLUSTER = "aws_rds_cluster.aurora_cluster_059EF40F"
@@ -26,7 +27,9 @@ GOOD = {
     CheckovWaiverFile: (
         f'[[waiver]]\ncheck_id = "CKV_AWS_139"\naddress = "{CLUSTER}"\nenvironments = ["dev"]\nreason = "{LONG_REASON}"\n'
     ),
-    AcknowledgementFile: f'[[acknowledge]]\naddress = "{CLUSTER}"\nstacks = ["aurora-migration-dev"]\nreason = "{LONG_REASON}"\n',
+    AcknowledgementFile: (
+        f'[[acknowledge]]\naddress = "{CLUSTER}"\nstack = "aurora-migration-dev"\nchange = "replace"\nreason = "{LONG_REASON}"\n'
+    ),
     IamWaiverFile: f'[[waiver]]\nissue = "RESOURCE_STAR"\ntarget = "aws_kms_key.policy"\nreason = "{LONG_REASON}"\n',
 }
 # One bad field per kind, and the whole line it must give: file, entry, field, what is allowed, the bad value.
@@ -45,9 +48,21 @@ MALFORMED: list[tuple[type[ExceptionModel], str, str, str]] = [
     ),
     (
         AcknowledgementFile,
-        'stacks = ["aurora-migration-dev"]',
-        "stacks = [1]",
-        "acknowledge #1.stacks[0]: expected a valid string, got 1",
+        'stack = "aurora-migration-dev"',
+        "stack = 1",
+        "acknowledge #1.stack: expected a valid string, got 1",
+    ),
+    (
+        AcknowledgementFile,
+        'change = "replace"',
+        'change = "replaced"',
+        f"acknowledge #1.change: expected one of {', '.join(sorted(KINDS))}, got 'replaced'",
+    ),
+    (
+        AcknowledgementFile,
+        f'address = "{CLUSTER}"',
+        "address = 'module.db[\"a\"].aws_rds_cluster'",
+        f"acknowledge #1.address: expected a Terraform address like {CLUSTER!r}, got 'module.db[\"a\"].aws_rds_cluster'",
     ),
     (
         AcknowledgementFile,

@@ -13,6 +13,7 @@ from plumbing.exit_codes import ExitCode
 from review.plan_report import main
 from review.stackdiff import diff_stacks, resource_counts, snapshot_text
 from tests.helpers import Document
+from tests.review.plan_cases import for_environment
 
 
 def _write_synth(outdir: Path, stacks: dict[str, Any]) -> Path:
@@ -141,9 +142,9 @@ def test_report_says_when_no_plan_is_available(tmp_path: Path, capsys: pytest.Ca
 
 
 def test_report_combines_the_snapshot_diff_with_the_plan_risk_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    synth = _write_synth(tmp_path / "out", {"app-dev": NEW, "app-prod": NEW})
-    (synth / "stacks" / "app-dev" / "dev.tfplan.json").write_text((PLANS / "dangerous.json").read_text())
-    snapshots = _write_snapshots(tmp_path / "snapshots", {"app-dev": OLD, "app-prod": NEW})
+    synth = _write_synth(tmp_path / "out", {"aurora-migration-dev": NEW, "aurora-migration-prod": NEW})
+    (synth / "stacks" / "aurora-migration-dev" / "dev.tfplan.json").write_text((PLANS / "dangerous.json").read_text())
+    snapshots = _write_snapshots(tmp_path / "snapshots", {"aurora-migration-dev": OLD, "aurora-migration-prod": NEW})
     empty = tmp_path / "acknowledged-risks.toml"
     empty.write_text("")
 
@@ -151,20 +152,24 @@ def test_report_combines_the_snapshot_diff_with_the_plan_risk_report(tmp_path: P
     code = main([*common, "--plans-dir", str(tmp_path / "no-plans")])
     captured = capsys.readouterr()
 
-    assert code == 1  # found beside the stack: app-dev replaces its cluster without acknowledgement
+    assert code == 1  # found beside the stack: aurora-migration-dev replaces its cluster without acknowledgement
     report = captured.out
-    assert "## Plan risk: 4 dangerous change(s) not acknowledged" in report
-    assert "No plan for app-prod: their changes are known from the Terraform JSON only." in report
-    assert "### app-dev" in report and "**`aws_rds_cluster.aurora_cluster_059EF40F`** (Aurora cluster) is **replaced**" in report
+    assert "## Plan risk: 5 dangerous change(s) not acknowledged" in report
+    assert "No plan for aurora-migration-prod: their changes are known from the Terraform JSON only." in report
+    assert (
+        "### aurora-migration-dev" in report
+        and "**`aws_rds_cluster.aurora_cluster_059EF40F`** (Aurora cluster) is **replaced**" in report
+    )
     assert report.index("## Plan risk") < report.index("## Synthesized stacks against the committed snapshots")
     assert "- `aws_cloudwatch_metric_alarm.cpu_1`: `threshold`" in report  # the snapshot diff is still there
     assert "without acknowledgement" in captured.err
 
     # An explicit --plan replaces the discovery; a harmless plan passes.
-    code = main([*common, "--plan", f"app-prod={PLANS / 'harmless.json'}"])
+    prod = for_environment(PLANS / "harmless.json", "prod", tmp_path / "harmless-prod.json")
+    code = main([*common, "--plan", f"aurora-migration-prod={prod}"])
     report = capsys.readouterr().out
     assert code == 0 and "## Plan risk: no unacknowledged dangerous changes" in report
-    assert "No plan for app-dev" in report
+    assert "No plan for aurora-migration-dev" in report
 
     code = main(["--synth", str(synth), "--snapshots", str(snapshots), "--plan", str(tmp_path / "missing.json")])
     assert code == 2 and "cannot read" in capsys.readouterr().out
@@ -172,13 +177,13 @@ def test_report_combines_the_snapshot_diff_with_the_plan_risk_report(tmp_path: P
 
 def test_report_finds_the_plans_make_plan_writes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """`make plan` leaves plans/<stack>.tfplan and plans/<stack>.json: the JSON is read (no terraform needed)."""
-    synth = _write_synth(tmp_path / "out", {"app-dev": NEW, "app-prod": NEW})
+    synth = _write_synth(tmp_path / "out", {"aurora-migration-dev": NEW, "aurora-migration-prod": NEW})
     plans = tmp_path / "plans"
     plans.mkdir()
-    (plans / "app-prod.json").write_text((PLANS / "harmless.json").read_text())
-    (plans / "app-prod.tfplan").write_bytes(b"PK\x03\x04 not read: the JSON beside it is")
-    (plans / "app-dev.json").write_text((PLANS / "dangerous.json").read_text())
-    (synth / "stacks" / "app-dev" / "old.tfplan.json").write_text("not read either: plans/ has app-dev")
+    for_environment(PLANS / "harmless.json", "prod", plans / "aurora-migration-prod.json")
+    (plans / "aurora-migration-prod.tfplan").write_bytes(b"PK\x03\x04 not read: the JSON beside it is")
+    (plans / "aurora-migration-dev.json").write_text((PLANS / "dangerous.json").read_text())
+    (synth / "stacks" / "aurora-migration-dev" / "old.tfplan.json").write_text("not read either: plans/ has aurora-migration-dev")
     empty = tmp_path / "acknowledged-risks.toml"
     empty.write_text("")
 
@@ -187,5 +192,20 @@ def test_report_finds_the_plans_make_plan_writes(tmp_path: Path, capsys: pytest.
     report = capsys.readouterr().out
 
     assert code == 1
-    assert "| app-dev | 0 | 1 | 4 | 1 | 4 | 0 |" in report and "| app-prod | 1 | 1 | 0 | 0 | 0 | 0 |" in report
+    assert "| aurora-migration-dev | 0 | 1 | 4 | 1 | 5 | 0 | 0 |" in report
+    assert "| aurora-migration-prod | 1 | 1 | 0 | 0 | 0 | 0 | 0 |" in report
     assert "No plan for" not in report
+
+
+def test_a_plan_filed_under_another_stack_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """plans/<stack>.json names the stack it must be for; the plan's own provider tags decide, a mismatch is exit 2."""
+    synth = _write_synth(tmp_path / "out", {"aurora-migration-prod": NEW})
+    plans = tmp_path / "plans"
+    plans.mkdir()
+    (plans / "aurora-migration-prod.json").write_text((PLANS / "harmless.json").read_text())  # a dev plan
+
+    code = main(["--synth", str(synth), "--snapshots", str(tmp_path / "none"), "--plans-dir", str(plans)])
+    report = capsys.readouterr().out
+
+    assert code == 2
+    assert "is a plan of aurora-migration-dev, not of aurora-migration-prod" in report
