@@ -143,7 +143,7 @@ def test_round_trip_json_read_markdown(tmp_path: Path) -> None:
     assert "| CDCLatencySource | 10 | 1 | 10 | 1 |" in markdown, "count, min, max and the newest value"
     assert "| CDCLatencyTarget | 0 | - | - | - |" in markdown
     assert "1 session \\| of the DMS user" in markdown, "a | in a value does not break the table"
-    assert "| public.orders_id_seq | 1042 |" in markdown
+    assert "| public.orders_id_seq | - | - | 1042 |" in markdown
     assert "NOT everything compared and equal; 1 pass, 0 warn, 1 fail, 0 skip" in markdown
     assert "| FAIL | public.customers |" in markdown
     assert "validation lags; counts compared by hand" in markdown and "**FORCED**" in markdown
