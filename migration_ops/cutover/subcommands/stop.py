@@ -199,7 +199,7 @@ def stop_gates(options: StopOptions, config: EnvironmentConfig, task: Task) -> S
 def _tag_forced(task: Task, reason: str) -> CheckResult:
     """Tag the task with the reason of a forced stop; a WARN when the tag cannot be set (the audit log has it)."""
     moment = datetime.now(UTC).isoformat(timespec="seconds")
-    tags = {FORCED_REASON_TAG: tags_text.sanitize(redact(reason)), FORCED_AT_TAG: tags_text.sanitize(moment)}
+    tags = {FORCED_REASON_TAG: tags_text.sanitize(reason), FORCED_AT_TAG: tags_text.sanitize(moment)}
     try:
         dms_task.tag_task(task.dms, task.arn, tags)
     except TaskError as error:
@@ -220,7 +220,8 @@ def run(options: StopOptions) -> int:
     started = datetime.now(UTC)
     config = cli.load_config(options.task.environment)
     task = open_task(options.task, config)
-    arn, reason, as_json = task.arn, options.reason, options.task.json
+    # the reason as given, except the value of a password typed into it: it is printed, logged, recorded and tagged
+    arn, reason, as_json = task.arn, redact(options.reason), options.task.json
     if options.check:
         results = stop_gates(options, config, task).results
         passing = worst(results) is not Status.FAIL
