@@ -364,6 +364,8 @@ def server() -> Iterator[PgServer]:
 def test_read_wal_position(server: PgServer, tmp_path: Path) -> None:
     with psycopg.connect(server.dsn(), autocommit=True) as conn:
         position = read_wal_position(conn)
+        # the test server runs with synchronous_commit off: a commit would not have to reach the WAL write position
+        conn.execute("SET synchronous_commit = on")
         conn.execute("CREATE TABLE moved (id int); INSERT INTO moved SELECT generate_series(1, 1000)")
         later = read_wal_position(conn)
     high, low = (int(part, 16) for part in position.split("/"))
