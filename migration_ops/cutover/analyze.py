@@ -1,5 +1,10 @@
 """`cutover analyze`: VACUUM (ANALYZE) every migrated table on Aurora after the full load, timed per table.
 
+Partitioned tables get `ANALYZE` alone, after their partitions: they hold no rows, so there is nothing to vacuum
+(VACUUM of a partitioned table would vacuum every partition a second time), but the planner keeps statistics for
+the whole partitioned table that only an ANALYZE of it gathers, and autovacuum never analyzes a partitioned table
+(PostgreSQL 15, "Routine Vacuuming": "Partitioned tables are not processed by autovacuum").
+
 DMS's full load writes every row without leaving planner statistics or a visibility map behind; until autovacuum
 gets to the tables, the first queries after the switch plan on no statistics. This runs `VACUUM (ANALYZE)` on each
 table in turn, one statement per table, and reports the seconds each took. A table that fails is FAIL; the others
@@ -21,6 +26,7 @@ PostgreSQL facts (PostgreSQL 15 documentation, "VACUUM"):
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 import time
@@ -51,6 +57,8 @@ SKIP_MARKER = "skipping"
 """VACUUM's WARNING for a table it did not process (no permission); English server messages (lc_messages)."""
 
 Table = tuple[str, str]
+VACUUM_ANALYZE = "VACUUM (ANALYZE)"
+ANALYZE = "ANALYZE"
 
 
 class AnalyzeError(OpsError):
@@ -62,6 +70,8 @@ class TableAnalyze:
     schema: str
     name: str
     seconds: float
+    statement: str = "VACUUM (ANALYZE)"
+    """What ran: `VACUUM (ANALYZE)`, or `ANALYZE` for a partitioned table."""
     error: str = ""
     """Why the table was not vacuumed and analyzed; empty when it was."""
     fix: str = ""
@@ -82,7 +92,7 @@ class TableAnalyze:
         if self.error:
             evidence = f"{self.error} (after {self.seconds:.1f} s)"
         else:
-            evidence = f"VACUUM (ANALYZE) in {self.seconds:.1f} s" + "".join(f"; WARNING: {text}" for text in self.warnings)
+            evidence = f"{self.statement} in {self.seconds:.1f} s" + "".join(f"; WARNING: {text}" for text in self.warnings)
         return CheckResult(name=self.qualified, status=self.status, evidence=evidence, fix=self.fix)
 
     def as_dict(self) -> dict[str, Any]:
@@ -91,6 +101,7 @@ class TableAnalyze:
             "name": self.name,
             "status": self.status.value,
             "seconds": round(self.seconds, 3),
+            "statement": self.statement,
             "error": self.error,
             "fix": self.fix,
             "warnings": list(self.warnings),
@@ -125,10 +136,12 @@ def analyze_tables(
     conn: psycopg.Connection[Any],
     tables: Sequence[Table],
     *,
+    analyze_only: Sequence[Table] = (),
     on_table: Callable[[TableAnalyze], None] | None = None,
     clock: Callable[[], float] = time.monotonic,
 ) -> list[TableAnalyze]:
-    """`VACUUM (ANALYZE)` each (schema, name) of `tables` in order; one result per table, `on_table` after each.
+    """`VACUUM (ANALYZE)` each (schema, name) of `tables` in order, then `ANALYZE` each of `analyze_only` (the
+    partitioned tables); one result per table, `on_table` after each.
 
     Raises AnalyzeError when the session cannot vacuum at all (checked before the first table).
     """
@@ -147,13 +160,16 @@ def analyze_tables(
     conn.add_notice_handler(listen)
     results: list[TableAnalyze] = []
     try:
-        for schema, name in tables:
+        work = [(table, VACUUM_ANALYZE) for table in tables] + [(table, ANALYZE) for table in analyze_only]
+        for (schema, name), statement in work:
             heard.clear()
             started = clock()
             if conn.broken or conn.closed:
-                outcome = TableAnalyze(schema=schema, name=name, seconds=0.0, error="not run", fix=FIX_CONNECTION)
+                outcome = TableAnalyze(
+                    schema=schema, name=name, seconds=0.0, statement=statement, error="not run", fix=FIX_CONNECTION
+                )
             else:
-                outcome = _vacuum(conn, schema=schema, name=name, heard=heard, started=started, clock=clock)
+                outcome = _vacuum(conn, schema=schema, name=name, statement=statement, heard=heard, started=started, clock=clock)
             results.append(outcome)
             if on_table is not None:
                 on_table(outcome)
@@ -167,23 +183,26 @@ def _vacuum(
     *,
     schema: str,
     name: str,
+    statement: str,
     heard: list[str],
     started: float,
     clock: Callable[[], float],
 ) -> TableAnalyze:
+    done = functools.partial(TableAnalyze, schema=schema, name=name, statement=statement)
     try:
-        conn.execute(sql.SQL("VACUUM (ANALYZE) {}").format(sql.Identifier(schema, name)))
+        conn.execute(sql.SQL(statement + " {}").format(sql.Identifier(schema, name)))
     except psycopg.Error as error:
         evidence, fix = _failure(error)
         if conn.broken or conn.closed:
             fix = FIX_CONNECTION
-        return TableAnalyze(schema=schema, name=name, seconds=clock() - started, error=evidence, fix=fix)
+        return done(seconds=clock() - started, error=evidence, fix=fix)
     seconds = clock() - started
     warnings = list(heard)
     skipped = [text for text in warnings if SKIP_MARKER in text]
     if skipped:
-        return TableAnalyze(schema=schema, name=name, seconds=seconds, error=f"not vacuumed: {skipped[0]}", fix=FIX_PERMISSION)
-    return TableAnalyze(schema=schema, name=name, seconds=seconds, warnings=tuple(warnings))
+        what = "analyzed" if statement == ANALYZE else "vacuumed"
+        return done(seconds=seconds, error=f"not {what}: {skipped[0]}", fix=FIX_PERMISSION)
+    return done(seconds=seconds, warnings=tuple(warnings))
 
 
 # --- command line -----------------------------------------------------------------------------
@@ -219,8 +238,11 @@ def _progress(outcome: TableAnalyze) -> None:
     print(f"{outcome.status.label} {outcome.qualified} ({outcome.seconds:.1f} s)", file=sys.stderr, flush=True)
 
 
-def run_analyze(options: AnalyzeOptions, tables: Sequence[Table], *, json_output: bool = False) -> int:
-    """VACUUM (ANALYZE) `tables` on the target and print one line per table; 0 all done, 1 a table failed, 2 could not run."""
+def run_analyze(
+    options: AnalyzeOptions, tables: Sequence[Table], *, analyze_only: Sequence[Table] = (), json_output: bool = False
+) -> int:
+    """VACUUM (ANALYZE) `tables` (then ANALYZE `analyze_only`) on the target and print one line per table; 0 all done,
+    1 a table failed, 2 could not run."""
     if not tables:
         print("error: no tables to analyze (is the task's scope empty?)", file=sys.stderr)
         return ExitCode.ERROR
@@ -228,7 +250,7 @@ def run_analyze(options: AnalyzeOptions, tables: Sequence[Table], *, json_output
     try:
         dsn = dsn_from_env(options.target_dsn_env)
         with connect(dsn, read_only=False) as target:
-            outcomes = analyze_tables(target, tables, on_table=None if json_output else _progress)
+            outcomes = analyze_tables(target, tables, analyze_only=analyze_only, on_table=None if json_output else _progress)
     except (DatabaseConnectionError, AnalyzeError) as error:
         print(f"error: target: {error}", file=sys.stderr)
         return ExitCode.ERROR
@@ -238,7 +260,8 @@ def run_analyze(options: AnalyzeOptions, tables: Sequence[Table], *, json_output
         document = {"target": describe_dsn(dsn), "seconds": round(seconds, 3), "tables": [o.as_dict() for o in outcomes]}
         print(json.dumps({**document, "results": [result.as_dict() for result in results]}, indent=2))
     else:
-        print(f"VACUUM (ANALYZE) of {len(outcomes)} tables on {describe_dsn(dsn)} in {human_duration(seconds)}")
+        parents = f" and ANALYZE of {len(analyze_only)} partitioned tables" if analyze_only else ""
+        print(f"VACUUM (ANALYZE) of {len(tables)} tables{parents} on {describe_dsn(dsn)} in {human_duration(seconds)}")
         print(cli.render_table(results))
         print(cli.render_summary(results))
     return ExitCode(cli.exit_code(results))

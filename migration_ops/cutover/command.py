@@ -5,15 +5,22 @@
     python -m migration_ops.cutover stop   [--check] [--force --reason TEXT] [--max-latency-seconds S]
                                            [--window-minutes M] [--sample-seconds S] [--dms-user U ...]
                                            [--dsn-env VAR | --from-secret] [--audit-log FILE]
+                                           [--record-dir DIR] [--compare-report FILE]
     python -m migration_ops.cutover pause  [--reason TEXT] [--audit-log FILE]
-    python -m migration_ops.cutover reload --truncate-target-dsn-env VAR [--yes-truncate] [--audit-log FILE]
+    python -m migration_ops.cutover reload --truncate-target-dsn-env VAR [--dsn-env VAR | --from-secret]
+                                           [--yes-truncate] [--audit-log FILE]
         task: (--env ENV | --config PATH) [--suffix S] [--outputs FILE | --workdir DIR | --task-arn ARN]
               [--region R] [--endpoint-url URL]   (--env/--config optional for start and status)
     python -m migration_ops.cutover freeze-sql (--env ENV | --config PATH) --app-role ROLE ... [--dms-user U ...]
         [--output FILE [--rollback-output FILE] | --rollback] [--freeze-superusers]
     python -m migration_ops.cutover target-user (--env ENV | --config PATH) [--outputs FILE | --workdir DIR]
     python -m migration_ops.cutover sequences (--env ENV | --config PATH)
-        [--dsn-env VAR] [--from-secret] [--apply-dsn-env VAR] [--margin N] [--json]
+        [--dsn-env VAR] [--from-secret] [--apply-dsn-env VAR] [--margin N] [--record-dir DIR] [--json]
+    python -m migration_ops.cutover snapshot [--env ENV | --config PATH] [--outputs FILE | --workdir DIR | --cluster-id ID]
+        [--snapshot-id ID] [--timeout-minutes M] [--region R] [--endpoint-url URL] [--json]
+    python -m migration_ops.cutover analyze (--env ENV | --config PATH) --target-dsn-env VAR
+        [--dsn-env VAR] [--from-secret] [--json]
+    python -m migration_ops.cutover report [RECORD] [--json]
 
 The task is the stack's `dms_task_arn` output, found like verify finds outputs:
 `terraform output -json` in cdktf.out/stacks/<stack> (or --workdir), or a saved
@@ -25,13 +32,15 @@ stops the task only when every gate passes (CDC latency, validation, write
 freeze: migration_ops/cutover/gates.py, freeze.py); --force --reason
 stops despite failed gates and records the reason. `pause` stops the task for
 a change during replication (no gates; continue with `start --resume`).
-`reload` truncates the in-scope tables on the TARGET and starts reload-target.
+`reload` truncates the TARGET tables the task loads (scope read on the source) and starts reload-target.
 `freeze-sql` writes the write-freeze SQL for the application roles and,
 separately, its rollback. `target-user` creates the least-privilege DMS target
 user on Aurora from the credentials in its secret (runbook "The DMS target user").
 `sequences` reads every sequence in scope from the SOURCE; with
 --apply-dsn-env (a variable holding the TARGET's libpq URI) it sets each
-target sequence to the source's value + margin.
+target sequence to the source's value + margin and records it in --record-dir. `snapshot` takes a manual
+cluster snapshot and waits for it; `analyze` runs VACUUM (ANALYZE) on the migrated tables on Aurora; `report`
+prints the cutover record `stop` wrote.
 
 Exit codes: 0 done (stop: the task was stopped, with --force possibly despite
 failed gates; stop --check: every gate passes); 1 refused: a gate failed, the
@@ -50,9 +59,23 @@ from collections.abc import Sequence
 
 from migration_ops import cli
 from migration_ops.cutover.subcommand import Invocation, Subcommand
-from migration_ops.cutover.subcommands import freeze_sql, pause, reload, sequences, start, status, stop, target_user
+from migration_ops.cutover.subcommands import (
+    analyze,
+    freeze_sql,
+    pause,
+    reload,
+    report,
+    sequences,
+    snapshot,
+    start,
+    status,
+    stop,
+    target_user,
+)
 
-SUBCOMMANDS: tuple[Subcommand, ...] = (start, status, stop, pause, reload, freeze_sql, sequences, target_user)
+SUBCOMMANDS: tuple[Subcommand, ...] = (
+    start, status, stop, pause, reload, freeze_sql, sequences, target_user, snapshot, analyze, report,
+)  # fmt: skip
 
 
 def _overview() -> cli.CommandHelp:

@@ -65,6 +65,7 @@ __all__ = [
     "TableRecord",
     "add_record_arguments",
     "add_report_arguments",
+    "ensure_writable",
     "gate_records",
     "latency_record",
     "load_comparison",
@@ -87,7 +88,7 @@ _RECORD_NAME = re.compile(r"^cutover-record-.+-(?P<stamp>\d{8}T\d{6}Z)(?:-(?P<nu
 # --- files ------------------------------------------------------------------------------------
 
 
-def _write_whole(path: Path, text: str) -> None:
+def write_whole(path: Path, text: str) -> None:
     """`text` into a temporary file beside `path`, flushed and fsync'ed, then renamed to `path`."""
     descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -102,7 +103,7 @@ def _write_whole(path: Path, text: str) -> None:
         raise
 
 
-def _fsync_directory(directory: Path) -> None:
+def fsync_directory(directory: Path) -> None:
     """Make the renames durable; a platform without directory fsync only loses that guarantee."""
     with suppress(OSError):
         descriptor = os.open(directory, os.O_RDONLY)
@@ -110,6 +111,19 @@ def _fsync_directory(directory: Path) -> None:
             os.fsync(descriptor)
         finally:
             os.close(descriptor)
+
+
+def ensure_writable(directory: Path, *, what: str = "--record-dir") -> None:
+    """Create `directory` and prove a file can be written in it (then removed). Raises RecordError.
+
+    Called before anything is changed, so the record that follows the change has somewhere to go."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        descriptor, probe = tempfile.mkstemp(prefix=".cutover-probe-", dir=directory)
+        os.close(descriptor)
+        os.unlink(probe)
+    except OSError as error:
+        raise RecordError(f"{what} {directory}: not writable ({error.strerror or error}); nothing was changed") from None
 
 
 def record_stem(record: CutoverRecord) -> str:
@@ -138,17 +152,17 @@ def write_record(record: CutoverRecord, directory: Path) -> tuple[Path, Path]:
         stem = f"{record_stem(record)}-{number}"
     json_path, markdown_path = directory / f"{stem}.json", directory / f"{stem}.md"
     try:
-        _write_whole(json_path, json_text)
+        write_whole(json_path, json_text)
     except OSError as error:
         raise RecordError(f"cannot write the cutover record {json_path}: {error.strerror or error}") from None
     try:
-        _write_whole(markdown_path, markdown)
+        write_whole(markdown_path, markdown)
     except OSError as error:
         raise RecordError(
             f"wrote {json_path} but not {markdown_path} ({error.strerror or error}): "
             f"`cutover report {json_path}` prints the Markdown"
         ) from None
-    _fsync_directory(directory)
+    fsync_directory(directory)
     return json_path, markdown_path
 
 

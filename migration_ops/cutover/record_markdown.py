@@ -102,10 +102,19 @@ def _tables(record: CutoverRecord) -> list[str]:
 
 
 def _sequences(record: CutoverRecord) -> list[str]:
+    note = [record.sequences_note, ""] if record.sequences_note else []
     if not record.sequences:
-        return ["None applied by this command."]
-    rows: list[Row] = [(f"{item.schema_name}.{item.name}", item.value) for item in record.sequences]
-    return _table(("Sequence", "Set to"), rows)
+        return [*note, "None recorded."]
+    rows: list[Row] = [
+        (f"{item.schema_name}.{item.name}", _number(item.source_last_issued), _number(item.target_before),
+         item.value if item.changed else f"{item.value} (already ahead, kept)")
+        for item in record.sequences
+    ]  # fmt: skip
+    return [*note, *_table(("Sequence", "Source last issued", "Target before", "Set to"), rows)]
+
+
+def _number(value: int | None) -> str:
+    return "-" if value is None else str(value)
 
 
 def _comparison(record: CutoverRecord) -> list[str]:

@@ -136,7 +136,11 @@ class SequenceReset(_Model):
     schema_name: Text
     name: Text
     value: int
-    """The value the target sequence was set to (setval ..., true)."""
+    """The target sequence's last value afterwards: what setval set it to, or where it already was."""
+    changed: bool = True
+    """False when the target was already ahead and was left alone."""
+    source_last_issued: int | None = None
+    target_before: int | None = None
 
 
 class ComparisonTable(_Model):
@@ -185,6 +189,8 @@ class CutoverRecord(_Model):
     """Why there are no table statistics, when there are none."""
     gates: tuple[GateRecord, ...] = ()
     sequences: tuple[SequenceReset, ...] = ()
+    sequences_note: Text = ""
+    """Where the sequence resets come from (`cutover sequences --apply-dsn-env`, its file and time), or why none."""
     comparison: ComparisonRecord | None = None
     forced: tuple[ForcedStep, ...] = ()
     outcome: Outcome

@@ -11,6 +11,8 @@ import boto3
 from config import EnvironmentConfig
 from contract.outputs import Output
 from migration_ops import aws, cli
+from migration_ops.cutover.audit import require_identity
+from migration_ops.cutover.record_model import Operator, operator_identity
 from migration_ops.cutover.subcommand import TaskOptions
 from migration_ops.errors import UsageError
 from migration_ops.postgres import secret_credentials
@@ -40,6 +42,12 @@ class Task:
 
     def cloudwatch(self) -> CloudWatchClient:
         return self.session.client("cloudwatch", endpoint_url=self.endpoint_url, config=aws.client_settings())
+
+    def operator(self) -> Operator:
+        """The OS user and the AWS caller identity (STS GetCallerIdentity). Raises AuditError when STS cannot say
+        who is acting (audit.require_identity says why that refuses)."""
+        sts = self.session.client("sts", endpoint_url=self.endpoint_url, config=aws.client_settings())
+        return require_identity(operator_identity(sts))
 
 
 def open_task(options: TaskOptions, config: EnvironmentConfig | None) -> Task:

@@ -12,6 +12,7 @@ from pathlib import Path
 from migration_ops import cli
 from migration_ops.cutover import dms_task
 from migration_ops.cutover.audit import DEFAULT_AUDIT_LOG, AuditLog
+from migration_ops.cutover.dms_task import TaskError
 from migration_ops.cutover.subcommand import TaskOptions, add_audit_argument, add_task_arguments
 from migration_ops.cutover.task import open_task, report
 from migration_ops.results import passed
@@ -46,9 +47,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(options: PauseOptions) -> int:
     task = open_task(options.task, cli.load_config(options.task.environment))
-    audit = AuditLog(options.audit_log)
+    audit = AuditLog(options.audit_log, task.operator())
     try:
-        state = dms_task.stop_task(task.dms, task.arn)
+        audit.write("pause", task.arn, intent="pausing", reason=options.reason)
+        try:
+            state = dms_task.stop_task(task.dms, task.arn)
+        except TaskError as error:
+            audit.write("pause", task.arn, outcome=f"error: {error}", reason=options.reason)
+            raise
         audit.write("pause", task.arn, outcome=state, reason=options.reason)
     finally:
         audit.close()

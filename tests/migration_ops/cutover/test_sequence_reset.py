@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -98,10 +99,11 @@ def test_apply_refuses_missing_sequences_and_overflow(pg: PgServer, shop_dms: Dm
     assert target_positions(fresh_target)["public.customers_id_seq"] == 1  # the failed run rolled back
 
 
-def test_cli_prints_then_applies(pg: PgServer, fresh_target: str) -> None:
+def test_cli_prints_then_applies(pg: PgServer, fresh_target: str, tmp_path: Path) -> None:
     env = {key: value for key, value in os.environ.items() if not key.startswith("PG")}
     env.update(SOURCE_DSN=pg.dsn("shop", MIGRATOR), TARGET_DSN=fresh_target)
-    base = [sys.executable, "-m", "migration_ops.cutover", "sequences", "--env", "dev", "--dsn-env", "SOURCE_DSN"]
+    base = [sys.executable, "-m", "migration_ops.cutover", "sequences", "--env", "dev", "--dsn-env", "SOURCE_DSN",
+            "--record-dir", str(tmp_path / "records")]  # fmt: skip
 
     def run(*extra: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([*base, *extra], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=60, check=False)

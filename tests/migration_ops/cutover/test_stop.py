@@ -1,4 +1,4 @@
-"""`cutover stop` refuses to lose data, `reload` truncates before reload-target, `freeze-sql` freezes for real.
+"""`cutover stop` refuses to lose data, `freeze-sql` freezes for real (`reload`: test_reload.py).
 
 AWS: moto in-process (task, CloudWatch latency datapoints), DescribeTableStatistics and AddTagsToResource
 answered from botocore's model (tests/migration_ops/dms_fake.py). Source and target: the real PostgreSQL 15 server.
@@ -136,7 +136,8 @@ def freeze(dbs: Databases) -> FreezeScript:
 def stop(arn: str, tmp_path: Path, *extra: str) -> int:
     return cutover.main([
         "stop", "--env", "dev", "--task-arn", arn, "--dsn-env", "SOURCE_DSN", "--dms-user", MIGRATOR,
-        "--sample-seconds", SAMPLE, "--audit-log", str(tmp_path / "audit.jsonl"), *extra,
+        "--sample-seconds", SAMPLE, "--audit-log", str(tmp_path / "audit.jsonl"),
+        "--record-dir", str(tmp_path / "records"), *extra,
     ])  # fmt: skip
 
 
@@ -241,8 +242,9 @@ def test_stop_stops_when_every_gate_passes(
     statuses = {r["name"]: r["status"] for r in document["results"]}
     assert set(statuses.values()) == {"pass"} and {"gate.cdc-latency", "freeze.superusers", "task.stop"} <= set(statuses)
     assert task_state(arn) == "stopped"
-    [line] = audit_lines(tmp_path)
-    assert (line["action"], line["outcome"], line["forced"]) == ("stop", "stopped", False)
+    intent, outcome = audit_lines(tmp_path)
+    assert (intent["action"], intent["intent"], intent["forced"]) == ("stop", "stopping", False)
+    assert (outcome["action"], outcome["outcome"], outcome["forced"]) == ("stop", "stopped", False)
 
 
 @pytest.mark.parametrize(
@@ -326,49 +328,12 @@ def test_force_needs_a_reason_and_is_recorded(
     document = json.loads(captured.out)
     assert (document["stopped"], document["forced"], document["reason"]) == (True, True, reason)
     assert task_state(arn) == "stopped"
-    [line] = audit_lines(tmp_path)
-    assert (line["outcome"], line["forced"], line["reason"]) == ("stopped", True, reason)
-    assert {gate["name"] for gate in line["gates"] if gate["status"] == "fail"} >= {"gate.cdc-latency", "freeze.write-privileges"}
+    intent, outcome = audit_lines(tmp_path)
+    assert (intent["intent"], intent["forced"], intent["reason"]) == ("stopping", True, reason)
+    assert (outcome["outcome"], outcome["forced"], outcome["reason"]) == ("stopped", True, reason)
+    failing = {gate["name"] for gate in intent["gates"] if gate["status"] == "fail"}
+    assert failing >= {"gate.cdc-latency", "freeze.write-privileges"}
     assert answers.tags[0] == {
         "Key": "cutover-forced-reason",
         "Value": "DMS latency metric broken _case 4711__ counts checked by hand",
     }
-
-
-# --- reload --------------------------------------------------------------------------------------
-
-
-def _rows(dbs: Databases) -> tuple[int, int]:
-    with psycopg.connect(dbs.dsn(dbs.target)) as conn:
-        row = conn.execute("SELECT (SELECT count(*) FROM public.accounts), (SELECT count(*) FROM public.ledger)").fetchone()
-    assert row is not None
-    return int(row[0]), int(row[1])
-
-
-def test_reload_truncates_the_target_only_when_confirmed(
-    running: tuple[str, ModelAnswers], dbs: Databases, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    arn, answers = running
-    reload = ["reload", "--env", "dev", "--task-arn", arn, "--truncate-target-dsn-env", "TARGET_DSN",
-              "--audit-log", str(tmp_path / "audit.jsonl")]  # fmt: skip
-    assert cutover.main(reload) == 1  # running: refused, whatever the flags
-    assert "refused: the task is running" in capsys.readouterr().out
-    assert cutover.main(["pause", "--env", "dev", "--task-arn", arn, "--audit-log", str(tmp_path / "audit.jsonl")]) == 0
-    assert "not a cutover" in capsys.readouterr().out
-
-    assert cutover.main(reload) == 1
-    out = capsys.readouterr().out
-    assert "nothing done; would truncate 2 tables on the TARGET postgres@127.0.0.1" in out
-    assert 'TRUNCATE TABLE "public"."accounts", "public"."ledger"; then StartReplicationTask reload-target' in out
-    assert "fix: add --yes-truncate" in out
-    assert _rows(dbs) == (5, 1)
-    assert answers.start_types == []
-
-    assert cutover.main([*reload, "--yes-truncate"]) == 0
-    assert "truncated 2 target tables; start (reload-target)" in capsys.readouterr().out
-    assert _rows(dbs) == (0, 0)
-    assert answers.start_types == ["reload-target"]
-    assert [(line["action"], line.get("truncated")) for line in audit_lines(tmp_path)] == [
-        ("pause", None),
-        ("reload", list(TABLES)),
-    ]
