@@ -84,6 +84,14 @@ class DmsConfig(StrictModel):
         description='Name of the dedicated DMS target user (`target_user = "dedicated"`); not a reserved name '
         "(`pg_*`, `rds*`), not `aurora.master_username`.",
     )
+    secrets_manager_endpoint_override: bool = Field(
+        default=False,
+        description="Give both DMS endpoints the `secretsManagerEndpointOverride` extra connection attribute, the Secrets "
+        "Manager VPC endpoint's own DNS name, so DMS does not resolve `secretsmanager.<region>.amazonaws.com`. Turn on "
+        "when the replication instance cannot resolve that name to the endpoint (e.g. the VPC's DHCP options use DNS "
+        "servers that do not see the endpoint's private DNS); runbook, \"Secrets Manager from the replication "
+        'instance". Changing it modifies both endpoints: pause the task first.',
+    )
     target_password_version: int = Field(
         default=1,
         ge=1,

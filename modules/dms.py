@@ -87,6 +87,15 @@ class DmsReplicationProps:
     documents: TaskDocumentsProps
     source: SourceEndpointProps
     target: TargetEndpointProps
+    secrets_manager_endpoint_override: str | None = None
+    """DNS name of the Secrets Manager VPC endpoint both endpoints read their secrets through
+    (`secretsManagerEndpointOverride`), or None to resolve `secretsmanager.<region>.amazonaws.com` (private DNS)."""
+
+
+def secrets_manager_override_attribute(dns_name: str | None) -> str | None:
+    """The extra connection attribute of the DMS user guide, "Using secrets to access AWS Database Migration Service
+    endpoints" (replication instance in a private subnet): `secretsManagerEndpointOverride=<VPC endpoint DNS>`."""
+    return None if dns_name is None else f"secretsManagerEndpointOverride={dns_name}"
 
 
 class DmsReplication(Construct):
@@ -151,6 +160,7 @@ class DmsReplication(Construct):
             lifecycle=TerraformResourceLifecycle(ignore_changes=["engine_version"]),
         )
 
+        extra_connection_attributes = secrets_manager_override_attribute(props.secrets_manager_endpoint_override)
         certificate_arn = None
         if props.source.ssl_mode.startswith("verify"):
             certificate_arn = DmsCertificate(
@@ -168,6 +178,7 @@ class DmsReplication(Construct):
             database_name=props.source.database_name,
             secrets_manager_arn=props.source.secret_arn,
             secrets_manager_access_role_arn=secrets_role.arn,
+            extra_connection_attributes=extra_connection_attributes,
             ssl_mode=props.source.ssl_mode,
             certificate_arn=certificate_arn,
             kms_key_arn=props.kms_key_arn,
@@ -190,6 +201,7 @@ class DmsReplication(Construct):
             database_name=props.target.database_name,
             secrets_manager_arn=props.target.secret_arn,
             secrets_manager_access_role_arn=secrets_role.arn,
+            extra_connection_attributes=extra_connection_attributes,
             ssl_mode=TARGET_SSL_MODE,
             kms_key_arn=props.kms_key_arn,
             postgres_settings=DmsEndpointPostgresSettings(after_connect_script=TARGET_AFTER_CONNECT_SCRIPT),

@@ -1,5 +1,5 @@
-"""Alarms a DBA pages on, the encrypted SNS topic they notify, event subscriptions, an EventBridge rule for the DMS
-task's state changes and a dashboard.
+"""Alarms a DBA pages on, the encrypted SNS topic they notify, event subscriptions, EventBridge rules for the DMS
+task's state changes and (with reader auto scaling) the events of the readers auto scaling adds, and a dashboard.
 
 Every alarm is a spec of modules/alarms.py made by one factory (`_alarm`); every
 metric comes from modules/metrics.py, which the dashboard uses too.
@@ -45,6 +45,16 @@ EVENTBRIDGE = "events.amazonaws.com"
 # events reference, "AWS Database Migration Service events"; DMS engine 3.4.6 and later).
 DMS_TASK_STATE_SOURCE = "aws.dms"
 DMS_TASK_STATE_DETAIL_TYPE = "DMS Replication Task State Change"
+# Readers that Aurora Auto Scaling adds are named `application-autoscaling-<uuid>` and carry the tag
+# `application-autoscaling:resourceId` = `cluster:<cluster id>` (Aurora user guide, "Using Amazon Aurora Auto Scaling
+# with Aurora Replicas", "DB instance IDs and tagging"). RDS puts the source's tags in the body of what it sends to
+# EventBridge (Aurora user guide, "Amazon RDS event notification tags and attributes"), beside `EventCategories`,
+# `SourceIdentifier`, `SourceArn` (same guide, "Overview of events for Aurora", DB instance event). The tag is the
+# only field that names the cluster: the identifier prefix is shared by every auto-scaled reader of the account, and
+# an RDS subscription without source ids would page for every instance of the account and region.
+RDS_EVENT_SOURCE = "aws.rds"
+RDS_INSTANCE_EVENT_DETAIL_TYPE = "RDS DB Instance Event"
+AUTO_SCALING_RESOURCE_TAG = "application-autoscaling:resourceId"
 
 
 class Monitoring(Construct):
@@ -74,6 +84,20 @@ class Monitoring(Construct):
             "the alarm topic",
             event_pattern=dms_task_state_pattern(props.replication_task_arn),
         )
+        # The instance event subscription names Terraform's instances; readers auto scaling adds reach the topic
+        # through this rule (by the tag auto scaling gives them).
+        self.auto_scaled_reader_rule = (
+            CloudwatchEventRule(
+                self,
+                "auto-scaled-reader-events-rule",
+                name=naming.name("auto-scaled-reader-events"),
+                description=f"Events of the readers Aurora Auto Scaling adds to {props.cluster_identifier} (not in "
+                "Terraform, so not in the RDS instance event subscription) to the alarm topic",
+                event_pattern=auto_scaled_reader_events_pattern(props.cluster_identifier),
+            )
+            if props.reader_auto_scaling
+            else None
+        )
         # Alarms and event subscriptions wait for the policy that lets their service publish: RDS and DMS check
         # that they may publish when the subscription is created, and a new alarm's first OK notification is sent
         # straight away.
@@ -86,6 +110,7 @@ class Monitoring(Construct):
                 account_id=props.account_id,
                 partition=props.partition,
                 event_rule_arn=self.task_state_rule.arn,
+                auto_scaled_reader_rule_arn=None if self.auto_scaled_reader_rule is None else self.auto_scaled_reader_rule.arn,
             ),
         )
         CloudwatchEventTarget(
@@ -96,6 +121,15 @@ class Monitoring(Construct):
             arn=self.topic.arn,
             depends_on=[self.topic_policy],
         )
+        if self.auto_scaled_reader_rule is not None:
+            CloudwatchEventTarget(
+                self,
+                "auto-scaled-reader-events-target",
+                rule=self.auto_scaled_reader_rule.name,
+                target_id="alarm-topic",
+                arn=self.topic.arn,
+                depends_on=[self.topic_policy],
+            )
         for former_position, subscription in enumerate(props.subscriptions):
             topic_subscription = SnsTopicSubscription(
                 self,
@@ -312,12 +346,52 @@ def dms_task_state_pattern(task_arn: str) -> str:
     )
 
 
-def _topic_policy(topic_arn: str, *, account_id: str, partition: str, event_rule_arn: str) -> str:
+def auto_scaled_reader_events_pattern(cluster_identifier: str) -> str:
+    """EventBridge pattern: instance events, in the categories the instance subscription has, of the readers auto
+    scaling added to this cluster (their `application-autoscaling:resourceId` tag in `detail.Tags`)."""
+    return canonical_json(
+        {
+            "source": [RDS_EVENT_SOURCE],
+            "detail-type": [RDS_INSTANCE_EVENT_DETAIL_TYPE],
+            "detail": {
+                "EventCategories": list(RDS_INSTANCE_EVENTS),
+                "Tags": {AUTO_SCALING_RESOURCE_TAG: [f"cluster:{cluster_identifier}"]},
+            },
+        }
+    )
+
+
+def _eventbridge_publishes(sid: str, topic_arn: str, *, rule_arn: str, account_id: str) -> Statement:
+    return {
+        "Sid": sid,
+        "Effect": "Allow",
+        "Principal": {"Service": EVENTBRIDGE},
+        "Action": "sns:Publish",
+        "Resource": topic_arn,
+        "Condition": {"ArnEquals": {"aws:SourceArn": rule_arn}, "StringEquals": {"aws:SourceAccount": account_id}},
+    }
+
+
+def _topic_policy(
+    topic_arn: str, *, account_id: str, partition: str, event_rule_arn: str, auto_scaled_reader_rule_arn: str | None
+) -> str:
     """Only the alarm and event services acting for this account publish; the account itself administers the topic.
 
-    EventBridge publishes for the one rule of this stack: aws:SourceArn is the rule (EventBridge user guide, "Using
+    EventBridge publishes for the rules of this stack only: aws:SourceArn is the rule (EventBridge user guide, "Using
     resource-based policies for Amazon EventBridge", Amazon SNS permissions), aws:SourceAccount this account.
     """
+    reader_rule = (
+        []
+        if auto_scaled_reader_rule_arn is None
+        else [
+            _eventbridge_publishes(
+                "AutoScaledReaderEventsRuleOfThisStackPublishes",
+                topic_arn,
+                rule_arn=auto_scaled_reader_rule_arn,
+                account_id=account_id,
+            )
+        ]
+    )
     return policy_document(
         [
             {
@@ -328,17 +402,10 @@ def _topic_policy(topic_arn: str, *, account_id: str, partition: str, event_rule
                 "Resource": topic_arn,
                 "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
             },
-            {
-                "Sid": "DmsTaskStateRuleOfThisStackPublishes",
-                "Effect": "Allow",
-                "Principal": {"Service": EVENTBRIDGE},
-                "Action": "sns:Publish",
-                "Resource": topic_arn,
-                "Condition": {
-                    "ArnEquals": {"aws:SourceArn": event_rule_arn},
-                    "StringEquals": {"aws:SourceAccount": account_id},
-                },
-            },
+            _eventbridge_publishes(
+                "DmsTaskStateRuleOfThisStackPublishes", topic_arn, rule_arn=event_rule_arn, account_id=account_id
+            ),
+            *reader_rule,
             {
                 "Sid": "AccountManagesTopic",
                 "Effect": "Allow",

@@ -56,7 +56,8 @@ class SecretsManagerEndpointProps:
 
 
 class SecretsManagerEndpoint(Construct):
-    """Exposes `endpoint_id`."""
+    """Exposes `endpoint_id` and `dns_name`, the endpoint's regional DNS name (its first DNS entry,
+    `vpce-<id>.secretsmanager.<region>.vpce.amazonaws.com`): what `secretsManagerEndpointOverride` names."""
 
     def __init__(self, scope: Construct, id_: str, *, props: SecretsManagerEndpointProps) -> None:
         super().__init__(scope, id_)
@@ -75,12 +76,11 @@ class SecretsManagerEndpoint(Construct):
                 ]
             ),
         )
-        if props.endpoint == CREATE:
-            self.endpoint_id = self._create(props, service_name)
-        else:
-            self.endpoint_id = self._existing(props, service_name)
+        endpoint = self._create(props, service_name) if props.endpoint == CREATE else self._existing(props, service_name)
+        self.endpoint_id: str = endpoint.id
+        self.dns_name: str = endpoint.dns_entry.get(0).dns_name
 
-    def _create(self, props: SecretsManagerEndpointProps, service_name: str) -> str:
+    def _create(self, props: SecretsManagerEndpointProps, service_name: str) -> VpcEndpoint:
         name = props.naming.name("secretsmanager-endpoint")
         group = SecurityGroup(
             self,
@@ -124,9 +124,9 @@ class SecretsManagerEndpoint(Construct):
             private_dns_enabled=True,
             tags={"Name": name},
         )
-        return endpoint.id
+        return endpoint
 
-    def _existing(self, props: SecretsManagerEndpointProps, service_name: str) -> str:
+    def _existing(self, props: SecretsManagerEndpointProps, service_name: str) -> DataAwsVpcEndpoint:
         endpoint = DataAwsVpcEndpoint(
             self,
             "endpoint",
@@ -154,4 +154,4 @@ class SecretsManagerEndpoint(Construct):
             to_port=HTTPS_PORT,
             description="HTTPS to the existing Secrets Manager interface endpoint inside the VPC",
         )
-        return endpoint.id
+        return endpoint

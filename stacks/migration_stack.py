@@ -87,7 +87,7 @@ class MigrationStack(TerraformStack):
 
         database_key = EncryptionKey(self, "database-key", props=props.database_key_props(ctx))
         network = MigrationNetwork(self, "network", props=props.network_props(ctx))
-        SecretsManagerEndpoint(
+        secrets_endpoint = SecretsManagerEndpoint(
             self,
             "secrets-manager-endpoint",
             props=props.secrets_endpoint_props(ctx, dms_security_group_id=network.dms_security_group_id),
@@ -125,6 +125,7 @@ class MigrationStack(TerraformStack):
                 security_group_id=network.dms_security_group_id,
                 kms_key_arn=database_key.arn,
                 target_secret_arn=(target_secret or credentials).arn,
+                secrets_manager_endpoint_dns_name=secrets_endpoint.dns_name,
             ),
         )
         monitoring = Monitoring(self, "monitoring", props=props.monitoring_props(ctx, cluster=aurora, replication=dms))

@@ -184,8 +184,17 @@ def dms_target_secret_props(ctx: StackContext, *, kms_key_arn: str, cluster: Aur
     )
 
 
-def dms_props(ctx: StackContext, *, security_group_id: str, kms_key_arn: str, target_secret_arn: str) -> DmsReplicationProps:
-    """`target_secret_arn`: the dedicated DMS target user's secret, or the credentials secret (`dms.target_user`)."""
+def dms_props(
+    ctx: StackContext,
+    *,
+    security_group_id: str,
+    kms_key_arn: str,
+    target_secret_arn: str,
+    secrets_manager_endpoint_dns_name: str | None = None,
+) -> DmsReplicationProps:
+    """`target_secret_arn`: the dedicated DMS target user's secret, or the credentials secret (`dms.target_user`);
+    `secrets_manager_endpoint_dns_name`: the Secrets Manager VPC endpoint's DNS name, which the endpoints name only
+    with `dms.secrets_manager_endpoint_override`."""
     config = ctx.config
     dms, source = config.dms, config.source
     return DmsReplicationProps(
@@ -220,6 +229,7 @@ def dms_props(ctx: StackContext, *, security_group_id: str, kms_key_arn: str, ta
             secret_arn=target_secret_arn,
             secret_kms_key_arn=kms_key_arn,
         ),
+        secrets_manager_endpoint_override=secrets_manager_endpoint_dns_name if dms.secrets_manager_endpoint_override else None,
     )
 
 

@@ -1,4 +1,5 @@
-"""Verify checks of Aurora: the cluster, its engine, its instances, their zones and Performance Insights."""
+"""Verify checks of Aurora: the cluster, its engine, its instances, their zones, Performance Insights, and the
+instances Terraform does not manage (readers Aurora Auto Scaling added)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,14 @@ from botocore.exceptions import ClientError
 
 from contract.aurora import AURORA_ENGINE
 from contract.outputs import Output
-from migration_ops.results import CheckResult, failed, passed
+from migration_ops.results import CheckResult, failed, passed, warned
 from migration_ops.verify.context import VerifyContext, error_code
 
 if TYPE_CHECKING:
     from mypy_boto3_rds.type_defs import DBClusterTypeDef, DBInstanceTypeDef
+
+# Aurora user guide, "Using Amazon Aurora Auto Scaling with Aurora Replicas", "DB instance IDs and tagging".
+AUTO_SCALING_INSTANCE_PREFIX = "application-autoscaling-"
 
 
 def _cluster(ctx: VerifyContext) -> DBClusterTypeDef | None:
@@ -122,11 +126,25 @@ def check_instance_zones(ctx: VerifyContext) -> CheckResult:
     return passed(name, evidence) if len(zones) >= 2 else failed(name, f"{evidence} (need >= 2)")
 
 
+def _managed_ids(ctx: VerifyContext) -> set[str]:
+    """Terraform's instances: output instance_ids."""
+    return {str(item) for item in ctx.output(Output.INSTANCE_IDS)}
+
+
+def _performance_insights(instance: DBInstanceTypeDef) -> str:
+    if not instance.get("PerformanceInsightsEnabled"):
+        return "Performance Insights off"
+    return f"Performance Insights on ({instance.get('PerformanceInsightsRetentionPeriod', '-')} days)"
+
+
 def check_performance_insights(ctx: VerifyContext) -> CheckResult:
+    """On, with the configured retention, on Terraform's instances; the others are aurora.unmanaged-instances'."""
     name = "aurora.performance-insights"
-    instances = _instances(ctx)
+    managed = _managed_ids(ctx)
+    every = _instances(ctx)
+    instances = [instance for instance in every if instance["DBInstanceIdentifier"] in managed]
     if not instances:
-        return failed(name, f"no instances in cluster {ctx.output(Output.CLUSTER_ID)}")
+        return failed(name, f"none of {', '.join(sorted(managed))} in cluster {ctx.output(Output.CLUSTER_ID)}")
     wanted = ctx.config.aurora.performance_insights_retention_days
     wrong = [
         f"{instance['DBInstanceIdentifier']} enabled={instance.get('PerformanceInsightsEnabled', False)} "
@@ -136,4 +154,33 @@ def check_performance_insights(ctx: VerifyContext) -> CheckResult:
     ]
     if wrong:
         return failed(name, f"expected enabled with {wanted} days retention: {'; '.join(wrong)}")
-    return passed(name, f"enabled with {wanted} days retention on {len(instances)} instances")
+    others = len(every) - len(instances)
+    outside = f" ({others} outside Terraform: see aurora.unmanaged-instances)" if others else ""
+    return passed(name, f"enabled with {wanted} days retention on {len(instances)} instances{outside}")
+
+
+def check_unmanaged_instances(ctx: VerifyContext) -> CheckResult:
+    """Instances of the cluster that are not Terraform's (not in output instance_ids) WARN, never FAIL: readers Aurora
+    Auto Scaling added (`application-autoscaling-*`) are expected with `aurora.auto_scaling`, but they lack what the
+    stack gives its own instances (runbook, "Reader auto scaling")."""
+    name = "aurora.unmanaged-instances"
+    cluster_id = str(ctx.output(Output.CLUSTER_ID))
+    managed = _managed_ids(ctx)
+    others = [instance for instance in _instances(ctx) if instance["DBInstanceIdentifier"] not in managed]
+    if not others:
+        return passed(name, f"every instance of {cluster_id} is one of Terraform's ({len(managed)} in instance_ids)")
+
+    def describe(instance: DBInstanceTypeDef) -> str:
+        identifier = instance["DBInstanceIdentifier"]
+        origin = "added by Aurora Auto Scaling" if identifier.startswith(AUTO_SCALING_INSTANCE_PREFIX) else "not this stack's"
+        return (
+            f"{identifier} ({origin}, {instance.get('DBInstanceStatus', '?')}): not in Terraform, "
+            f"{_performance_insights(instance)}"
+        )
+
+    return warned(
+        name,
+        f"{len(others)} instance(s) of {cluster_id} outside Terraform: {'; '.join(map(describe, others))}",
+        fix='expected with aurora.auto_scaling (runbook, "Reader auto scaling": what these readers lack); otherwise '
+        "delete them before a destroy",
+    )

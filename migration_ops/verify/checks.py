@@ -25,6 +25,7 @@ from migration_ops.verify.aurora import (
     check_instance_zones,
     check_instances_available,
     check_performance_insights,
+    check_unmanaged_instances,
 )
 from migration_ops.verify.context import (
     Check,
@@ -62,6 +63,7 @@ CHECKS: dict[str, Check] = {
     "aurora.instances": check_instances_available,
     "aurora.availability-zones": check_instance_zones,
     "aurora.performance-insights": check_performance_insights,
+    "aurora.unmanaged-instances": check_unmanaged_instances,
     "dms.replication-instance": check_replication_instance,
     "dms.task": check_replication_task,
     "dms.endpoints": check_endpoints,

@@ -58,6 +58,18 @@ def check_replication_task(ctx: VerifyContext) -> CheckResult:
     return passed(name, evidence)
 
 
+SECRETS_MANAGER_OVERRIDE = "secretsManagerEndpointOverride"
+
+
+def _secrets_manager_override(extra_connection_attributes: str) -> str | None:
+    """The value of `secretsManagerEndpointOverride` in `name=value;...` extra connection attributes, if any."""
+    for attribute in extra_connection_attributes.split(";"):
+        name, _, value = attribute.partition("=")
+        if name.strip() == SECRETS_MANAGER_OVERRIDE and value.strip():
+            return value.strip()
+    return None
+
+
 _ENDPOINT_OUTPUTS = (("source", Output.DMS_SOURCE_ENDPOINT_ARN), ("target", Output.DMS_TARGET_ENDPOINT_ARN))
 
 
@@ -76,12 +88,17 @@ def check_endpoints(ctx: VerifyContext) -> CheckResult:
             continue
         endpoint = found[0]
         endpoint_type = str(endpoint.get("EndpointType", "?")).lower()
+        override = _secrets_manager_override(str(endpoint.get("ExtraConnectionAttributes", "")))
         described.append(
             f"{kind} {endpoint.get('EndpointIdentifier', arn)} ({endpoint.get('EngineName', '?')}, "
-            f"ssl={endpoint.get('SslMode', '?')}, status={endpoint.get('Status', '?')})"
+            f"ssl={endpoint.get('SslMode', '?')}, status={endpoint.get('Status', '?')}"
+            + (f", secrets via {override}" if override else "")
+            + ")"
         )
         if endpoint_type != kind:
             problems.append(f"{kind} endpoint has type {endpoint_type}")
+        if ctx.config.dms.secrets_manager_endpoint_override and not override:
+            problems.append(f"{kind} endpoint has no {SECRETS_MANAGER_OVERRIDE} (dms.secrets_manager_endpoint_override)")
     evidence = "; ".join(described)
     return failed(name, "; ".join(problems + ([evidence] if evidence else []))) if problems else passed(name, evidence)
 

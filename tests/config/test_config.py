@@ -114,6 +114,7 @@ def test_unknown_key_in_a_section_lists_that_sections_keys(tmp_path: Path) -> No
         ("dms", "target_username", "public", "a role name PostgreSQL or Aurora reserves"),
         ("dms", "target_username", "DMS-Target", "dms.target_username"),
         ("dms", "target_password_version", 0, "dms.target_password_version"),
+        ("dms", "secrets_manager_endpoint_override", "maybe", "dms.secrets_manager_endpoint_override"),
     ],
 )
 def test_bad_value_names_field(tmp_path: Path, section: str, key: str, bad: Any, expected: str) -> None:

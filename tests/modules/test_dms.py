@@ -273,3 +273,39 @@ def test_ddl_capture_puts_its_artifacts_in_the_source_schema() -> None:
     settings = endpoint["postgres_settings"]
     assert settings["capture_ddls"] is True
     assert settings["ddl_artifacts_schema"] == settings["heartbeat_schema"] == "dms_source"
+
+
+def test_secrets_role_may_describe_the_secrets_keys_as_the_dms_guide_documents(created_roles: Document) -> None:
+    """DMS user guide, "Using secrets to access AWS Database Migration Service endpoints": the example secret access
+    policy grants kms:Decrypt and kms:DescribeKey on the secret's key."""
+    policy = json.loads(only_resource(created_roles, "aws_iam_role_policy")["policy"])
+    by_sid = {s["Sid"]: s for s in policy["Statement"]}
+    assert by_sid["DescribeEndpointSecretKeys"] == {
+        "Sid": "DescribeEndpointSecretKeys",
+        "Effect": "Allow",
+        "Action": "kms:DescribeKey",
+        "Resource": [KEY],
+    }
+    assert set(by_sid) == {"ReadEndpointSecrets", "DecryptEndpointSecrets", "DescribeEndpointSecretKeys"}
+
+
+def test_without_the_override_the_endpoints_have_no_extra_connection_attributes(created_roles: Document) -> None:
+    for endpoint in resources(created_roles, "aws_dms_endpoint").values():
+        assert "extra_connection_attributes" not in endpoint, endpoint["endpoint_type"]
+
+
+def test_the_override_names_the_vpc_endpoint_on_both_endpoints() -> None:
+    """DMS user guide, same page, "To use secrets manager with a replication instance in a private subnet"."""
+    dns = "vpce-1234a5678b9012c-12345678.secretsmanager.eu-west-1.vpce.amazonaws.com"
+    document = synth_dms(secrets_manager_endpoint_override=dns)
+    endpoints = {endpoint["endpoint_type"]: endpoint for endpoint in resources(document, "aws_dms_endpoint").values()}
+    assert set(endpoints) == {"source", "target"}
+    for kind, endpoint in endpoints.items():
+        assert endpoint["extra_connection_attributes"] == f"secretsManagerEndpointOverride={dns}", kind
+        assert endpoint["secrets_manager_arn"] in (SOURCE_SECRET, TARGET_SECRET)
+
+
+@pytest.mark.parametrize("suffix", ENVIRONMENTS)
+def test_environments_leave_the_override_off_by_default(suffix: str, synthesized: dict[str, Document]) -> None:
+    for endpoint in resources(synthesized[suffix], "aws_dms_endpoint").values():
+        assert "extra_connection_attributes" not in endpoint

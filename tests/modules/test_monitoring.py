@@ -328,7 +328,8 @@ def test_each_environment_has_topic_alarms_events_and_dashboard(
         assert alarms[f"aurora-cpu-utilization-db-1-{suffix}"]["dimensions"]["DBInstanceIdentifier"].startswith(
             "${aws_rds_cluster_instance."
         )
-    assert len(resources(document, "aws_cloudwatch_event_rule")) == 1
+    # The DMS task's state changes; with auto scaling also the events of the readers it adds.
+    assert len(resources(document, "aws_cloudwatch_event_rule")) == 1 + aurora.auto_scaling.enabled
     assert len(resources(document, "aws_db_event_subscription")) == 2
     assert len(resources(document, "aws_dms_event_subscription")) == 2
     body = json.loads(only_resource(document, "aws_cloudwatch_dashboard")["dashboard_body"])
@@ -525,3 +526,50 @@ def test_topic_policy_admits_eventbridge_only_for_this_stacks_rule(unit: Documen
 def test_dms_event_subscription_stays_beside_the_rule(unit: Document) -> None:
     dms = {s["source_type"]: s for s in resources(unit, "aws_dms_event_subscription").values()}
     assert {"failure", "state change"} <= set(dms["replication-task"]["event_categories"])
+
+
+def test_without_auto_scaling_no_reader_rule(unit: Document) -> None:
+    rules = resources(unit, "aws_cloudwatch_event_rule").values()
+    assert [rule["name"] for rule in rules] == ["aurora-migration-dms-task-state-unit"]
+
+
+def test_events_of_auto_scaled_readers_reach_the_topic_by_their_cluster_tag(auto_scaled: Document) -> None:
+    """Auto-scaled readers are not in the instance subscription's fixed ids: a rule matches them by the tag Aurora
+    Auto Scaling gives them (`application-autoscaling:resourceId` = `cluster:<id>`), in the subscription's categories."""
+    rules = {rule["name"]: (key, rule) for key, rule in resources(auto_scaled, "aws_cloudwatch_event_rule").items()}
+    rule_id, rule = rules["aurora-migration-auto-scaled-reader-events-unit"]
+    subscription = next(
+        s for s in resources(auto_scaled, "aws_db_event_subscription").values() if s["source_type"] == "db-instance"
+    )
+    assert json.loads(rule["event_pattern"]) == {
+        "source": ["aws.rds"],
+        "detail-type": ["RDS DB Instance Event"],
+        "detail": {
+            "EventCategories": subscription["event_categories"],
+            "Tags": {"application-autoscaling:resourceId": ["cluster:aurora-migration-cluster-unit"]},
+        },
+    }
+    targets = {target["rule"]: target for target in resources(auto_scaled, "aws_cloudwatch_event_target").values()}
+    target = targets[f"${{aws_cloudwatch_event_rule.{rule_id}.name}}"]
+    assert target["arn"] == f"${{aws_sns_topic.{next(iter(resources(auto_scaled, 'aws_sns_topic')))}.arn}}"
+    [policy_id] = resources(auto_scaled, "aws_sns_topic_policy")
+    assert target["depends_on"] == [f"aws_sns_topic_policy.{policy_id}"]
+    # Terraform's instances keep their subscription (fixed ids, never every instance of the account).
+    assert subscription["source_ids"] == list(INSTANCES)
+
+
+def test_topic_policy_admits_eventbridge_for_the_reader_rule_of_this_stack_only(auto_scaled: Document) -> None:
+    rules = {rule["name"]: key for key, rule in resources(auto_scaled, "aws_cloudwatch_event_rule").items()}
+    policy = json.loads(only_resource(auto_scaled, "aws_sns_topic_policy")["policy"])
+    statements = {s["Sid"]: s for s in policy["Statement"]}
+    reader = statements["AutoScaledReaderEventsRuleOfThisStackPublishes"]
+    assert reader["Principal"] == {"Service": "events.amazonaws.com"}
+    assert reader["Condition"] == {
+        "ArnEquals": {
+            "aws:SourceArn": f"${{aws_cloudwatch_event_rule.{rules['aurora-migration-auto-scaled-reader-events-unit']}.arn}}"
+        },
+        "StringEquals": {"aws:SourceAccount": "123456789012"},
+    }
+    assert statements["DmsTaskStateRuleOfThisStackPublishes"]["Condition"]["ArnEquals"] == {
+        "aws:SourceArn": f"${{aws_cloudwatch_event_rule.{rules['aurora-migration-dms-task-state-unit']}.arn}}"
+    }

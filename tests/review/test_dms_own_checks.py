@@ -249,8 +249,14 @@ def secrets_role_reads_only_the_endpoint_secrets(document: Document, config: Env
                     problems.append(
                         f"GetSecretValue is allowed on {sorted(resources)}, not exactly the endpoint secrets {sorted(secrets)}"
                     )
-            elif action != "kms:Decrypt":
-                problems.append(f"the secrets access role may also {action!r} (only GetSecretValue and kms:Decrypt)")
+            elif action == "kms:DescribeKey" and any("*" in resource for resource in resources):
+                problems.append(f"kms:DescribeKey is allowed on {sorted(resources)}, not only the secrets' keys")
+            # The DMS user guide's example secret access policy: GetSecretValue, kms:Decrypt and kms:DescribeKey
+            # ("Using secrets to access AWS Database Migration Service endpoints").
+            elif action not in ("kms:Decrypt", "kms:DescribeKey"):
+                problems.append(
+                    f"the secrets access role may also {action!r} (only GetSecretValue, kms:Decrypt and kms:DescribeKey)"
+                )
     if not readers:
         problems.append("no statement lets the role read the endpoint secrets")
     return problems
@@ -356,3 +362,26 @@ def test_dms_control_fails_on_a_broken_stack(
     broken = copy.deepcopy(synthesized[suffix])
     BREAKAGES[check](broken)
     assert CHECKS[check](broken, environments[suffix]) != [], f"{check} did not notice the breakage"
+
+
+@pytest.mark.parametrize(
+    ("statement", "expected"),
+    [
+        ({"Sid": "X", "Effect": "Allow", "Action": "kms:DescribeKey", "Resource": "*"}, "kms:DescribeKey is allowed on ['*']"),
+        (
+            {"Sid": "X", "Effect": "Allow", "Action": "kms:GenerateDataKey", "Resource": "arn:aws:kms:eu-west-1:1:key/k"},
+            "may also",
+        ),
+    ],
+)
+def test_the_secrets_role_gets_describe_key_on_its_keys_and_nothing_more(
+    statement: dict[str, str], expected: str, synthesized: dict[str, Document], environments: dict[str, EnvironmentConfig]
+) -> None:
+    suffix = "dev" if "dev" in synthesized else next(iter(synthesized))
+    broken = copy.deepcopy(synthesized[suffix])
+    [policy] = [p for p in _resources(broken, "aws_iam_role_policy").values() if "GetSecretValue" in p["policy"]]
+    parsed = json.loads(policy["policy"])
+    parsed["Statement"].append(statement)
+    policy["policy"] = json.dumps(parsed)
+    problems = secrets_role_reads_only_the_endpoint_secrets(broken, environments[suffix])
+    assert len(problems) == 1 and expected in problems[0], problems

@@ -214,3 +214,34 @@ def test_terraform_init_assumes_the_role_for_the_state(synth_dir: Path, tmp_path
     assert completed.returncode != 0, output
     assert "IAM Role (arn:aws:iam::333333333333:role/aurora-migration-deploy) cannot be assumed" in output, output
     assert "AssumeRole" in output and "Unsupported argument" not in output, output
+
+
+@pytest.mark.parametrize("endpoint", ["create", "vpce-0123456789abcdef0"])
+def test_secrets_manager_override_names_the_stacks_vpc_endpoint_on_both_dms_endpoints(
+    environments: dict[str, EnvironmentConfig], tmp_path: Path, endpoint: str
+) -> None:
+    """`dms.secrets_manager_endpoint_override`: both DMS endpoints read their secrets through the VPC endpoint the
+    stack creates or looks up, by its regional DNS name (its first DNS entry)."""
+    from stacks.app import build_app
+
+    base = environments["dev"]
+    config = base.model_copy(
+        update={
+            "dms": base.dms.model_copy(update={"secrets_manager_endpoint_override": True}),
+            "network": base.network.model_copy(update={"secrets_manager_endpoint": endpoint}),
+        }
+    )
+    build_app([config], outdir=str(tmp_path)).synth()
+    document = json.loads((tmp_path / "stacks" / config.stack_name / "cdk.tf.json").read_text())
+    if endpoint == "create":
+        [vpce] = document["resource"]["aws_vpc_endpoint"]
+        address = f"aws_vpc_endpoint.{vpce}"
+    else:
+        [vpce] = document["data"]["aws_vpc_endpoint"]
+        address = f"data.aws_vpc_endpoint.{vpce}"
+    endpoints = document["resource"]["aws_dms_endpoint"].values()
+    assert sorted(e["endpoint_type"] for e in endpoints) == ["source", "target"]
+    for dms_endpoint in endpoints:
+        assert dms_endpoint["extra_connection_attributes"] == (
+            f"secretsManagerEndpointOverride=${{{address}.dns_entry[0].dns_name}}"
+        )
