@@ -21,7 +21,11 @@ from contract.aurora import (
     SUPPORTED_AURORA_MAJORS,
     engine_major,
 )
-from contract.aws_limits import PERFORMANCE_INSIGHTS_RETENTION_DAYS, PERFORMANCE_INSIGHTS_RETENTION_RULE
+from contract.aws_limits import (
+    ADVANCED_DATABASE_INSIGHTS_RETENTION_DAYS,
+    PERFORMANCE_INSIGHTS_RETENTION_DAYS,
+    PERFORMANCE_INSIGHTS_RETENTION_RULE,
+)
 
 RESERVED_MASTER_USERNAMES = frozenset({"postgres", "admin", "administrator", "root", "rdsadmin", "master"})
 
@@ -110,6 +114,12 @@ class AuroraConfig(StrictModel):
     )
     performance_insights_retention_days: int = Field(
         default=7, description=f"Performance Insights retention: {PERFORMANCE_INSIGHTS_RETENTION_RULE}."
+    )
+    database_insights_mode: Literal["standard", "advanced"] = Field(
+        default="standard",
+        description="CloudWatch Database Insights of the cluster (the Performance Insights console ended on 2026-07-31): "
+        "`standard`, or `advanced` (execution plans, lock analysis, 15 months of history; needs "
+        f"`performance_insights_retention_days = {ADVANCED_DATABASE_INSIGHTS_RETENTION_DAYS}`, RDS CreateDBCluster).",
     )
     monitoring_interval_seconds: Literal[1, 5, 10, 15, 30, 60] = Field(default=60, description="Enhanced monitoring interval.")
     log_retention_days: LogRetentionDays = Field(
@@ -208,6 +218,15 @@ class AuroraConfig(StrictModel):
                 for name, acu in capacity.items()
                 if acu is not None
             ]
+        if (
+            self.database_insights_mode == "advanced"
+            and self.performance_insights_retention_days != ADVANCED_DATABASE_INSIGHTS_RETENTION_DAYS
+        ):
+            # botocore rds CreateDBCluster.DatabaseInsightsMode: advanced needs PerformanceInsightsRetentionPeriod 465.
+            problems.append(
+                f"aurora.performance_insights_retention_days: database_insights_mode 'advanced' needs "
+                f"{ADVANCED_DATABASE_INSIGHTS_RETENTION_DAYS}, got {self.performance_insights_retention_days}"
+            )
         scaling = self.auto_scaling
         if scaling.enabled:
             if scaling.max_readers < self.reader_count:

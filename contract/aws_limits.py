@@ -12,3 +12,11 @@ CLOUDWATCH_RETENTION_DAYS = (
 # 1-23 months, or 731.
 PERFORMANCE_INSIGHTS_RETENTION_DAYS = (7, *(31 * months for months in range(1, 24)), 731)
 PERFORMANCE_INSIGHTS_RETENTION_RULE = "7, a multiple of 31 from 31 to 713, or 731"
+
+# Database Insights (botocore `rds` model, CreateDBCluster.DatabaseInsightsMode, enum DatabaseInsightsMode): "If you
+# set this value to advanced, you must also set the PerformanceInsightsEnabled parameter to true and the
+# PerformanceInsightsRetentionPeriod parameter to 465." The Aurora user guide ("Monitoring Amazon Aurora databases
+# with CloudWatch Database Insights") says the Performance Insights console ended on 2026-07-31; Database Insights
+# is where the same data is read now.
+DATABASE_INSIGHTS_MODES = ("standard", "advanced")
+ADVANCED_DATABASE_INSIGHTS_RETENTION_DAYS = 465

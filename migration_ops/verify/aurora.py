@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import ClientError
 
 from contract.aurora import AURORA_ENGINE
+from contract.aws_limits import ADVANCED_DATABASE_INSIGHTS_RETENTION_DAYS
 from contract.outputs import Output
 from migration_ops.results import CheckResult, failed, passed
 from migration_ops.verify.context import VerifyContext, error_code
@@ -137,3 +138,22 @@ def check_performance_insights(ctx: VerifyContext) -> CheckResult:
     if wrong:
         return failed(name, f"expected enabled with {wanted} days retention: {'; '.join(wrong)}")
     return passed(name, f"enabled with {wanted} days retention on {len(instances)} instances")
+
+
+def check_database_insights(ctx: VerifyContext) -> CheckResult:
+    """The cluster's Database Insights mode (RDS DescribeDBClusters `DatabaseInsightsMode`), and for `advanced` the
+    cluster's Performance Insights retention RDS requires with it (botocore rds CreateDBCluster.DatabaseInsightsMode)."""
+    name = "aurora.database-insights"
+    cluster = _cluster(ctx)
+    if cluster is None:
+        return failed(name, f"cluster {ctx.output(Output.CLUSTER_ID)} not found")
+    wanted = ctx.config.aurora.database_insights_mode
+    mode = cluster.get("DatabaseInsightsMode", "standard")  # absent: RDS reports no mode, which is standard
+    retention = cluster.get("PerformanceInsightsRetentionPeriod", "-")
+    evidence = f"cluster {cluster['DBClusterIdentifier']} database_insights_mode={mode} (configured {wanted})"
+    if mode != wanted:
+        return failed(name, evidence)
+    if wanted == "advanced" and retention != ADVANCED_DATABASE_INSIGHTS_RETENTION_DAYS:
+        return failed(name, f"{evidence}; advanced needs {ADVANCED_DATABASE_INSIGHTS_RETENTION_DAYS} days of "
+                      f"Performance Insights retention, the cluster has {retention}")  # fmt: skip
+    return passed(name, evidence)

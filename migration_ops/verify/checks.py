@@ -22,6 +22,7 @@ from migration_ops.verify.alarms import check_aurora_cpu_alarms, check_dms_laten
 from migration_ops.verify.aurora import (
     check_cluster_available,
     check_cluster_engine,
+    check_database_insights,
     check_instance_zones,
     check_instances_available,
     check_performance_insights,
@@ -62,6 +63,7 @@ CHECKS: dict[str, Check] = {
     "aurora.instances": check_instances_available,
     "aurora.availability-zones": check_instance_zones,
     "aurora.performance-insights": check_performance_insights,
+    "aurora.database-insights": check_database_insights,
     "dms.replication-instance": check_replication_instance,
     "dms.task": check_replication_task,
     "dms.endpoints": check_endpoints,
