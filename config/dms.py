@@ -39,6 +39,13 @@ class DmsConfig(StrictModel):
         description="DMS engine a new replication instance is created with; refused once AWS no longer creates "
         "instances with it or when it cannot write to the Aurora major (table: contract/dms_engines.py).",
     )
+    replication_instance_exists: bool = Field(
+        default=False,
+        description="Set to true once this environment's replication instance exists (after its first apply). The "
+        "instance ignores `engine_version` after creation, so a passed creation deadline then warns with the version "
+        "to move to instead of refusing the synth; false refuses a version AWS no longer creates. A short-lived stack "
+        "(ENVIRONMENT_SUFFIX) always creates its own instance and is checked as false.",
+    )
     multi_az: bool = Field(default=True, description="Multi-AZ replication instance.")
     preferred_maintenance_window: WeeklyWindow = Field(
         default="sat:04:00-sat:05:00", description="Weekly maintenance window, UTC."

@@ -100,7 +100,12 @@ def load_environments(
             try:
                 configs.append(
                     load_environment(
-                        base, overrides={"environment_suffix": ephemeral_suffix, "dms": {"service_roles": "existing"}}
+                        base,
+                        overrides={
+                            "environment_suffix": ephemeral_suffix,
+                            # A new stack: account-wide roles exist already, its replication instance does not.
+                            "dms": {"service_roles": "existing", "replication_instance_exists": False},
+                        },
                     )
                 )
             except ConfigError as error:

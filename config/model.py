@@ -83,7 +83,12 @@ class EnvironmentConfig(StrictModel):
         problems += [
             f"dms.engine_version: {problem}, got {self.dms.engine_version!r} (aurora.engine_version "
             f"{self.aurora.engine_version!r})"
-            for problem in engine_problems(self.dms.engine_version, target_major=self.aurora.engine_major, today=today)
+            for problem in engine_problems(
+                self.dms.engine_version,
+                target_major=self.aurora.engine_major,
+                today=today,
+                instance_exists=self.dms.replication_instance_exists,
+            )
         ]
         if problems:
             raise ValueError("\n".join(problems))

@@ -41,6 +41,7 @@ from migration_ops.verify.dms import (
     check_replication_instance,
     check_replication_task,
 )
+from migration_ops.verify.dms_engines import check_engine_versions
 from migration_ops.verify.secret import check_credentials_secret
 
 # Error codes that mean "these credentials do not work here", not "this resource is wrong".
@@ -65,6 +66,7 @@ CHECKS: dict[str, Check] = {
     "aurora.performance-insights": check_performance_insights,
     "aurora.database-insights": check_database_insights,
     "dms.replication-instance": check_replication_instance,
+    "dms.engine-versions": check_engine_versions,
     "dms.task": check_replication_task,
     "dms.endpoints": check_endpoints,
     "dms.connections": check_endpoint_connections,
