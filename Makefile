@@ -112,6 +112,12 @@ verify: install
 preflight: install
 	$(RUN) python -m migration_ops.preflight --env $(ENV)
 
+# The DMS engine table (contract/dms_engines.py) against the account's DescribeEngineVersions, for $(ENV)'s region
+# and credentials: WARN when the table is out of date, FAIL when the configured engine cannot be created.
+.PHONY: engine-versions
+engine-versions: install
+	$(RUN) python -m migration_ops.verify.dms_engines --env $(ENV)
+
 clean:
 	rm -rf cdktf.out dist .make .venv node_modules
 

@@ -36,7 +36,12 @@ def main() -> int:
         return EXIT_BAD_CONFIG
 
     for config in configs:
-        for warning in engine_warnings(config.dms.engine_version, today=dt.date.today()):
+        for warning in engine_warnings(
+            config.dms.engine_version,
+            today=dt.date.today(),
+            target_major=config.aurora.engine_major,
+            instance_exists=config.dms.replication_instance_exists,
+        ):
             print(f"warning: {config.stack_name}: dms.engine_version: {warning}", file=sys.stderr)
 
     from provider_loading.fast_import import enable_fast_provider_import

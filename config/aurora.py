@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, ValidationInfo, field_validator
 
-from config.fields import DayTimeWindow, LogRetentionDays, PgIdentifier, StrictModel, WeeklyWindow
+from config.fields import DayTimeWindow, LogRetentionDays, PgIdentifier, StrictModel, WeeklyWindow, window_minutes
 from contract.aurora import (
+    AURORA_MINORS_DATE,
+    AURORA_MINORS_SOURCE,
+    AURORA_RELEASED_MINORS,
     INSTANCE_MEMORY_GIB,
     MAX_AURORA_READERS,
     PGAUDIT_LOG_CLASSES,
@@ -21,7 +25,11 @@ from contract.aurora import (
     SUPPORTED_AURORA_MAJORS,
     engine_major,
 )
-from contract.aws_limits import PERFORMANCE_INSIGHTS_RETENTION_DAYS, PERFORMANCE_INSIGHTS_RETENTION_RULE
+from contract.aws_limits import (
+    ADVANCED_DATABASE_INSIGHTS_RETENTION_DAYS,
+    PERFORMANCE_INSIGHTS_RETENTION_DAYS,
+    PERFORMANCE_INSIGHTS_RETENTION_RULE,
+)
 
 RESERVED_MASTER_USERNAMES = frozenset({"postgres", "admin", "administrator", "root", "rdsadmin", "master"})
 
@@ -61,7 +69,8 @@ class AuroraConfig(StrictModel):
         default="15.12",
         description="Aurora PostgreSQL `major.minor` a new cluster is created with; AWS upgrades minors after that and "
         "the cluster ignores this value once created (README, Versions), except during a major upgrade "
-        "(`allow_major_version_upgrade`). The parameter group family follows the major.",
+        "(`allow_major_version_upgrade`). The parameter group family follows the major; the minor must be a released "
+        "one (the dated list in contract/aurora.py).",
     )
     allow_major_version_upgrade: bool = Field(
         default=False,
@@ -111,6 +120,12 @@ class AuroraConfig(StrictModel):
     performance_insights_retention_days: int = Field(
         default=7, description=f"Performance Insights retention: {PERFORMANCE_INSIGHTS_RETENTION_RULE}."
     )
+    database_insights_mode: Literal["standard", "advanced"] = Field(
+        default="standard",
+        description="CloudWatch Database Insights of the cluster (the Performance Insights console ended on 2026-07-31): "
+        "`standard`, or `advanced` (execution plans, lock analysis, 15 months of history; needs "
+        f"`performance_insights_retention_days = {ADVANCED_DATABASE_INSIGHTS_RETENTION_DAYS}`, RDS CreateDBCluster).",
+    )
     monitoring_interval_seconds: Literal[1, 5, 10, 15, 30, 60] = Field(default=60, description="Enhanced monitoring interval.")
     log_retention_days: LogRetentionDays = Field(
         default=30, description="Retention of the PostgreSQL log group (a CloudWatch value)."
@@ -123,9 +138,16 @@ class AuroraConfig(StrictModel):
         match = re.fullmatch(r"(\d+)\.(\d+)", version)
         if not match:
             raise ValueError("expected 'major.minor', e.g. '15.12'")
-        if int(match.group(1)) not in SUPPORTED_AURORA_MAJORS:
+        major, minor = int(match.group(1)), int(match.group(2))
+        if major not in SUPPORTED_AURORA_MAJORS:
             allowed = ", ".join(str(m) for m in SUPPORTED_AURORA_MAJORS)
-            raise ValueError(f"major version {match.group(1)} is not supported (supported majors: {allowed})")
+            raise ValueError(f"major version {major} is not supported (supported majors: {allowed})")
+        if minor not in AURORA_RELEASED_MINORS[major]:
+            released = ", ".join(f"{major}.{m}" for m in AURORA_RELEASED_MINORS[major])
+            raise ValueError(
+                f"not a released Aurora PostgreSQL {major} minor (released: {released}; {AURORA_MINORS_SOURCE}, "
+                f"as of {AURORA_MINORS_DATE}: contract/aurora.py)"
+            )
         return version
 
     @field_validator("secret_recovery_window_days")
@@ -181,6 +203,9 @@ class AuroraConfig(StrictModel):
 
     def problems(self) -> list[str]:
         """Rules across the fields of `[aurora]`, one line each (EnvironmentConfig reports them with the others)."""
+        return [problem for _, rule in AURORA_RULES for problem in rule(self)]
+
+    def capacity_problems(self) -> list[str]:
         problems = []
         capacity = {"serverless_min_capacity_acu": self.serverless_min_capacity_acu,
                     "serverless_max_capacity_acu": self.serverless_max_capacity_acu}  # fmt: skip
@@ -208,6 +233,33 @@ class AuroraConfig(StrictModel):
                 for name, acu in capacity.items()
                 if acu is not None
             ]
+        return problems
+
+    def window_problems(self) -> list[str]:
+        problems = []
+        if window_minutes(self.preferred_backup_window) & window_minutes(self.preferred_maintenance_window):
+            # botocore rds CreateDBCluster.PreferredBackupWindow: "Must not conflict with the preferred maintenance window".
+            problems.append(
+                f"aurora.preferred_backup_window: overlaps preferred_maintenance_window "
+                f"{self.preferred_maintenance_window!r} (RDS refuses that), got {self.preferred_backup_window!r}"
+            )
+        return problems
+
+    def insights_problems(self) -> list[str]:
+        problems = []
+        if (
+            self.database_insights_mode == "advanced"
+            and self.performance_insights_retention_days != ADVANCED_DATABASE_INSIGHTS_RETENTION_DAYS
+        ):
+            # botocore rds CreateDBCluster.DatabaseInsightsMode: advanced needs PerformanceInsightsRetentionPeriod 465.
+            problems.append(
+                f"aurora.performance_insights_retention_days: database_insights_mode 'advanced' needs "
+                f"{ADVANCED_DATABASE_INSIGHTS_RETENTION_DAYS}, got {self.performance_insights_retention_days}"
+            )
+        return problems
+
+    def scaling_problems(self) -> list[str]:
+        problems: list[str] = []
         scaling = self.auto_scaling
         if scaling.enabled:
             if scaling.max_readers < self.reader_count:
@@ -225,6 +277,17 @@ class AuroraConfig(StrictModel):
                     f"(instance_class {SERVERLESS_INSTANCE_CLASS!r}), got true"
                 )
         return problems
+
+
+# Each rule across `[aurora]` with the fields it reads: the loader runs a rule whenever those fields are valid, even
+# when another field of the file is not, so one run reports every problem (config/loader.py, partial_problems).
+_SERVERLESS_FIELDS = ("instance_class", "engine_version", "serverless_min_capacity_acu", "serverless_max_capacity_acu")
+AURORA_RULES: tuple[tuple[tuple[str, ...], Callable[[AuroraConfig], list[str]]], ...] = (
+    (_SERVERLESS_FIELDS, AuroraConfig.capacity_problems),
+    (("preferred_backup_window", "preferred_maintenance_window"), AuroraConfig.window_problems),
+    (("database_insights_mode", "performance_insights_retention_days"), AuroraConfig.insights_problems),
+    (("auto_scaling", "reader_count", "instance_class"), AuroraConfig.scaling_problems),
+)
 
 
 def _pgaudit_class(value: str) -> str:

@@ -15,6 +15,8 @@ from config.fields import (
 )
 from contract.dms import MigrationType, ServiceRolesMode, TargetUserMode
 from contract.dms_engines import DEFAULT_DMS_ENGINE_VERSION
+from contract.dms_wildcards import DOCUMENTATION as DMS_WILDCARDS_SOURCE
+from contract.dms_wildcards import literal_name, matches
 
 # PostgreSQL reserves role names starting with `pg_` and the names below ("CREATE ROLE"); RDS and Aurora keep
 # `rdsadmin` and the `rds_*` roles (rds_superuser, rds_replication, rds_password, ...) for themselves.
@@ -29,15 +31,35 @@ class TableSelection(StrictModel):
     table_name: SelectionName = Field(default="%", description="Table name or pattern.")
 
 
+def _covers(exclude: TableSelection, include: TableSelection) -> bool:
+    """Whether `exclude` leaves out everything `include` selects: the same pattern, an exclude that matches the one
+    name a literal include selects, or an exclude of any name (`%` only)."""
+
+    def covers(outer: str, inner: str) -> bool:
+        name = literal_name(inner)
+        return outer == inner or set(outer) == {"%"} or (name is not None and matches(outer, name))
+
+    return covers(exclude.schema_name, include.schema_name) and covers(exclude.table_name, include.table_name)
+
+
 class DmsConfig(StrictModel):
     """The DMS replication instance, endpoints and task."""
 
-    replication_instance_class: DmsInstanceClass = Field(default="dms.c5.2xlarge", description="Replication instance class.")
+    replication_instance_class: DmsInstanceClass = Field(
+        default="dms.c5.2xlarge", description="Replication instance class (the dated list in contract/dms_instance_classes.py)."
+    )
     allocated_storage_gib: int = Field(default=100, ge=5, le=6144, description="Replication instance storage (GiB).")
     engine_version: DmsEngineVersion = Field(
         default=DEFAULT_DMS_ENGINE_VERSION,
         description="DMS engine a new replication instance is created with; refused once AWS no longer creates "
         "instances with it or when it cannot write to the Aurora major (table: contract/dms_engines.py).",
+    )
+    replication_instance_exists: bool = Field(
+        default=False,
+        description="Set to true once this environment's replication instance exists (after its first apply). The "
+        "instance ignores `engine_version` after creation, so a passed creation deadline then warns with the version "
+        "to move to instead of refusing the synth; false refuses a version AWS no longer creates. A short-lived stack "
+        "(ENVIRONMENT_SUFFIX) always creates its own instance and is checked as false.",
     )
     multi_az: bool = Field(default=True, description="Multi-AZ replication instance.")
     preferred_maintenance_window: WeeklyWindow = Field(
@@ -111,9 +133,13 @@ class DmsConfig(StrictModel):
 
     def problems(self, *, master_username: str) -> list[str]:
         """Rules across `[dms]` and `aurora.master_username`, one line each (EnvironmentConfig reports them with the others)."""
+        return self.selection_problems() + self.target_user_problems(master_username=master_username)
+
+    def target_user_problems(self, *, master_username: str) -> list[str]:
+        """The dedicated target user is a second role that applies no DDL."""
+        problems: list[str] = []
         if self.target_user != "dedicated":
-            return []
-        problems = []
+            return problems
         if self.target_username == master_username:
             problems.append(
                 f"dms.target_username: must differ from aurora.master_username (the dedicated user is a second role), "
@@ -125,3 +151,14 @@ class DmsConfig(StrictModel):
                 'table\'s owner, the master user); set dms.target_user = "master" or dms.capture_ddl = false, got "dedicated"'
             )
         return problems
+
+    def selection_problems(self) -> list[str]:
+        """An exclude that leaves out every include leaves the task nothing to migrate (DMS fails it)."""
+        if self.exclude and all(any(_covers(ex, inc) for ex in self.exclude) for inc in self.include):
+            included = ", ".join(f"{i.schema_name}.{i.table_name}" for i in self.include)
+            excluded = ", ".join(f"{e.schema_name}.{e.table_name}" for e in self.exclude)
+            return [
+                f"dms.exclude: leaves out every include ({included}), so the task migrates nothing "
+                f"({DMS_WILDCARDS_SOURCE}), got {excluded}"
+            ]
+        return []

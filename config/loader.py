@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from config.model import EnvironmentConfig
+from config.model import EnvironmentConfig, cross_field_problems
 
 CONFIG_DIR = Path(__file__).resolve().parent
 
@@ -27,8 +28,10 @@ class ConfigError(Exception):
 
 
 def environment_files(config_dir: Path = CONFIG_DIR) -> list[Path]:
-    """The environment files in `config_dir`, sorted by name."""
-    return sorted(config_dir.glob("*.toml"))
+    """The environment files in `config_dir`, sorted by name; ConfigError names a folder that does not exist."""
+    if not config_dir.is_dir():
+        raise ConfigError(problems=(f"{_label(config_dir)}: config folder not found (or not a folder)",))
+    return sorted(path for path in config_dir.iterdir() if path.suffix.lower() == ".toml")
 
 
 def load_environment(
@@ -40,11 +43,16 @@ def load_environment(
     `today` decides which DMS engine deadlines have passed (default: the real date).
     """
     label = _label(path)
+    if path.is_dir():
+        raise ConfigError(problems=(f"{label}: a folder, not an environment file",))
     try:
-        with path.open("rb") as handle:
-            data = tomllib.load(handle)
+        data = tomllib.loads(path.read_bytes().decode("utf-8"))
     except FileNotFoundError:
         raise ConfigError(problems=(f"{label}: file not found",)) from None
+    except UnicodeDecodeError as error:
+        raise ConfigError(problems=(f"{label}: not UTF-8 text (byte {error.start + 1}); TOML files are UTF-8",)) from None
+    except OSError as error:
+        raise ConfigError(problems=(f"{label}: cannot be read ({error.strerror})",)) from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(problems=(f"{label}: not valid TOML: {error}",)) from None
     for key, value in (overrides or {}).items():
@@ -52,10 +60,60 @@ def load_environment(
             data[key] = {**data[key], **value}
         else:
             data[key] = value
+    dated = [f"{label}: {location}: a TOML date or time, which no field takes, got {value}" for location, value in _dates(data)]
+    if dated:
+        raise ConfigError(problems=tuple(dated))
+    context = {"config_dir": path.parent, "today": today}
     try:
-        return EnvironmentConfig.model_validate(data, context={"config_dir": path.parent, "today": today})
+        # As JSON, so strict mode refuses "2" for an integer while arrays still fill tuples and strings fill paths.
+        return EnvironmentConfig.model_validate_json(json.dumps(data), context=context)
     except ValidationError as error:
-        raise ConfigError(problems=tuple(f"{label}: {line}" for line in describe_errors(error))) from None
+        lines = describe_errors(error) + partial_problems(data, error, context=context)
+        raise ConfigError(problems=tuple(f"{label}: {line}" for line in lines)) from None
+
+
+def _dates(data: Any, location: str = "") -> Iterable[tuple[str, Any]]:
+    if isinstance(data, Mapping):
+        for key, value in data.items():
+            yield from _dates(value, f"{location}.{key}" if location else str(key))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            yield from _dates(value, f"{location}[{index}]")
+    elif isinstance(data, dt.date | dt.time):
+        yield location, data
+
+
+def partial_problems(data: Mapping[str, Any], error: ValidationError, *, context: Mapping[str, Any]) -> list[str]:
+    """The cross-field rules whose fields are valid, on a file where other fields are not: every problem in one run."""
+    invalid = [tuple(str(part) for part in item["loc"]) for item in error.errors(include_url=False)]
+
+    def valid(dotted: str) -> bool:
+        path = tuple(dotted.split("."))
+        return not any(loc[: len(path)] == path or path[: len(loc)] == loc for loc in invalid)
+
+    partial = _construct(EnvironmentConfig, data, (), valid, context)
+    today = context.get("today") or dt.date.today()
+    return cross_field_problems(partial, today=today, valid=valid)  # type: ignore[arg-type]
+
+
+def _construct(
+    model: type[BaseModel], data: Any, prefix: tuple[str, ...], valid: Callable[[str], bool], context: Mapping[str, Any]
+) -> BaseModel:
+    """`model` with its valid fields validated and the others left at their defaults (rules never read those)."""
+    values: dict[str, Any] = {}
+    raw = data if isinstance(data, Mapping) else {}
+    for name, field in model.model_fields.items():
+        path = (*prefix, name)
+        if name not in raw:
+            continue
+        annotation = field.annotation
+        if valid(".".join(path)):
+            shape: Any = Annotated[annotation, *field.metadata] if field.metadata else annotation
+            adapter: TypeAdapter[Any] = TypeAdapter(shape)
+            values[name] = adapter.validate_json(json.dumps(raw[name]), context=dict(context))
+        elif isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            values[name] = _construct(annotation, raw[name], path, valid, context)
+    return model.model_construct(**values)
 
 
 def find_environment(env: str, *, overrides: Mapping[str, Any] | None = None, config_dir: Path = CONFIG_DIR) -> EnvironmentConfig:
@@ -84,6 +142,7 @@ def load_environments(
     paths = list(paths)
     loaded: dict[Path, EnvironmentConfig] = {}
     problems: list[str] = [] if paths else ["no environment files (*.toml) found"]
+    problems += _same_suffix_in_two_files(paths)
     for path in paths:
         try:
             loaded[path] = load_environment(path)
@@ -100,7 +159,12 @@ def load_environments(
             try:
                 configs.append(
                     load_environment(
-                        base, overrides={"environment_suffix": ephemeral_suffix, "dms": {"service_roles": "existing"}}
+                        base,
+                        overrides={
+                            "environment_suffix": ephemeral_suffix,
+                            # A new stack: account-wide roles exist already, its replication instance does not.
+                            "dms": {"service_roles": "existing", "replication_instance_exists": False},
+                        },
                     )
                 )
             except ConfigError as error:
@@ -108,12 +172,32 @@ def load_environments(
                     line.replace(_label(base), f"{_label(base)} (as ENVIRONMENT_SUFFIX={ephemeral_suffix})", 1)
                     for line in error.problems
                 )
-    suffixes = [c.environment_suffix for c in configs]
-    for duplicate in sorted({s for s in suffixes if suffixes.count(s) > 1}):
-        problems.append(f"environment_suffix {duplicate!r} is used by more than one environment")
+    by_suffix: dict[str, list[str]] = {}
+    for path, config in loaded.items():
+        by_suffix.setdefault(config.environment_suffix, []).append(_label(path))
+    if ephemeral_suffix is not None:
+        by_suffix.setdefault(ephemeral_suffix, []).append(f"ENVIRONMENT_SUFFIX={ephemeral_suffix}")
+    for duplicate, owners in sorted(by_suffix.items()):
+        if len(owners) > 1:
+            problems.append(
+                f"{', '.join(owners)}: environment_suffix {duplicate!r} is used by more than one environment "
+                "(one stack each: the suffix ends every physical name)"
+            )
     if problems:
         raise ConfigError(problems=tuple(problems))
     return configs
+
+
+def _same_suffix_in_two_files(paths: Iterable[Path]) -> list[str]:
+    """`dev.toml` and `dev.TOML` (or `Dev.toml`) are one environment on a case-insensitive file system."""
+    by_stem: dict[str, list[str]] = {}
+    for path in paths:
+        by_stem.setdefault(path.stem.lower(), []).append(_label(path))
+    return [
+        f"{', '.join(files)}: two files for one environment {stem!r}; keep one"
+        for stem, files in sorted(by_stem.items())
+        if len(files) > 1
+    ]
 
 
 def _service_role_owners(loaded: Mapping[Path, EnvironmentConfig]) -> list[str]:
@@ -134,6 +218,19 @@ def _service_role_owners(loaded: Mapping[Path, EnvironmentConfig]) -> list[str]:
     ]
 
 
+# Strict mode's type errors, said in TOML's terms (a quoted "2" is a string, not the integer 2).
+_TYPE_MESSAGES = {
+    "int_type": 'expected an integer, written without quotes (2, not "2")',
+    "bool_type": "expected true or false, written without quotes",
+    "float_type": "expected a number, written without quotes",
+    "string_type": "expected a string, in quotes",
+    "tuple_type": "expected an array ([...])",
+    "list_type": "expected an array ([...])",
+    "dict_type": "expected a table ({ key = value })",
+    "model_type": "expected a table",
+}
+
+
 def describe_errors(error: ValidationError) -> list[str]:
     """`field.path: what is wrong, got <value>` for each pydantic error."""
     lines = []
@@ -145,6 +242,8 @@ def describe_errors(error: ValidationError) -> list[str]:
             message = f"unknown key (allowed here: {', '.join(allowed)})"
         elif item["type"] == "missing":
             message = "required field is missing"
+        elif item["type"] in _TYPE_MESSAGES:
+            message = _TYPE_MESSAGES[item["type"]]
         # Rules of a whole table (cross-field) name their fields and values themselves: never echo the table.
         whole_table = _is_table(item["loc"])
         got = "" if item["type"] in ("missing", "extra_forbidden") or whole_table else f", got {item['input']!r}"

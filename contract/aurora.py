@@ -8,6 +8,18 @@ AURORA_ENGINE = "aurora-postgresql"
 # `engine` field of the credentials secret: the value Secrets Manager's PostgreSQL rotation templates expect.
 SECRET_ENGINE = "postgres"
 SUPPORTED_AURORA_MAJORS = (14, 15, 16)
+# Released Aurora PostgreSQL minors of each supported major, read 2026-11-29 from the Aurora PostgreSQL release notes
+# ("Amazon Aurora PostgreSQL updates", AuroraPostgreSQL.Updates; the newest row of each major, 16.10 / 15.14 / 14.19,
+# from the "Aurora PostgreSQL now supports 17.6, 16.10, 15.14, 14.19" announcement). Aurora skipped some community
+# minors (14.14, 15.9, 15.11, 16.5, 16.7). A minor released after AURORA_MINORS_DATE is refused until it is added
+# here; which ones a region still creates: `aws rds describe-db-engine-versions --engine aurora-postgresql`.
+AURORA_MINORS_DATE = "2026-11-29"
+AURORA_MINORS_SOURCE = "Aurora PostgreSQL release notes, 'Amazon Aurora PostgreSQL updates'"
+AURORA_RELEASED_MINORS: dict[int, tuple[int, ...]] = {
+    14: (3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 15, 17, 18, 19),
+    15: (2, 3, 4, 5, 6, 7, 8, 10, 12, 13, 14),
+    16: (1, 2, 3, 4, 6, 8, 9, 10),
+}
 
 MIB = 1024 * 1024
 GIB = 1024 * MIB

@@ -63,6 +63,8 @@ class AuroraClusterProps:
     deletion_protection: bool
     skip_final_snapshot: bool
     performance_insights_retention_days: int
+    database_insights_mode: str = "standard"
+    """`standard` or `advanced` (then the cluster's Performance Insights is on with 465 days, as RDS requires)."""
     monitoring_interval_seconds: int
     """Enhanced Monitoring interval of every instance."""
     log_retention_days: int
@@ -164,6 +166,7 @@ class AuroraCluster(Construct):
                     min_capacity=props.serverless_capacity_acu[0], max_capacity=props.serverless_capacity_acu[1]
                 )
             ),
+            **_database_insights_settings(props),
             depends_on=[self.log_group],
         )
 
@@ -216,6 +219,19 @@ class AuroraCluster(Construct):
     @property
     def instance_identifiers(self) -> list[str]:
         return [instance.identifier for instance in self.instances]
+
+
+def _database_insights_settings(props: AuroraClusterProps) -> dict[str, Any]:
+    """Database Insights on the cluster (provider 5.100 `aws_rds_cluster.database_insights_mode`). Advanced mode needs
+    the cluster's Performance Insights enabled with 465 days (botocore rds CreateDBCluster.DatabaseInsightsMode)."""
+    settings: dict[str, Any] = {"database_insights_mode": props.database_insights_mode}
+    if props.database_insights_mode == "advanced":
+        settings |= {
+            "performance_insights_enabled": True,
+            "performance_insights_retention_period": props.performance_insights_retention_days,
+            "performance_insights_kms_key_id": props.kms_key_arn,
+        }
+    return settings
 
 
 def _major_upgrade_settings(props: AuroraClusterProps, *, instance_parameter_group: str) -> dict[str, Any]:

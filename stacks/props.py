@@ -118,6 +118,7 @@ def aurora_props(
         deletion_protection=aurora.deletion_protection,
         skip_final_snapshot=aurora.skip_final_snapshot,
         performance_insights_retention_days=aurora.performance_insights_retention_days,
+        database_insights_mode=aurora.database_insights_mode,
         monitoring_interval_seconds=aurora.monitoring_interval_seconds,
         log_retention_days=aurora.log_retention_days,
         log_min_duration_statement_ms=aurora.log_min_duration_statement_ms,

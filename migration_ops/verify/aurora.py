@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import ClientError
 
 from contract.aurora import AURORA_ENGINE
+from contract.aws_limits import ADVANCED_DATABASE_INSIGHTS_RETENTION_DAYS
 from contract.outputs import Output
 from migration_ops.results import CheckResult, failed, passed, warned
 from migration_ops.verify.context import VerifyContext, error_code
@@ -184,3 +185,22 @@ def check_unmanaged_instances(ctx: VerifyContext) -> CheckResult:
         fix='expected with aurora.auto_scaling (runbook, "Reader auto scaling": what these readers lack); otherwise '
         "delete them before a destroy",
     )
+
+
+def check_database_insights(ctx: VerifyContext) -> CheckResult:
+    """The cluster's Database Insights mode (RDS DescribeDBClusters `DatabaseInsightsMode`), and for `advanced` the
+    cluster's Performance Insights retention RDS requires with it (botocore rds CreateDBCluster.DatabaseInsightsMode)."""
+    name = "aurora.database-insights"
+    cluster = _cluster(ctx)
+    if cluster is None:
+        return failed(name, f"cluster {ctx.output(Output.CLUSTER_ID)} not found")
+    wanted = ctx.config.aurora.database_insights_mode
+    mode = cluster.get("DatabaseInsightsMode", "standard")  # absent: RDS reports no mode, which is standard
+    retention = cluster.get("PerformanceInsightsRetentionPeriod", "-")
+    evidence = f"cluster {cluster['DBClusterIdentifier']} database_insights_mode={mode} (configured {wanted})"
+    if mode != wanted:
+        return failed(name, evidence)
+    if wanted == "advanced" and retention != ADVANCED_DATABASE_INSIGHTS_RETENTION_DAYS:
+        return failed(name, f"{evidence}; advanced needs {ADVANCED_DATABASE_INSIGHTS_RETENTION_DAYS} days of "
+                      f"Performance Insights retention, the cluster has {retention}")  # fmt: skip
+    return passed(name, evidence)

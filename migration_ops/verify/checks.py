@@ -22,6 +22,7 @@ from migration_ops.verify.alarms import check_aurora_cpu_alarms, check_dms_laten
 from migration_ops.verify.aurora import (
     check_cluster_available,
     check_cluster_engine,
+    check_database_insights,
     check_instance_zones,
     check_instances_available,
     check_performance_insights,
@@ -41,6 +42,7 @@ from migration_ops.verify.dms import (
     check_replication_instance,
     check_replication_task,
 )
+from migration_ops.verify.dms_engines import check_engine_versions
 from migration_ops.verify.secret import check_credentials_secret
 
 # Error codes that mean "these credentials do not work here", not "this resource is wrong".
@@ -64,7 +66,9 @@ CHECKS: dict[str, Check] = {
     "aurora.availability-zones": check_instance_zones,
     "aurora.performance-insights": check_performance_insights,
     "aurora.unmanaged-instances": check_unmanaged_instances,
+    "aurora.database-insights": check_database_insights,
     "dms.replication-instance": check_replication_instance,
+    "dms.engine-versions": check_engine_versions,
     "dms.task": check_replication_task,
     "dms.endpoints": check_endpoints,
     "dms.connections": check_endpoint_connections,

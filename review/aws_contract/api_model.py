@@ -75,7 +75,8 @@ MODEL_RULES: tuple[ModelRule, ...] = (
     *_rules(
         "aws_rds_cluster", "rds", "CreateDBCluster",
         ("cluster_identifier", "DBClusterIdentifier"), ("engine", "Engine"), ("engine_version", "EngineVersion"),
-        ("engine_mode", "EngineMode"), ("database_name", "DatabaseName"), ("master_username", "MasterUsername"),
+        ("engine_mode", "EngineMode"), ("database_insights_mode", "DatabaseInsightsMode"),
+        ("database_name", "DatabaseName"), ("master_username", "MasterUsername"),
         ("port", "Port"), ("backup_retention_period", "BackupRetentionPeriod"),
         ("preferred_backup_window", "PreferredBackupWindow"), ("preferred_maintenance_window", "PreferredMaintenanceWindow"),
         ("enabled_cloudwatch_logs_exports", "EnableCloudwatchLogsExports"), ("storage_type", "StorageType"),

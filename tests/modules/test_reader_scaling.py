@@ -130,7 +130,8 @@ def test_a_connections_target_is_not_a_percent(tmp_path: Any) -> None:
         (
             {"instance_class": "db.serverless", "engine_version": "14.2", "serverless_min_capacity_acu": 1,
              "serverless_max_capacity_acu": 8},
-            "aurora.instance_class: db.serverless needs Aurora PostgreSQL 14.3 or later, got engine_version '14.2'",
+            # Aurora PostgreSQL 14 began at 14.3 (contract/aurora.py, released minors): refused before the Serverless rule.
+            "aurora.engine_version: not a released Aurora PostgreSQL 14 minor",
         ),
         (
             {"instance_class": "db.serverless", "serverless_min_capacity_acu": 1, "serverless_max_capacity_acu": 8,
