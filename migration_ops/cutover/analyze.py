@@ -211,9 +211,9 @@ def _vacuum(
 COMMAND_HELP = cli.CommandHelp(
     succeeded="every migrated table was vacuumed and analyzed",
     failed="a table was not (no permission, missing, cancelled); the others still ran",
-    credentials=(cli.target_credentials("--target-dsn-env"),),
+    credentials=(cli.SOURCE_CREDENTIALS, cli.SECRET_CREDENTIALS, cli.target_credentials("--target-dsn-env"), cli.AWS_CREDENTIALS),
     needs_aws=False,
-    aws="It connects to Aurora only (the scope comes from the config).",
+    aws="Only --from-secret calls AWS (Secrets Manager: source.credentials_secret_arn); the scope is read on the source.",
 )
 
 

@@ -134,7 +134,7 @@ def test_the_intent_is_on_disk_before_the_task_is_asked_to_stop(
     assert stop(arn, tmp_path) == 0
     [[intent]] = seen_at_stop
     assert (intent["intent"], intent["forced"], intent["reason"]) == ("stopping", False, None)
-    assert [gate["status"] for gate in intent["gates"]] == ["pass"] * 5
+    assert {gate["status"] for gate in intent["gates"]} == {"pass"} and len(intent["gates"]) >= 5
     assert intent["operator"]["os_user"] == pwd.getpwuid(os.getuid()).pw_name
     assert intent["operator"]["aws_caller_arn"] == "arn:aws:sts::123456789012:user/moto"
     assert [line.get("outcome") for line in audit_lines(tmp_path)] == [None, "stopped"]
