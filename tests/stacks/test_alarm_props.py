@@ -56,7 +56,7 @@ def test_the_config_and_the_alarms_declare_the_same_thresholds() -> None:
 @pytest.mark.parametrize("name", THRESHOLDS)
 def test_each_config_threshold_changes_the_alarms(name: str, environments: dict[str, EnvironmentConfig]) -> None:
     config = environments["dev"]
-    monitoring = MonitoringConfig(**{name: distinctive(name)})
+    monitoring = MonitoringConfig.model_validate({name: distinctive(name)})
     changed = [
         variant
         for variant, aurora in AURORA_VARIANTS.items()
