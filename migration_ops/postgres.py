@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -106,10 +107,14 @@ def describe_dsn(dsn: str) -> str:
     return f"{user}@{host}:{port}/{dbname}"
 
 
-def connect(dsn: str, *, read_only: bool, statement_timeout_seconds: float = 0) -> psycopg.Connection[Any]:
-    """An autocommit connection; read-only sessions refuse every write."""
+def connect(
+    dsn: str, *, read_only: bool, statement_timeout_seconds: float = 0, params: Mapping[str, Any] | None = None
+) -> psycopg.Connection[Any]:
+    """An autocommit connection; read-only sessions refuse every write. `params`: more libpq keywords (keepalives)."""
     try:
-        conn = psycopg.connect(dsn, autocommit=True, connect_timeout=CONNECT_TIMEOUT_SECONDS, application_name="migration-ops")
+        conn = psycopg.connect(
+            dsn, autocommit=True, connect_timeout=CONNECT_TIMEOUT_SECONDS, application_name="migration-ops", **(params or {})
+        )
     except psycopg.Error as error:
         raise DatabaseConnectionError(f"cannot connect to {describe_dsn(dsn)}: {first_line(error)}") from None
     if read_only:
