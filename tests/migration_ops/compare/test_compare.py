@@ -200,7 +200,12 @@ def test_sessions_are_read_only_with_pinned_settings(target: str) -> None:
     with open_connection("target", target, statement_timeout_seconds=5) as conn:
         names = ("default_transaction_read_only", "TimeZone", "row_security", "client_encoding")
         shown = {name: conn.execute(f"SHOW {name}").fetchone()[0] for name in names}  # type: ignore[index]
-        assert shown == {"default_transaction_read_only": "on", "TimeZone": "UTC", "row_security": "off", "client_encoding": "UTF8"}
+        assert shown == {
+            "default_transaction_read_only": "on",
+            "TimeZone": "UTC",
+            "row_security": "off",
+            "client_encoding": "UTF8",
+        }
         assert conn.info.get_parameters()["keepalives_idle"] == "30"
         with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
             conn.execute("DELETE FROM cmp.items")
