@@ -53,7 +53,3 @@ class SourceActivity:
         if self.before is None or after is None or table not in self.before or table not in after:
             return None
         return self.before[table] != after[table]
-
-    @staticmethod
-    def writes(before: tuple[int, int, int, int], after: tuple[int, int, int, int]) -> int:
-        return sum(after[1:]) - sum(before[1:])

@@ -19,7 +19,10 @@ import pytest
 from psycopg import sql
 
 from migration_ops.compare import digest
+from migration_ops.compare.digest import Hashing, TableQueries
+from migration_ops.compare.engine import open_connection
 from migration_ops.compare.sessions import Pair
+from migration_ops.compare.tables import Table
 from tests.migration_ops.compare.helpers import by_table, database, execute, results, run, run_json
 from tests.migration_ops.pg_server import PgServer
 
@@ -159,31 +162,62 @@ def test_collations_do_not_make_identical_data_differ(
     assert "reload" not in found["cmp.names"]["fix"]
 
 
-LATIN1_SQL = """
+WORDS_SQL = """
 CREATE SCHEMA cmp;
 CREATE TABLE cmp.words (word text PRIMARY KEY, note varchar(60), tags text[]);
-INSERT INTO cmp.words
-SELECT (ARRAY['café', 'Müller', 'straße', 'naïve', 'façade', 'smörgåsbord', '¿qué?', 'brûlée', 'Ærø', 'plain'])[1 + g % 10] || g,
-       'note « ' || g || ' » ½ °C', ARRAY['über', 'ça']
+INSERT INTO cmp.words SELECT ({words})[1 + g % 10] || g, 'note ' || ({words})[1 + g % 7] || ' ' || g, ARRAY[{tag}]
   FROM generate_series(1, 120) g;
 """
+ENCODED = {
+    "LATIN1": (
+        "ARRAY['café', 'Müller', 'straße', 'naïve', 'façade', 'smörgåsbord', '¿qué?', 'brûlée', 'Ærø', '½ °C']",
+        "hashtextextended of each row's UTF-8 bytes (LATIN1 source, UTF8 target)",
+    ),
+    "EUC_JP": (
+        "ARRAY['日本語', 'カタカナ', 'ひらがな', '漢字', '東京', '大阪', '寿司', '温泉', '桜', 'plain']",
+        "md5 of each row's UTF-8 bytes (EUC_JP source, UTF8 target)",
+    ),
+}
 
 
-def test_a_latin1_source_compares_equal_to_a_utf8_target(
-    servers: tuple[PgServer, PgServer], config_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize("encoding", list(ENCODED))
+def test_a_source_in_another_encoding_compares_equal_to_a_utf8_target(
+    *,
+    encoding: str,
+    servers: tuple[PgServer, PgServer],
+    config_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    latin1 = "TEMPLATE template0 ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C'"
-    with database(servers[0], LATIN1_SQL, latin1) as source, database(servers[1], LATIN1_SQL) as target:
+    """Text with characters beyond ASCII: single-byte LATIN1 hashes the UTF-8 bytes directly, EUC_JP by md5."""
+    words, hashing = ENCODED[encoding]
+    script = WORDS_SQL.format(words=words, tag=words.split(", ")[1])
+    options = f"TEMPLATE template0 ENCODING '{encoding}' LC_COLLATE 'C' LC_CTYPE 'C'"
+    changed_word = words.split("'")[3] + "1"
+    with database(servers[0], script, options) as source, database(servers[1], script) as target:
         document = run_json(config_path, source, target, monkeypatch, capsys)
-        execute(target, "UPDATE cmp.words SET note = 'changed' WHERE word = 'Müller1'")
+        execute(target, f"UPDATE cmp.words SET note = 'changed' WHERE word = '{changed_word}'")
         changed = run_json(config_path, source, target, monkeypatch, capsys)
     assert document["exit"] == 0, document
-    assert document["hashing"] == "hashtextextended of each row's UTF-8 bytes (LATIN1 source, UTF8 target)"
-    words = results(document)["cmp.words"]
-    assert words["status"] == "warn"
-    assert "server encodings differ (LATIN1 on the source, UTF8 on the target)" in words["evidence"]
+    assert document["hashing"] == hashing
+    words_result = results(document)["cmp.words"]
+    assert words_result["status"] == "warn"
+    assert f"server encodings differ ({encoding} on the source, UTF8 on the target)" in words_result["evidence"]
     assert changed["exit"] == 1
-    assert "changed (word)=(Müller1)" in results(changed)["cmp.words"]["evidence"]
+    assert f"changed (word)=({changed_word})" in results(changed)["cmp.words"]["evidence"]
+
+
+def test_the_digest_is_one_sequential_scan_and_a_hash_aggregate(source: str) -> None:
+    """EXPLAIN: ONLY the table, read once, each row's text computed once (below the OFFSET 0 fence)."""
+    columns = ["tenant", "id", "note", "amount"]
+    queries = TableQueries(Table("cmp", "orders"), columns, ["tenant", "id"], Hashing(mode="text"), 8)
+    with open_connection("source", source, statement_timeout_seconds=5) as conn:
+        plan = [str(row[0]) for row in conn.execute(sql.SQL("EXPLAIN (VERBOSE, COSTS OFF) {}").format(queries.digest()))]
+    assert plan[0].strip() == "HashAggregate"
+    assert [line.strip() for line in plan if "->" in line] == ["->  Seq Scan on cmp.orders"]
+    scan_output = plan[plan.index("  ->  Seq Scan on cmp.orders") + 1]
+    # the scan computes the row text (the aggregates read it); without the fence each would compute its own
+    assert "(ROW(orders.tenant, orders.id, orders.note, orders.amount))::text" in scan_output, plan
 
 
 def test_a_difference_in_flight_is_equal_on_recheck(
