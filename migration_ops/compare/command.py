@@ -47,6 +47,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from config.model import DmsConfig
 from migration_ops import cli
 from migration_ops.compare.engine import (
     DEFAULT_CHUNK_ROWS,
@@ -72,6 +73,8 @@ from plumbing.exit_codes import ExitCode
 from plumbing.text import first_line
 
 DEFAULT_TIME_BUDGET_SECONDS = 3600.0
+CATALOG_READ_SECONDS = 5.0
+"""The least time the catalog reads before the comparison get, even from a budget nearly spent."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -175,9 +178,10 @@ def run_compare(options: CompareOptions, *, budget: Budget | None = None) -> int
         open_connection("target", target_dsn, engine.statement_timeout_seconds) as target,
     ):
         sides = Side(role="source", conn=source), Side(role="target", conn=target)
-        identities = _bounded([(sides[0], database_identity), (sides[1], database_identity)], engine)
+        limit = min(engine.statement_timeout_seconds, max(budget.remaining(), CATALOG_READ_SECONDS))
+        identities = _bounded([(sides[0], database_identity), (sides[1], database_identity)], limit)
         refuse_same_database(identities[0], identities[1])
-        (scope,) = _bounded([(sides[0], lambda conn: read_scope(conn, config.dms, options.tables))], engine)
+        (scope,) = _bounded([(sides[0], lambda conn: read_scope(conn, config.dms, options.tables))], limit)
         progress = None if options.json else _progress
         reports = compare_all(source=source, target=target, scope=scope, options=engine, budget=budget, progress=progress)
     others = _scope_results(scope, config.dms, identities[0][0])
@@ -213,16 +217,16 @@ def run_compare(options: CompareOptions, *, budget: Budget | None = None) -> int
     return code
 
 
-def _bounded(calls: list[tuple[Side, Callable[[Any], Any]]], engine: EngineOptions) -> list[Any]:
-    """Catalog reads before the comparison, under --statement-timeout; a failure cannot be a result yet: exit 2."""
+def _bounded(calls: list[tuple[Side, Callable[[Any], Any]]], limit_seconds: float) -> list[Any]:
+    """Catalog reads before the comparison; a failure cannot be a result yet: exit 2."""
     try:
-        return run_bounded(calls, engine.statement_timeout_seconds)
+        return run_bounded(calls, limit_seconds)
     except (UnansweredError, SideError) as error:
         role = getattr(error, "role", "source")
         raise (TargetConnectionError if role == "target" else SourceConnectionError)(first_line(error)) from None
 
 
-def _scope_results(scope: Scope, dms: Any, database: str) -> list[CheckResult]:
+def _scope_results(scope: Scope, dms: DmsConfig, database: str) -> list[CheckResult]:
     """The partitioned parents (SKIP), the --tables names not compared and an empty scope (FAIL)."""
     results = [parent_result(parent, leaves) for parent, leaves in scope.parents.items()]
     results += [failed(table.qualified, reason, fix="name tables of the task's scope") for table, reason in scope.refused.items()]
