@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -315,8 +316,10 @@ def with_credentials(dsn: str, credentials: Credentials | None) -> str:
     return combined
 
 
-def connect(dsn: str, *, read_only: bool, statement_timeout_seconds: float = 0) -> psycopg.Connection[Any]:
-    """An autocommit connection; read-only sessions refuse every write.
+def connect(
+    dsn: str, *, read_only: bool, statement_timeout_seconds: float = 0, params: Mapping[str, Any] | None = None
+) -> psycopg.Connection[Any]:
+    """An autocommit connection; read-only sessions refuse every write. `params`: more libpq keywords (keepalives).
 
     libpq sees only a DSN that passed `dsn_problem`, and its error is redacted. (The process title: psycopg sets
     none and libpq never puts the DSN in it, so `ps` shows only the command line, which never holds a password.)
@@ -325,7 +328,9 @@ def connect(dsn: str, *, read_only: bool, statement_timeout_seconds: float = 0) 
     if problem is not None:
         raise DatabaseConnectionError(f"cannot connect to {describe_dsn(dsn)}: {problem}")
     try:
-        conn = psycopg.connect(dsn, autocommit=True, connect_timeout=CONNECT_TIMEOUT_SECONDS, application_name="migration-ops")
+        conn = psycopg.connect(
+            dsn, autocommit=True, connect_timeout=CONNECT_TIMEOUT_SECONDS, application_name="migration-ops", **(params or {})
+        )
     except psycopg.Error as error:
         raise DatabaseConnectionError(f"cannot connect to {describe_dsn(dsn)}: {redact(first_line(error), dsn)}") from None
     if read_only:

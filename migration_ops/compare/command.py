@@ -1,39 +1,41 @@
-"""Data comparison of source and target: row counts and checksums over primary-key chunks, per table.
+"""Data comparison of source and target: every row of every table in scope, by hash buckets of its key.
 
     python -m migration_ops.compare (--env ENV | --config PATH) [--suffix S]
         [--dsn-env VAR] [--from-secret [--region R] [--endpoint-url URL]] --target-dsn-env VAR
         [--tables SCHEMA.TABLE ...] [--chunk-rows N] [--time-budget-seconds S] [--statement-timeout S]
-        [--max-rows-without-key N] [--allow-incomplete] [--json]
+        [--recheck-delay-seconds S] [--allow-incomplete] [--json]
 
 The source is reached like preflight reaches it (migration_ops/cli/); the
 target's libpq URI comes from the variable named by --target-dsn-env (never
 from the command line). Tables: the ordinary tables of `dms.include` minus
 `dms.exclude` (migration_ops/scope.py); a partitioned table is compared as its
-leaf partitions, each under its own name on the target. --tables narrows that.
+leaf partitions, each under its own name on the target. --tables (repeatable)
+narrows that; a table it names that is not in the scope or not on the source
+fails. An empty scope fails; the same database on both sides cannot be compared.
 
-Per table, in one REPEATABLE READ, read-only transaction on each side: the row
-counts, then the rows in chunks of --chunk-rows keys in primary-key order.
-Chunk boundaries are every N-th key of the SOURCE (keyset pagination); the
-first chunk is open below and the last open above, so every target row falls
-into exactly one chunk. Each side digests a chunk as its row count and the
-exact sums of the two 64-bit halves of md5(ROW(columns)::text) over its rows,
-the columns being those both sides have, in the source's column order: equal
-digests mean equal rows, whatever order each side puts them in (a text key the
-two sides' collations sort differently can only make a row near a boundary
-look missing in one chunk and extra in the next, never hide a difference).
-Session settings that change how values print (TimeZone, DateStyle,
-IntervalStyle, bytea_output, extra_float_digits, lc_monetary) are pinned on
-both sides. A differing chunk is named by its key range (the WHERE clause to
-look at it); for small chunks the differing keys are listed too. A table without a primary key is compared as a
-whole when it has at most --max-rows-without-key rows, else by row count only.
+Per table, source and target at the same time, each on its own connection: one
+sequential scan of ONLY the table (no inheritance children) puts every row in a
+bucket by a hash of its primary key (about --chunk-rows rows per bucket, the
+same buckets on both sides; without a key, by the row's own hash: the rows are
+compared as a multiset) and digests each bucket as its row count and the exact
+sums of two 64-bit hashes of the rows' text over the columns both sides have.
+No ordering is involved, so collations cannot matter; text is hashed over its
+UTF-8 bytes when the two server encodings differ; the settings that change how
+values print are pinned on both sides, and row_security is off (a table the
+user cannot fully read fails instead of comparing fewer rows). The buckets that
+differ are rechecked after --recheck-delay-seconds: only their rows, narrowed
+to the exact keys changed, missing on or extra on the target. Each table's write
+counters on the source, before and after, tell whether the source changed during
+the run: a FAIL says so (rerun with writes frozen) or that it is conclusive.
 
-Results: PASS equal; FAIL a difference (rows, a chunk, columns, table missing);
-WARN not completely compared (the time budget ran out, a statement timed out,
-a table without a key too large to digest, a query error); SKIP a partitioned
-parent (compared as its partitions). Exit 0: everything compared and equal.
-Exit 1: a difference, or anything not completely compared (unless
---allow-incomplete: an incomplete comparison proves nothing about the rest).
-Exit 2: the command could not run (configuration, connection).
+Results: PASS equal; FAIL a difference (rows, columns, table missing, a table
+that cannot be fully read, a --tables name not compared, an empty scope); WARN
+equal but collations or encodings differ (no data difference), or not completely
+compared (the time budget ran out, a statement timed out, a server stopped
+answering). Exit 0: everything compared and equal. Exit 1: a difference, or
+anything not completely compared (unless --allow-incomplete: an incomplete
+comparison proves nothing about the rest). Exit 2: the command could not run
+(configuration, connection, the same database on both sides).
 """
 
 from __future__ import annotations
@@ -41,13 +43,15 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
+from config.model import DmsConfig
 from migration_ops import cli
 from migration_ops.compare.engine import (
     DEFAULT_CHUNK_ROWS,
-    DEFAULT_MAX_ROWS_WITHOUT_KEY,
+    DEFAULT_RECHECK_DELAY_SECONDS,
     DEFAULT_STATEMENT_TIMEOUT_SECONDS,
     Budget,
     EngineOptions,
@@ -55,8 +59,18 @@ from migration_ops.compare.engine import (
     open_connection,
 )
 from migration_ops.compare.report import TableReport, parent_result, render_reports
-from migration_ops.compare.tables import Table, parse_table, read_scope
-from migration_ops.postgres import DatabaseConnectionError, TargetConnectionError, describe_dsn, dsn_from_env
+from migration_ops.compare.sessions import Side, SideError, UnansweredError, database_identity, refuse_same_database, run_bounded
+from migration_ops.compare.tables import Scope, Table, describe_rules, parse_table, read_scope
+from migration_ops.postgres import (
+    DatabaseConnectionError,
+    SourceConnectionError,
+    TargetConnectionError,
+    describe_dsn,
+    dsn_from_env,
+)
+from migration_ops.results import CheckResult, Status, failed
+from plumbing.exit_codes import ExitCode
+from plumbing.text import first_line
 
 DEFAULT_TIME_BUDGET_SECONDS = 3600.0
 COMMAND_HELP = cli.CommandHelp(
@@ -69,7 +83,9 @@ COMMAND_HELP = cli.CommandHelp(
 )
 CHUNK_ROWS = cli.bounded_int(minimum=1, maximum=cli.BIGINT_MAX)
 TIME_BUDGET_SECONDS = cli.finite_float(strictly_above=0)
-MAX_ROWS_WITHOUT_KEY = cli.bounded_int(minimum=1, maximum=cli.BIGINT_MAX)
+RECHECK_DELAY_SECONDS = cli.finite_float(minimum=0, maximum=3600)
+CATALOG_READ_SECONDS = 5.0
+"""The least time the catalog reads before the comparison get, even from a budget nearly spent."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -88,7 +104,7 @@ class CompareOptions:
     def __post_init__(self) -> None:
         CHUNK_ROWS.check("--chunk-rows", self.engine.chunk_rows)
         cli.STATEMENT_TIMEOUT.check("--statement-timeout", self.engine.statement_timeout_seconds)
-        MAX_ROWS_WITHOUT_KEY.check("--max-rows-without-key", self.engine.max_rows_without_key)
+        RECHECK_DELAY_SECONDS.check("--recheck-delay-seconds", self.engine.recheck_delay_seconds)
         TIME_BUDGET_SECONDS.check("--time-budget-seconds", self.time_budget_seconds)
 
 
@@ -101,14 +117,19 @@ def build_parser() -> argparse.ArgumentParser:
     cli.add_aws_arguments(parser, endpoint_help="Secrets Manager endpoint (an emulator)")
     parser.add_argument("--target-dsn-env", metavar="VAR", required=True, help="variable holding the TARGET libpq URI")
     parser.add_argument(
-        "--tables", nargs="+", type=parse_table, metavar="SCHEMA.TABLE", help="compare only these tables of the scope"
+        "--tables",
+        nargs="+",
+        action="extend",
+        type=parse_table,
+        metavar="SCHEMA.TABLE",
+        help="compare only these tables of the scope (repeatable: the lists add up)",
     )
     parser.add_argument(
         "--chunk-rows",
         type=CHUNK_ROWS,
         default=DEFAULT_CHUNK_ROWS,
         metavar="N",
-        help=f"keys per chunk (default {DEFAULT_CHUNK_ROWS})",
+        help=f"rows per hash bucket, about (default {DEFAULT_CHUNK_ROWS})",
     )
     parser.add_argument(
         "--time-budget-seconds",
@@ -126,11 +147,11 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"limit of each query (default {DEFAULT_STATEMENT_TIMEOUT_SECONDS:g})",
     )
     parser.add_argument(
-        "--max-rows-without-key",
-        type=MAX_ROWS_WITHOUT_KEY,
-        default=DEFAULT_MAX_ROWS_WITHOUT_KEY,
-        metavar="N",
-        help=f"digest a table without a primary key whole up to this many rows (default {DEFAULT_MAX_ROWS_WITHOUT_KEY})",
+        "--recheck-delay-seconds",
+        type=RECHECK_DELAY_SECONDS,
+        default=DEFAULT_RECHECK_DELAY_SECONDS,
+        metavar="S",
+        help=f"pause before rechecking the rows of differing buckets (default {DEFAULT_RECHECK_DELAY_SECONDS:g})",
     )
     parser.add_argument(
         "--allow-incomplete", action="store_true", help="exit 0 when nothing differs even if not everything was compared"
@@ -157,13 +178,18 @@ def run_compare(options: CompareOptions, *, budget: Budget | None = None) -> int
         open_connection("source", source_dsn, engine.statement_timeout_seconds) as source,
         open_connection("target", target_dsn, engine.statement_timeout_seconds) as target,
     ):
-        scope = read_scope(source, config.dms, options.tables)
+        sides = Side(role="source", conn=source), Side(role="target", conn=target)
+        limit = min(engine.statement_timeout_seconds, max(budget.remaining(), CATALOG_READ_SECONDS))
+        identities = _bounded([(sides[0], database_identity), (sides[1], database_identity)], limit)
+        refuse_same_database(identities[0], identities[1])
+        (scope,) = _bounded([(sides[0], lambda conn: read_scope(conn, config.dms, options.tables))], limit)
         progress = None if options.json else _progress
         reports = compare_all(source=source, target=target, scope=scope, options=engine, budget=budget, progress=progress)
-    parents = [parent_result(parent, leaves) for parent, leaves in scope.parents.items()]
-    results = parents + [report.result() for report in reports]
+    others = _scope_results(scope, config.dms, identities[0][0])
+    results = others + [report.result() for report in reports]
     complete = all(report.incomplete is None for report in reports)
-    code = cli.exit_code(results, strict=not options.allow_incomplete)
+    failing = any(result.status is Status.FAIL for result in results)
+    code = ExitCode.FAILED if failing or not (complete or options.allow_incomplete) else ExitCode.OK
     if options.json:
         print(
             cli.render_json(
@@ -174,6 +200,9 @@ def run_compare(options: CompareOptions, *, budget: Budget | None = None) -> int
                 target=describe_dsn(target_dsn),
                 chunk_rows=engine.chunk_rows,
                 time_budget_seconds=budget.seconds,
+                recheck_delay_seconds=engine.recheck_delay_seconds,
+                hashing=reports.hashing,
+                source_changed=reports.source_changed,
                 seconds=round(time.monotonic() - started, 3),
                 complete=complete,
                 tables=[report.as_dict() for report in reports],
@@ -182,11 +211,36 @@ def run_compare(options: CompareOptions, *, budget: Budget | None = None) -> int
     else:
         print(
             f"compare {config.stack_name}: source {describe_dsn(source_dsn)}, target {describe_dsn(target_dsn)}, "
-            f"chunks of {engine.chunk_rows} keys, time budget {budget.seconds:g} s"
+            f"buckets of about {engine.chunk_rows} rows ({reports.hashing}), time budget {budget.seconds:g} s"
         )
-        print(render_reports(reports, parents))
+        print(render_reports(reports, others))
         print(cli.render_summary(results) + ("" if complete else "; INCOMPLETE: not every table was compared completely"))
     return code
+
+
+def _bounded(calls: list[tuple[Side, Callable[[Any], Any]]], limit_seconds: float) -> list[Any]:
+    """Catalog reads before the comparison; a failure cannot be a result yet: exit 2."""
+    try:
+        return run_bounded(calls, limit_seconds)
+    except (UnansweredError, SideError) as error:
+        role = getattr(error, "role", "source")
+        raise (TargetConnectionError if role == "target" else SourceConnectionError)(first_line(error)) from None
+
+
+def _scope_results(scope: Scope, dms: DmsConfig, database: str) -> list[CheckResult]:
+    """The partitioned parents (SKIP), the --tables names not compared and an empty scope (FAIL)."""
+    results = [parent_result(parent, leaves) for parent, leaves in scope.parents.items()]
+    results += [failed(table.qualified, reason, fix="name tables of the task's scope") for table, reason in scope.refused.items()]
+    if scope.empty:
+        results.append(
+            failed(
+                "scope",
+                f"nothing to compare: no table of database {database} on the source matches the task's scope "
+                f"({describe_rules(dms)})",
+                fix="check --env/--config (dms.include, dms.exclude) and that --dsn-env names the source database",
+            )
+        )
+    return results
 
 
 def _progress(report: TableReport) -> None:

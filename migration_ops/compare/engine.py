@@ -1,191 +1,89 @@
-"""The per-table comparison: row counts, then chunk digests in key order, within a time budget.
+"""The per-table comparison within a time budget: shapes, one digest scan per side, a recheck of what differed.
 
-Boundaries are every N-th key of the SOURCE (keyset pagination); the first chunk is open below and the last open
-above, so every target row falls into exactly one chunk. A differing chunk is narrowed to its keys when small
-enough; a table without a primary key is digested whole up to a row limit, else counted only.
+Per table, both sides at the same time (migration_ops/compare/sessions.py): each side's shape; one scan per side
+that digests every bucket of rows (migration_ops/compare/digest.py); when buckets differ, a pause of
+--recheck-delay-seconds and a recheck of only those buckets' rows, narrowed to exact keys
+(migration_ops/compare/recheck.py); then the table's write counters on the source, to tell whether the source
+changed during the run (migration_ops/compare/activity.py).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import psycopg
 
-from migration_ops.compare.chunks import Chunk, Side, prepare_session, snapshot
-from migration_ops.compare.report import ChunkDifference, TableReport, key_values
-from migration_ops.compare.shape import column_problems, read_shape
-from migration_ops.compare.tables import Scope, Table
-from migration_ops.postgres import (
-    DatabaseConnectionError,
-    SourceConnectionError,
-    TargetConnectionError,
-    connect,
+from migration_ops.compare.activity import SourceActivity, read_signatures
+from migration_ops.compare.digest import Hashing, TableQueries, bucket_count, fetch_digests, hashings
+from migration_ops.compare.recheck import NARROW_MAX_ROWS, recheck
+from migration_ops.compare.report import ChunkDifference, TableReport
+from migration_ops.compare.sessions import (
+    Budget,
+    BudgetExhaustedError,
+    Pair,
+    SideError,
+    UnansweredError,
+    open_connection,
+    run_bounded,
 )
+from migration_ops.compare.shape import collation_warnings, column_problems, read_encoding, read_shape
+from migration_ops.compare.tables import Scope, Table
+from migration_ops.postgres import SourceConnectionError, TargetConnectionError
 from plumbing.text import first_line
 
-DEFAULT_CHUNK_ROWS = 10_000
+__all__ = [
+    "NARROW_MAX_ROWS",
+    "Budget",
+    "BudgetExhaustedError",
+    "EngineOptions",
+    "Reports",
+    "compare_all",
+    "compare_table",
+    "open_connection",
+]
+
+DEFAULT_CHUNK_ROWS = 2_000
 DEFAULT_STATEMENT_TIMEOUT_SECONDS = 300.0
-DEFAULT_MAX_ROWS_WITHOUT_KEY = 1_000_000
-NARROW_MAX_ROWS = 100_000
-"""A differing chunk is narrowed to its keys only when neither side holds more rows than this."""
-NARROW_MAX_CHUNKS = 3
-"""Differing chunks narrowed per table (the first ones found)."""
-
-
-class Budget:
-    """A deadline `seconds` from now on `clock`."""
-
-    def __init__(self, seconds: float, *, clock: Callable[[], float] = time.monotonic) -> None:
-        self.seconds = seconds
-        self._clock = clock
-        self._deadline = clock() + seconds
-
-    def remaining(self) -> float:
-        return self._deadline - self._clock()
-
-    @property
-    def expired(self) -> bool:
-        return self.remaining() <= 0
-
-
-class BudgetExhaustedError(Exception):
-    """Raised inside a table's comparison when the time budget runs out; `compare_table` turns it into an
-    incomplete report, so it never reaches the command (not an OpsError: running out of time is a result)."""
+DEFAULT_RECHECK_DELAY_SECONDS = 5.0
+AFTER_READ_SECONDS = 5.0
+"""Limit of the write-counter read after a table, allowed even when the budget has run out."""
 
 
 @dataclass(frozen=True, kw_only=True)
 class EngineOptions:
-    """How each table is compared (--chunk-rows, --statement-timeout, --max-rows-without-key)."""
+    """How each table is compared (--chunk-rows, --statement-timeout, --recheck-delay-seconds)."""
 
     chunk_rows: int = DEFAULT_CHUNK_ROWS
+    """Rows per bucket (chunk), about: the number of buckets is a power of two near rows / chunk_rows."""
     statement_timeout_seconds: float = DEFAULT_STATEMENT_TIMEOUT_SECONDS
-    max_rows_without_key: int = DEFAULT_MAX_ROWS_WITHOUT_KEY
+    recheck_delay_seconds: float = DEFAULT_RECHECK_DELAY_SECONDS
 
 
-def compare_table(
-    source: psycopg.Connection[Any], target: psycopg.Connection[Any], table: Table, options: EngineOptions, budget: Budget
-) -> TableReport:
-    """Row counts, then chunk digests in key order (or one whole-table digest without a key)."""
-    started = time.monotonic()
-    report = TableReport(table=table)
-    try:
-        _compare(source=source, target=target, table=table, options=options, budget=budget, report=report)
-    except BudgetExhaustedError:
-        report.incomplete = f"the time budget of {budget.seconds:g} s ran out" + (
-            f" after {report.chunks_compared} chunks, keys up to {key_values(report.key, [report.reached])}"
-            if report.reached is not None
-            else ""
-        )
-    except psycopg.errors.QueryCanceled:
-        if budget.expired:
-            report.incomplete = f"the time budget of {budget.seconds:g} s ran out during a query"
-        else:
-            report.incomplete = (
-                f"a query ran longer than --statement-timeout {options.statement_timeout_seconds:g} s "
-                f"(after {report.chunks_compared} chunks); lower --chunk-rows or raise the timeout"
-            )
-    except psycopg.Error as error:
-        for role, conn in (("source", source), ("target", target)):
-            if conn.broken or conn.closed:
-                raise (TargetConnectionError if role == "target" else SourceConnectionError)(
-                    f"{role}: connection lost while comparing {table.qualified}: {first_line(error)}"
-                ) from None
-        report.incomplete = f"query error: {first_line(error)}"
-    report.seconds = time.monotonic() - started
-    return report
+class Reports(list[TableReport]):
+    """The reports in scope order, and what the run as a whole found."""
+
+    hashing: str = "not determined"
+    """How rows were hashed (plain text, or UTF-8 bytes when the encodings differ)."""
+    encoding_warning: str | None = None
+
+    @property
+    def source_changed(self) -> bool | None:
+        """True: some compared table was written during the run; False: none; None: cannot tell for some."""
+        seen = [report.source_changed for report in self]
+        return True if any(seen) else (None if None in seen else False)
 
 
-def _compare(
-    *,
-    source: psycopg.Connection[Any],
-    target: psycopg.Connection[Any],
-    table: Table,
-    options: EngineOptions,
-    budget: Budget,
-    report: TableReport,
-) -> None:
-    def check_budget() -> None:
-        remaining = budget.remaining()
-        if remaining <= 0:
-            raise BudgetExhaustedError
-        for side in (src, tgt):
-            side.limit(min(options.statement_timeout_seconds, remaining))
-
-    if budget.expired:
-        raise BudgetExhaustedError
-    source_shape = read_shape(source, table)
-    target_shape = read_shape(target, table)
-    if source_shape is None:
-        report.incomplete = "the table disappeared from the source"
-        return
-    if target_shape is None:
-        report.missing_on_target = True
-        return
-    report.column_problems = column_problems(source_shape, target_shape)
-    target_names = {name for name, _ in target_shape.columns}
-    columns = [name for name, _ in source_shape.columns if name in target_names]
-    key = [name for name in source_shape.key if name in target_names]
-    if not columns:
-        return
-    report.key = key if key == source_shape.key else []
-    src = Side(source, table, columns, report.key)
-    tgt = Side(target, table, columns, report.key)
-    with snapshot(source, target):
-        check_budget()
-        report.source_rows, report.target_rows = src.count(), tgt.count()
-        if not report.key:
-            _compare_without_key(src, tgt, options, report, check_budget)
-            return
-        lower: tuple[str, ...] | None = None
-        number = 0
-        while True:
-            check_budget()
-            upper = src.next_boundary(report.key, lower, options.chunk_rows)
-            number += 1
-            chunk = Chunk(number=number, key=tuple(report.key), lower=lower, upper=upper)
-            on_source, on_target = src.digest(chunk), tgt.digest(chunk)
-            report.chunks_compared += 1
-            if on_source != on_target:
-                difference = ChunkDifference(chunk=chunk, source_rows=on_source.rows, target_rows=on_target.rows)
-                narrow = len(report.differences) < NARROW_MAX_CHUNKS
-                if narrow and max(on_source.rows, on_target.rows) <= NARROW_MAX_ROWS:
-                    _narrow(src, tgt, difference)
-                report.differences.append(difference)
-            if upper is None:
-                return
-            lower = report.reached = upper
-
-
-def _compare_without_key(
-    src: Side, tgt: Side, options: EngineOptions, report: TableReport, check_budget: Callable[[], None]
-) -> None:
-    assert report.source_rows is not None
-    if report.source_rows > options.max_rows_without_key:
-        report.note = "no primary key"
-        report.incomplete = (
-            f"no primary key to chunk by and {report.source_rows} rows (more than --max-rows-without-key "
-            f"{options.max_rows_without_key}): row counts only"
-        )
-        return
-    check_budget()
-    whole = Chunk(number=1, key=(), lower=None, upper=None)
-    on_source, on_target = src.digest(whole), tgt.digest(whole)
-    report.chunks_compared = 1
-    if on_source == on_target:
-        report.note = "no primary key, whole-table digest equal"
-    else:
-        report.note = "no primary key, whole-table digest differs"
-        report.differences.append(ChunkDifference(chunk=whole, source_rows=on_source.rows, target_rows=on_target.rows))
-
-
-def _narrow(src: Side, tgt: Side, difference: ChunkDifference) -> None:
-    on_source, on_target = src.row_hashes(difference.chunk), tgt.row_hashes(difference.chunk)
-    difference.changed = [key for key, digest in on_source.items() if key in on_target and on_target[key] != digest]
-    difference.missing = [key for key in on_source if key not in on_target]
-    difference.extra = [key for key in on_target if key not in on_source]
+@dataclass(frozen=True, kw_only=True)
+class _Run:
+    pair: Pair
+    hashing: tuple[Hashing, Hashing]
+    description: str
+    encoding_warning: str | None
+    activity: SourceActivity
+    options: EngineOptions
 
 
 def compare_all(
@@ -196,22 +94,164 @@ def compare_all(
     options: EngineOptions,
     budget: Budget,
     progress: Callable[[TableReport], None] | None = None,
-) -> list[TableReport]:
-    reports = []
+) -> Reports:
+    pair = Pair(source, target, statement_timeout_seconds=options.statement_timeout_seconds, budget=budget)
+    reports = Reports()
+    try:
+        run = _start(pair, scope.tables, options)
+    except (BudgetExhaustedError, UnansweredError, SideError) as error:
+        why = f"the time budget of {budget.seconds:g} s ran out" if isinstance(error, BudgetExhaustedError) else str(error)
+        reports.extend(TableReport(table=table, incomplete=why) for table in scope.tables)
+        return reports
+    reports.hashing = run.description
+    reports.encoding_warning = run.encoding_warning
     for table in scope.tables:
-        report = compare_table(source, target, table, options, budget)
+        report = _compare_table(run, table)
         reports.append(report)
         if progress is not None:
             progress(report)
     return reports
 
 
-def open_connection(role: str, dsn: str, statement_timeout_seconds: float) -> psycopg.Connection[Any]:
-    """A read-only session with the pinned settings; a connection error names the side."""
-    error_type = TargetConnectionError if role == "target" else SourceConnectionError
+def compare_table(
+    source: psycopg.Connection[Any], target: psycopg.Connection[Any], table: Table, options: EngineOptions, budget: Budget
+) -> TableReport:
+    """One table, as compare_all compares each."""
+    return compare_all(source=source, target=target, scope=Scope(tables=[table], parents={}), options=options, budget=budget)[0]
+
+
+def _start(pair: Pair, tables: Sequence[Table], options: EngineOptions) -> _Run:
+    encodings = pair.both(read_encoding, read_encoding)
+    on_source, on_target, how = hashings(*encodings)
+    warning = None
+    if encodings[0].name != encodings[1].name:
+        warning = (
+            f"server encodings differ ({encodings[0].name} on the source, {encodings[1].name} on the target): "
+            f"rows compared over their UTF-8 bytes ({how}), no data difference"
+        )
+    before = pair.on_source(read_signatures(tables))
+    return _Run(
+        pair=pair,
+        hashing=(on_source, on_target),
+        description=how,
+        encoding_warning=warning,
+        activity=SourceActivity(before),
+        options=options,
+    )
+
+
+def _compare_table(run: _Run, table: Table) -> TableReport:
+    started = time.monotonic()
+    report = TableReport(table=table)
+    budget = run.pair.budget
+    if run.pair.abandoned:
+        report.incomplete = f"not compared: {run.pair.abandoned} earlier in the run"
+        return report
     try:
-        conn = connect(dsn, read_only=True, statement_timeout_seconds=statement_timeout_seconds)
-    except DatabaseConnectionError as error:
-        raise error_type(f"{role}: {error}") from None
-    prepare_session(conn)
-    return conn
+        _compare(run, table, report)
+    except BudgetExhaustedError:
+        stage = (
+            f" before the recheck of {report.first_differences} differing chunks"
+            if report.first_differences and report.recheck_delay is None
+            else ""
+        )
+        report.incomplete = f"the time budget of {budget.seconds:g} s ran out{stage}"
+    except UnansweredError as error:
+        report.incomplete = str(error)
+    except SideError as error:
+        _side_error(run, report, error)
+    _note_changes(run, table, report)
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def _compare(run: _Run, table: Table, report: TableReport) -> None:
+    pair = run.pair
+    source_shape, target_shape = pair.both(lambda conn: read_shape(conn, table), lambda conn: read_shape(conn, table))
+    if source_shape is None:
+        report.incomplete = "the table disappeared from the source"
+        return
+    if target_shape is None:
+        report.missing_on_target = True
+        return
+    report.column_problems = column_problems(source_shape, target_shape)
+    report.column_warnings = collation_warnings(source_shape, target_shape)
+    if run.encoding_warning:
+        report.column_warnings.append(run.encoding_warning)
+    target_names = {name for name, _ in target_shape.columns}
+    columns = [name for name, _ in source_shape.columns if name in target_names]
+    key = [name for name in source_shape.key if name in target_names]
+    if not columns:
+        return
+    report.key = key if key == source_shape.key else []
+    if not report.key:
+        report.note = "no primary key: compared as a multiset of rows"
+    buckets = bucket_count(max(source_shape.estimated_rows, target_shape.estimated_rows), run.options.chunk_rows)
+    queries = (
+        TableQueries(table, columns, report.key, run.hashing[0], buckets),
+        TableQueries(table, columns, report.key, run.hashing[1], buckets),
+    )
+    first = pair.both(fetch_digests(queries[0].digest()), fetch_digests(queries[1].digest()))
+    seen = sorted(set(first[0]) | set(first[1]))
+    report.chunks_compared = len(seen)
+    report.source_rows = sum(digest[0] for digest in first[0].values())
+    report.target_rows = sum(digest[0] for digest in first[1].values())
+    differing = [bucket for bucket in seen if first[0].get(bucket) != first[1].get(bucket)]
+    report.first_differences = len(differing)
+    if not differing:
+        return
+    empty = (0, 0, 0)
+    report.differences = [
+        ChunkDifference(
+            chunk=bucket,
+            where=queries[0].where(bucket),
+            source_rows=first[0].get(bucket, empty)[0],
+            target_rows=first[1].get(bucket, empty)[0],
+            key=report.key,
+        )
+        for bucket in differing
+    ]
+    pair.pause(run.options.recheck_delay_seconds)
+    found = recheck(pair, queries, first, differing)
+    report.differences = found.differences
+    report.recheck_delay = run.options.recheck_delay_seconds
+    report.source_rows += sum(found.counts[bucket][0] - first[0].get(bucket, empty)[0] for bucket in differing)
+    report.target_rows += sum(found.counts[bucket][1] - first[1].get(bucket, empty)[0] for bucket in differing)
+
+
+def _side_error(run: _Run, report: TableReport, error: SideError) -> None:
+    cause, role = error.cause, error.role
+    conn = run.pair.source.conn if role == "source" else run.pair.target.conn
+    if conn.broken or conn.closed:
+        raise (TargetConnectionError if role == "target" else SourceConnectionError)(
+            f"{role}: connection lost while comparing {report.table.qualified}: {first_line(cause)}"
+        ) from None
+    if isinstance(cause, psycopg.errors.InsufficientPrivilege):
+        what = "row-level security hides rows of it from" if "row-level security" in str(cause) else "it cannot be read by"
+        report.unreadable = f"{what} the comparing user on the {role} ({first_line(cause)})"
+    elif isinstance(cause, psycopg.errors.QueryCanceled) and run.pair.budget.expired:
+        report.incomplete = f"the time budget of {run.pair.budget.seconds:g} s ran out during a query"
+    elif isinstance(cause, psycopg.errors.QueryCanceled):
+        report.incomplete = (
+            f"a query on the {role} ran longer than --statement-timeout {run.options.statement_timeout_seconds:g} s"
+        )
+    else:
+        report.incomplete = f"query error on the {role}: {first_line(cause)}"
+
+
+def _note_changes(run: _Run, table: Table, report: TableReport) -> None:
+    """Whether the table was written on the source since the run started (read even when the budget ran out)."""
+    if run.activity.unknown:
+        report.source_change_unknown = run.activity.unknown
+        return
+    if run.pair.source.abandoned:
+        report.source_change_unknown = "the source stopped answering"
+        return
+    try:
+        (after,) = run_bounded([(run.pair.source, read_signatures([table]))], AFTER_READ_SECONDS)
+    except (UnansweredError, SideError) as error:
+        report.source_change_unknown = f"the write counters could not be read: {first_line(error)}"
+        return
+    report.source_changed = run.activity.changed(table, after)
+    if report.source_changed is None:
+        report.source_change_unknown = "the table has no write counters on the source"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
@@ -41,6 +41,12 @@ class Scope:
     """Ordinary tables and leaf partitions to compare, in name order."""
     parents: dict[Table, list[Table]]
     """Partitioned tables in scope and their leaf partitions."""
+    refused: dict[Table, str] = field(default_factory=dict)
+    """Tables named by --tables that are not compared, and why (reported as failures)."""
+
+    @property
+    def empty(self) -> bool:
+        return not (self.tables or self.parents or self.refused)
 
 
 def parse_table(text: str) -> Table:
@@ -51,8 +57,12 @@ def parse_table(text: str) -> Table:
 
 
 def read_scope(conn: psycopg.Connection[Any], dms: DmsConfig, requested: Sequence[Table] = ()) -> Scope:
-    """The task's tables on the source (`dms.include` minus `dms.exclude`), partitioned ones as their leaves."""
-    relations = [relation for relation in catalog.scoped_relations(conn, dms) if relation.is_table]
+    """The task's tables on the source (`dms.include` minus `dms.exclude`), partitioned ones as their leaves.
+
+    With `requested` (--tables), only those; one that is not in the scope, or not on the source, is `refused`.
+    """
+    everything = catalog.relations(conn)
+    relations = [relation for relation in catalog.scoped(everything, dms) if relation.is_table]
     parents: dict[Table, list[Table]] = {}
     tables: set[Table] = set()
     for relation in relations:
@@ -61,13 +71,29 @@ def read_scope(conn: psycopg.Connection[Any], dms: DmsConfig, requested: Sequenc
             parents[table] = [Table(row[0], row[1]) for row in conn.execute(_LEAVES_SQL, (relation.oid,)).fetchall()]
         else:
             tables.add(table)
+    refused: dict[Table, str] = {}
     if requested:
         known = tables | set(parents) | {leaf for leaves in parents.values() for leaf in leaves}
-        unknown = [table.qualified for table in requested if table not in known]
-        if unknown:
-            raise UsageError(f"--tables {', '.join(unknown)}: not a table in the task's scope (dms.include minus dms.exclude)")
+        existing = {Table(relation.schema, relation.name): relation for relation in everything}
+        for table in requested:
+            if table in known:
+                continue
+            found = existing.get(table)
+            if found is None:
+                refused[table] = "named by --tables: no such table on the source"
+            elif not found.is_table:
+                refused[table] = "named by --tables: not a table on the source"
+            else:
+                refused[table] = "named by --tables: not in the task's scope (dms.include minus dms.exclude), not compared"
         parents = {parent: leaves for parent, leaves in parents.items() if parent in requested}
         tables = {table for table in known - set(parents) if table in requested}
     for leaves in parents.values():
         tables.update(leaves)
-    return Scope(tables=sorted(tables), parents=dict(sorted(parents.items())))
+    return Scope(tables=sorted(tables), parents=dict(sorted(parents.items())), refused=dict(sorted(refused.items())))
+
+
+def describe_rules(dms: DmsConfig) -> str:
+    """`include cmp.%; exclude cmp.skip%`: the selection rules as the config writes them."""
+    include = ", ".join(f"{rule.schema_name}.{rule.table_name}" for rule in dms.include) or "nothing"
+    exclude = ", ".join(f"{rule.schema_name}.{rule.table_name}" for rule in dms.exclude)
+    return f"include {include}" + (f"; exclude {exclude}" if exclude else "")

@@ -25,7 +25,7 @@ BAD_VALUES = ("nan", "inf", "-inf", "-1", "ten")
 KNOWN = {
     "preflight": {"--statement-timeout", "--lob-scan-seconds"},
     "verify": {"--connection-timeout"},
-    "compare": {"--chunk-rows", "--time-budget-seconds", "--statement-timeout", "--max-rows-without-key"},
+    "compare": {"--chunk-rows", "--time-budget-seconds", "--statement-timeout", "--recheck-delay-seconds"},
     "cutover stop": {"--max-latency-seconds", "--window-minutes", "--sample-seconds"},
     "cutover sequences": {"--margin"},
 }
