@@ -97,6 +97,15 @@ plan: synth
 bench: install
 	$(RUN) python -m bench.synth
 
+# Compare against the read and hash floors and reladiff: two throw-away PostgreSQL 15 servers, 10 million rows per
+# side (~2 GiB), median of 3. With the old engine a 10M-row compare takes 2-10 minutes (6 runs: 3 timed, 3 cases), so
+# on a loaded machine pass BENCH_COMPARE_ARGS="--repeat 1". Not part of `make test` (a 20,000-row version is:
+# tests/bench/test_compare_bench.py). More options in BENCH_COMPARE_ARGS (--rows, --repeat, --keep-venv DIR,
+# --no-reladiff); results in bench/results/compare-<time>.json.
+.PHONY: bench-compare
+bench-compare: install
+	$(RUN) python -m bench.compare $(BENCH_COMPARE_ARGS)
+
 deploy: install
 	stack=$$($(STACK_NAME)) && npx cdktf deploy "$$stack"
 

@@ -32,14 +32,18 @@ def _with_suffix(text: str, suffix: str) -> str:
     return SUFFIX_LINE.sub(f'environment_suffix = "{suffix}"', text, count=1)
 
 
-def _with_include_rules(text: str, count: int) -> str:
+def _with_include(text: str, rules: list[str]) -> str:
+    """`text` with `dms.include` set to `rules` (inline TOML tables)."""
     if "include" in tomllib.loads(text).get("dms", {}):
         raise TemplateError("config/dev.toml already sets dms.include: the benchmark cannot add its own rules")
-    rules = "\n".join(f'  {{ schema_name = "public", table_name = "t{index:04d}" }},' for index in range(1, count + 1))
-    block = f"include = [\n{rules}\n]\n"
+    block = "include = [\n" + "".join(f"  {rule},\n" for rule in rules) + "]\n"
     if DMS_HEADER.search(text):
         return DMS_HEADER.sub(lambda match: f"{match.group(0)}\n{block}", text, count=1)
     return f"{text.rstrip()}\n\n[dms]\n{block}"
+
+
+def _with_include_rules(text: str, count: int) -> str:
+    return _with_include(text, [f'{{ schema_name = "public", table_name = "t{index:04d}" }}' for index in range(1, count + 1)])
 
 
 def environments_dir(source_dir: Path, target: Path, count: int) -> Path:
@@ -60,5 +64,14 @@ def include_rules_dir(source_dir: Path, target: Path, rules: int) -> Path:
     text = _with_include_rules(_with_suffix(_prepare(source_dir, target), "e01"), rules)
     if len(tomllib.loads(text)["dms"]["include"]) != rules:
         raise TemplateError(f"could not write {rules} include rules into the [dms] table")
+    (target / "e01.toml").write_text(text)
+    return target
+
+
+def single_table_dir(source_dir: Path, target: Path, *, schema: str, table: str) -> Path:
+    """One environment (e01) whose task scope is exactly `schema`.`table` (names without DMS wildcards)."""
+    text = _with_include(
+        _with_suffix(_prepare(source_dir, target), "e01"), [f'{{ schema_name = "{schema}", table_name = "{table}" }}']
+    )
     (target / "e01.toml").write_text(text)
     return target

@@ -14,9 +14,10 @@ import tempfile
 import threading
 import time
 from collections.abc import Mapping, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 
 def _optional(name: str) -> Any:
@@ -117,11 +118,18 @@ class Outcome:
     output_tail: str  # end of stdout and stderr
 
 
-def run(command: Sequence[str], *, env: Mapping[str, str], cwd: Path, timeout_s: float = 3600) -> Outcome:
-    """Run `command` to completion (killed after `timeout_s`), sampling its process tree."""
-    with tempfile.TemporaryFile() as output:
+def run(
+    command: Sequence[str], *, env: Mapping[str, str], cwd: Path, timeout_s: float = 3600, stdout_file: Path | None = None
+) -> Outcome:
+    """Run `command` to completion (killed after `timeout_s`), sampling its process tree.
+
+    With `stdout_file`, the command's whole stdout goes there (a document to parse) and the tail is its stderr.
+    """
+    with tempfile.TemporaryFile() as output, ExitStack() as stack:
+        stdout: IO[bytes] = stack.enter_context(stdout_file.open("wb")) if stdout_file is not None else output
+        stderr = output if stdout_file is not None else subprocess.STDOUT
         started = time.perf_counter()
-        process = subprocess.Popen(list(command), cwd=cwd, env=dict(env), stdout=output, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(list(command), cwd=cwd, env=dict(env), stdout=stdout, stderr=stderr)
         sampler = _TreeSampler(process.pid)
         sampler.start()
         try:
