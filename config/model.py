@@ -72,12 +72,15 @@ class EnvironmentConfig(StrictModel):
             if foreign:
                 problems.append(f"network.{field_name}: availability zones {foreign} are not in aws_region {self.aws_region!r}")
         problems += self.aurora.problems()
-        role_account = self.deployment.role_account_id
-        if role_account is not None and self.allowed_account_ids and role_account not in self.allowed_account_ids:
-            problems.append(
-                f"deployment.role_arn: account {role_account} is not in allowed_account_ids "
-                f"{list(self.allowed_account_ids)}, got {self.deployment.role_arn!r}"
-            )
+        for key, account, arn in (
+            ("role_arn", self.deployment.role_account_id, self.deployment.role_arn),
+            ("plan_role_arn", self.deployment.plan_role_account_id, self.deployment.plan_role_arn),
+        ):
+            if account is not None and self.allowed_account_ids and account not in self.allowed_account_ids:
+                problems.append(
+                    f"deployment.{key}: account {account} is not in allowed_account_ids "
+                    f"{list(self.allowed_account_ids)}, got {arn!r}"
+                )
         today = (info.context or {}).get("today") or dt.date.today()
         problems += [
             f"dms.engine_version: {problem}, got {self.dms.engine_version!r} (aurora.engine_version "
