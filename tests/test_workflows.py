@@ -245,7 +245,8 @@ def test_plans_are_skipped_with_a_notice_for_forks_and_without_a_plan_role() -> 
 def test_drift_opens_or_updates_one_issue_and_closes_none() -> None:
     drift = _load(GITHUB_DIR / "workflows" / "drift.yml")
     assert {"schedule", "workflow_dispatch"} == _triggers(drift)
-    on: dict[str, Any] = drift.get("on", drift.get(True))
+    on = drift.get("on", drift.get(True))
+    assert isinstance(on, dict)
     [schedule] = on["schedule"]
     assert re.fullmatch(r"\d+ \d+ \* \* \*", schedule["cron"]), "once a day"
     steps = drift["jobs"]["drift"]["steps"]
