@@ -293,7 +293,7 @@ def test_the_workflow_matrix_is_every_valid_environment_file(tmp_path: Path, cap
     with pytest.raises(ConfigError, match="nowhere: no such environment"):
         environment_names(tmp_path, only="nowhere")
     (tmp_path / "broken.toml").write_text("environment_suffix = 1\n")
-    with pytest.raises(ConfigError, match="broken.toml"):
+    with pytest.raises(ConfigError, match=r"broken\.toml"):
         environment_names(tmp_path)
 
 
