@@ -15,7 +15,7 @@ STACK_NAME = $(RUN) python -m config stack-name $(ENV)
 # `make review PLAN=...`: each word a plan file or a glob (a word that matches nothing is passed on, so it fails loudly).
 PLAN_ARGS = $(foreach word,$(PLAN),$(foreach plan,$(or $(wildcard $(word)),$(word)),--plan $(plan)))
 
-.PHONY: install synth test lint workflows hermetic snapshots scan contract review plan bench deploy diff destroy verify preflight clean
+.PHONY: install synth test lint workflows hermetic snapshots scan contract review plan-synth plan drift drift-issue environments role-arn bench deploy diff destroy verify preflight clean
 
 .make/pipenv:
 	@mkdir -p .make
@@ -81,18 +81,56 @@ contract: synth
 review: synth
 	$(RUN) python -m review.plan_report --snapshots tests/review/snapshots $(if $(REVIEW_OUTPUT),--output $(REVIEW_OUTPUT)) $(PLAN_ARGS)
 
-# terraform plan of $(ENV) against its remote state, with the credentials of the environment (CI: the OIDC role;
-# the stack's deployment.role_arn is assumed from there). Writes $(PLAN_DIR)/<stack>.tfplan, .json (`terraform show
-# -json`) and .txt. Read-only: -lock=false, so a plan never holds the state lock an apply needs. STATE_BUCKET, if
-# set, replaces state_backend.bucket (one central state bucket); TF_PLUGIN_MIRROR, if set, is used instead of the registry.
+# Every stack synthesized for planning (AURORA_MIGRATION_ROLE=plan): the provider and the state backend assume
+# deployment.plan_role_arn, the read-only role (runbook, "CI roles"); nothing else differs from `make synth`.
+PLAN_SYNTH_DIR ?= cdktf.plan
+plan-synth: install
+	AURORA_MIGRATION_ROLE=plan CDKTF_OUTDIR=$(PLAN_SYNTH_DIR) $(RUN) python main.py
+
+# terraform plan of $(ENV) against its remote state (the bucket of its own state_backend) as its plan role, from
+# the caller's credentials (CI: the OIDC role of the `<env>-plan` environment). Writes $(PLAN_DIR)/<stack>.tfplan,
+# .json (`terraform show -json`) and .txt. Read-only: -lock=false, so a plan never holds the state lock an apply
+# needs; -refresh=false, because the AWS provider 5.100 refreshes a write-only aws_secretsmanager_secret_version
+# with GetSecretValue (terraform-provider-aws #42383, fixed in 6.26.0), which the plan role may not call: the
+# plan compares the branch with the state as last applied, and `make drift` reports what changed outside it.
+# TF_PLUGIN_MIRROR, if set, is used instead of the registry.
 PLAN_DIR ?= plans
-plan: synth
-	stack=$$($(STACK_NAME)) && dir=cdktf.out/stacks/$$stack && out=$(abspath $(PLAN_DIR))/$$stack && mkdir -p $(PLAN_DIR) && \
-	  terraform -chdir=$$dir init -input=false -no-color -reconfigure \
-	    $(if $(STATE_BUCKET),-backend-config=bucket=$(STATE_BUCKET)) $(if $(TF_PLUGIN_MIRROR),-plugin-dir=$(TF_PLUGIN_MIRROR)) && \
-	  terraform -chdir=$$dir plan -input=false -no-color -lock=false -out=$$out.tfplan && \
+PLAN_OPTIONS := -input=false -no-color -lock=false -refresh=false
+plan: plan-synth
+	stack=$$($(STACK_NAME)) && dir=$(PLAN_SYNTH_DIR)/stacks/$$stack && out=$(abspath $(PLAN_DIR))/$$stack && mkdir -p $(PLAN_DIR) && \
+	  terraform -chdir=$$dir init -input=false -no-color -reconfigure $(if $(TF_PLUGIN_MIRROR),-plugin-dir=$(TF_PLUGIN_MIRROR)) && \
+	  terraform -chdir=$$dir plan $(PLAN_OPTIONS) -out=$$out.tfplan && \
 	  terraform -chdir=$$dir show -json $$out.tfplan > $$out.json && \
 	  terraform -chdir=$$dir show -no-color $$out.tfplan > $$out.txt
+
+# Refresh-only plan of $(ENV) as its plan role (migration_ops/drift.py): exit 0 no drift, 1 drift (the report is
+# $(PLAN_DIR)/<stack>.drift.md), 2 could not run. The drift workflow runs it daily; `make drift-issue` files it.
+drift: plan-synth
+	stack=$$($(STACK_NAME)) && $(RUN) python -m migration_ops.drift --stack-dir $(PLAN_SYNTH_DIR)/stacks/$$stack \
+	  --output $(PLAN_DIR) $(if $(TF_PLUGIN_MIRROR),--plugin-dir $(TF_PLUGIN_MIRROR))
+
+# Opens, or updates, the one open issue titled "Drift in <stack>" with `make drift`'s report (gh, GH_TOKEN);
+# never closes one: whoever resolves the drift closes it.
+drift-issue: install
+	stack=$$($(STACK_NAME)) && title="Drift in $$stack" && report=$(PLAN_DIR)/$$stack.drift.md && \
+	  number=$$(gh issue list --state open --search "\"$$title\" in:title" --json number,title \
+	    --jq "[.[] | select(.title == \"$$title\")][0].number // empty") && \
+	  if [ -n "$$number" ]; then gh issue edit "$$number" --body-file "$$report"; \
+	  else gh issue create --title "$$title" --body-file "$$report"; fi
+
+# The environments a workflow runs over (its matrix): every valid config/*.toml, as a JSON list on the line
+# `environments=[...]` of $GITHUB_OUTPUT (stdout outside Actions). ROLE=plan|deploy keeps those that name that
+# role (deployment.plan_role_arn, deployment.role_arn); ONLY=<env> keeps that one (read by the shell, never
+# pasted into the command: the deploy workflow passes a workflow_dispatch input through it).
+environments: install
+	@list=$$($(RUN) python -m config environments $(if $(ROLE),--role $(ROLE)) $${ONLY:+--only "$$ONLY"}) && \
+	  echo "environments=$$list" >> "$${GITHUB_OUTPUT:-/dev/stdout}"
+
+# The role a workflow job assumes through GitHub's OIDC provider for $(ENV): ROLE=plan its
+# deployment.plan_role_arn, ROLE=deploy its deployment.role_arn, as `role_arn=<arn>` (empty when unset) on
+# $GITHUB_OUTPUT (stdout outside Actions).
+role-arn: install
+	@arn=$$($(RUN) python -m config role-arn $(ENV) $(ROLE)) && echo "role_arn=$$arn" >> "$${GITHUB_OUTPUT:-/dev/stdout}"
 
 bench: install
 	$(RUN) python -m bench.synth
@@ -106,8 +144,9 @@ bench: install
 bench-compare: install
 	$(RUN) python -m bench.compare $(BENCH_COMPARE_ARGS)
 
+# AUTO_APPROVE=1: no prompt (the deploy workflow, after the environment's required reviewers approved the run).
 deploy: install
-	stack=$$($(STACK_NAME)) && npx cdktf deploy "$$stack"
+	stack=$$($(STACK_NAME)) && npx cdktf deploy "$$stack" $(if $(AUTO_APPROVE),--auto-approve)
 
 diff: install
 	stack=$$($(STACK_NAME)) && npx cdktf diff "$$stack"
@@ -128,7 +167,7 @@ engine-versions: install
 	$(RUN) python -m migration_ops.verify.dms_engines --env $(ENV)
 
 clean:
-	rm -rf cdktf.out dist .make .venv node_modules
+	rm -rf cdktf.out $(PLAN_SYNTH_DIR) dist .make .venv node_modules
 
 # Source/target data comparison (runbook step 9): TARGET_DSN holds the target's libpq URI; more options in COMPARE_ARGS.
 .PHONY: compare

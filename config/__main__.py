@@ -1,26 +1,72 @@
-"""`python -m config stack-name ENV`: the stack name of an environment (the Makefile's deploy/diff/destroy use it).
+"""The environments as the Makefile and the workflows need them.
 
-ENV is a file stem in config/ or an environment_suffix. Exit 2 with the reason when it names no valid environment.
+    python -m config stack-name ENV                  the stack name (make plan/deploy/diff/destroy)
+    python -m config role-arn ENV plan|deploy        the role a workflow job assumes for ENV
+    python -m config environments [--role R] [--only ENV]   the workflows' matrix, a JSON list of file stems
+
+role-arn prints `deployment.plan_role_arn` (plan) or `deployment.role_arn` (deploy), an empty line when it is
+not set (the job then plans or deploys nothing). environments loads every file (a bad one fails the matrix, not
+one leg) and keeps, with --role, those that name that role, with --only the one named. ENV is a file stem in
+config/ or an environment_suffix. Exit 2 with the reason when something names no valid environment.
 """
 
 from __future__ import annotations
 
+import argparse
+import json
 import sys
+from collections.abc import Sequence
+from pathlib import Path
 
-from config.loader import ConfigError, find_environment
+from config.loader import CONFIG_DIR, ConfigError, environment_files, find_environment, load_environments
+from config.model import EnvironmentConfig
 
-USAGE = "usage: python -m config stack-name ENV"
+ROLE_KINDS = ("plan", "deploy")
 
 
-def main(argv: list[str]) -> int:
-    if len(argv) != 2 or argv[0] != "stack-name":
-        print(USAGE, file=sys.stderr)
-        return 2
+def role_arn(config: EnvironmentConfig, kind: str) -> str | None:
+    return config.deployment.plan_role_arn if kind == "plan" else config.deployment.role_arn
+
+
+def environment_names(config_dir: Path = CONFIG_DIR, *, role: str | None = None, only: str | None = None) -> list[str]:
+    """File stems of the valid environment files in `config_dir` (ConfigError naming every problem otherwise)."""
+    files = environment_files(config_dir)
+    configs = load_environments(files)
+    names = [path.stem for path, config in zip(files, configs, strict=True) if role is None or role_arn(config, role)]
+    if only:
+        if only not in {path.stem for path in files}:
+            raise ConfigError(problems=(f"{only}: no such environment (known: {', '.join(p.stem for p in files)})",))
+        names = [name for name in names if name == only]
+    return names
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m config", description="The environments in config/.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("stack-name").add_argument("env")
+    role = commands.add_parser("role-arn")
+    role.add_argument("env")
+    role.add_argument("kind", choices=ROLE_KINDS)
+    listing = commands.add_parser("environments")
+    listing.add_argument("--role", choices=ROLE_KINDS, help="only environments that name this role")
+    listing.add_argument("--only", help="only this environment (a file stem)")
+    return parser
+
+
+def main(argv: Sequence[str]) -> int:
     try:
-        print(find_environment(argv[1]).stack_name)
+        args = _parser().parse_args(argv)
+    except SystemExit as exit_:  # usage errors: argparse printed them, exit 2
+        return int(exit_.code or 0)
+    try:
+        if args.command == "environments":
+            print(json.dumps(environment_names(role=args.role, only=args.only)))
+            return 0
+        config = find_environment(args.env)
     except ConfigError as error:
         print(f"configuration error:\n{error}", file=sys.stderr)
         return 2
+    print(config.stack_name if args.command == "stack-name" else role_arn(config, args.kind) or "")
     return 0
 
 

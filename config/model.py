@@ -92,13 +92,15 @@ def _zone_problems(config: EnvironmentConfig, _: dt.date) -> list[str]:
 
 
 def _role_account_problems(config: EnvironmentConfig, _: dt.date) -> list[str]:
-    role_account = config.deployment.role_account_id
-    if role_account is not None and config.allowed_account_ids and role_account not in config.allowed_account_ids:
-        return [
-            f"deployment.role_arn: account {role_account} is not in allowed_account_ids "
-            f"{list(config.allowed_account_ids)}, got {config.deployment.role_arn!r}"
-        ]
-    return []
+    deployment = config.deployment
+    return [
+        f"deployment.{key}: account {account} is not in allowed_account_ids {list(config.allowed_account_ids)}, got {arn!r}"
+        for key, account, arn in (
+            ("role_arn", deployment.role_account_id, deployment.role_arn),
+            ("plan_role_arn", deployment.plan_role_account_id, deployment.plan_role_arn),
+        )
+        if account is not None and config.allowed_account_ids and account not in config.allowed_account_ids
+    ]
 
 
 def _engine_problems(config: EnvironmentConfig, today: dt.date) -> list[str]:
@@ -130,7 +132,7 @@ CROSS_FIELD_RULES: tuple[Rule, ...] = (
         ("dms.target_user", "dms.target_username", "dms.capture_ddl", "aurora.master_username"),
         lambda config, _: config.dms.target_user_problems(master_username=config.aurora.master_username),
     ),
-    (("deployment.role_arn", "allowed_account_ids"), _role_account_problems),
+    (("deployment.role_arn", "deployment.plan_role_arn", "allowed_account_ids"), _role_account_problems),
     (("dms.engine_version", "dms.replication_instance_exists", "aurora.engine_version"), _engine_problems),
 )
 

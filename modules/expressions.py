@@ -42,6 +42,16 @@ def ephemeral_block(scope: Construct, resource_type: str, purpose: str, argument
     return f"{resource_type}.{name}"
 
 
+def known_only_when_applying(value: str) -> str:
+    """`value` during `terraform apply`, unknown during any plan (`terraform.applying`, Terraform >= 1.10).
+
+    An ephemeral resource whose arguments are unknown is not opened ("Configuration unknown, deferring"): an
+    argument passed through this keeps the read out of every plan and does it when applying. The plan value is
+    `timestamp()`, the one built-in function Terraform leaves unknown until apply.
+    """
+    return Token.as_string(Fn.conditional(Token.as_any("terraform.applying"), value, Fn.timestamp()))
+
+
 def ephemeral_value(scope: Construct, id_: str, reference: str) -> str:
     """A token for `ephemeral.<reference>`, usable inside cdktf functions (a local that is itself ephemeral)."""
     return str(TerraformLocal(scope, id_, f"${{ephemeral.{reference}}}").as_string)

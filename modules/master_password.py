@@ -17,7 +17,10 @@ the secret version it was written from. So:
   secret follow it.
 
 Nothing here puts the password in the synthesized JSON or the state: ephemeral
-values and write-only arguments are never stored (Terraform >= 1.11).
+values and write-only arguments are never stored (Terraform >= 1.11). And no plan
+reads it: Terraform opens ephemeral resources during plan as well as apply, so the
+read of the secret is given an argument that stays unknown until apply
+(`known_only_when_applying`); a plan shows the write-only arguments as unknown.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from constructs import Construct
 
 from contract.naming import Naming
 from contract.passwords import GENERATED_PASSWORD_EXCLUDED_CHARACTERS, GENERATED_PASSWORD_LENGTH
-from modules.expressions import ephemeral_block, ephemeral_value
+from modules.expressions import ephemeral_block, ephemeral_value, known_only_when_applying
 from modules.write_only_secret import write_only_secret
 
 
@@ -65,11 +68,13 @@ class MasterPassword(Construct):
             value_version=props.rotation_version,
         )
         # Reads back exactly the version just written: the cluster and the credentials secret get this value.
+        # Only when applying: an ephemeral resource is opened during plan too, so a plan (the read-only plan role
+        # has no secretsmanager:GetSecretValue) leaves the write-only arguments unknown instead.
         current = ephemeral_block(
             self,
             "aws_secretsmanager_secret_version",
             "current",
-            {"secret_id": self._secret.secret.id, "version_id": self.version_id},
+            {"secret_id": known_only_when_applying(self._secret.secret.id), "version_id": self.version_id},
         )
         self.value = ephemeral_value(self, "current-value", f"{current}.secret_string")
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from cdktf import S3Backend, S3BackendAssumeRoleConfig, TerraformOutput, TerraformStack
@@ -30,6 +29,7 @@ from modules.reader_scaling import ReaderAutoScaling
 from modules.secrets_endpoint import SecretsManagerEndpoint
 from stacks import props
 from stacks.emulator import EMULATED_SERVICES, LocalEmulator
+from stacks.roles import AssumedRole, Purpose, assumed_role
 
 STATE_FILE = "terraform.tfstate"
 # Ephemeral resources (1.10) and write-only arguments (1.11) in the emitted JSON need this Terraform.
@@ -50,34 +50,22 @@ def default_tags(config: EnvironmentConfig) -> dict[str, str]:
     }
 
 
-@dataclass(frozen=True)
-class AssumedRole:
-    """What the provider's and the state backend's `assume_role` blocks both say (config: `[deployment]`)."""
-
-    role_arn: str
-    session_name: str
-    external_id: str | None
-
-
-def assumed_role(config: EnvironmentConfig) -> AssumedRole | None:
-    """The role the provider and the state backend assume; None: the caller's credentials as they are."""
-    deployment = config.deployment
-    if deployment.role_arn is None:
-        return None
-    return AssumedRole(
-        role_arn=deployment.role_arn,
-        session_name=deployment.session_name or config.stack_name,
-        external_id=deployment.external_id,
-    )
-
-
 class MigrationStack(TerraformStack):
     """Wires the constructs together; stacks/props.py turns the config into each construct's props."""
 
-    def __init__(self, scope: Construct, id_: str, *, config: EnvironmentConfig, emulator: LocalEmulator | None = None) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        config: EnvironmentConfig,
+        emulator: LocalEmulator | None = None,
+        purpose: Purpose = Purpose.DEPLOY,
+    ) -> None:
         super().__init__(scope, id_)
-        self._configure_provider(config, emulator)
-        self._configure_backend(config, emulator)
+        role = assumed_role(config, purpose)
+        self._configure_provider(config, emulator, role)
+        self._configure_backend(config, emulator, role)
         ctx = props.StackContext(
             config=config,
             naming=props.naming_of(config),
@@ -158,7 +146,7 @@ class MigrationStack(TerraformStack):
             if value is not None:
                 TerraformOutput(self, output.value, value=value, description=OUTPUT_DESCRIPTIONS[output])
 
-    def _configure_provider(self, config: EnvironmentConfig, emulator: LocalEmulator | None) -> None:
+    def _configure_provider(self, config: EnvironmentConfig, emulator: LocalEmulator | None, role: AssumedRole | None) -> None:
         settings: dict[str, Any] = {}
         if emulator is not None:
             settings = {
@@ -169,7 +157,6 @@ class MigrationStack(TerraformStack):
                 "skip_requesting_account_id": False,
                 "s3_use_path_style": True,
             }
-        role = assumed_role(config)
         AwsProvider(
             self,
             "aws",
@@ -184,9 +171,8 @@ class MigrationStack(TerraformStack):
             **settings,
         )
 
-    def _configure_backend(self, config: EnvironmentConfig, emulator: LocalEmulator | None) -> None:
+    def _configure_backend(self, config: EnvironmentConfig, emulator: LocalEmulator | None, role: AssumedRole | None) -> None:
         backend = config.state_backend
-        role = assumed_role(config)
         S3Backend(
             self,
             bucket=backend.bucket,

@@ -140,6 +140,23 @@ def test_emulator_switch_refuses_non_loopback_addresses(config_copy: Path, previ
     assert "only a loopback URL is allowed" in result.stderr
 
 
+def test_planning_synthesis_refuses_a_deploy_role_without_a_plan_role(config_copy: Path, previous_output: Path) -> None:
+    dev = config_copy / "dev.toml"
+    dev.write_text(
+        dev.read_text().replace(
+            'plan_role_arn = "arn:aws:iam::111111111111:role/aurora-migration-plan"',
+            'role_arn = "arn:aws:iam::111111111111:role/aurora-migration-deploy"',
+        )
+    )
+    before = tree_digest(previous_output)
+    result = run_main(config_copy, previous_output, AURORA_MIGRATION_ROLE="plan")
+    assert result.returncode == 2
+    assert "dev: deployment.plan_role_arn is not set, so a plan would run as the deploy role" in result.stderr
+    assert tree_digest(previous_output) == before
+    unknown = run_main(config_copy, previous_output, AURORA_MIGRATION_ROLE="apply")
+    assert unknown.returncode == 2 and "AURORA_MIGRATION_ROLE: expected one of ['deploy', 'plan']" in unknown.stderr
+
+
 @pytest.mark.terraform
 def test_verify_says_what_to_run_when_the_stack_folder_was_never_deployed(tmp_path: Path) -> None:
     """terraform's own error comes through without colour codes, followed by the command that fixes it."""

@@ -61,7 +61,7 @@ def _actionlint(cwd: Path) -> ToolRun:
 
 def test_there_are_workflows_to_check() -> None:
     names = {path.name for path in WORKFLOW_FILES}
-    assert {"pull-request.yml", "main.yml", "checks.yml"} <= names
+    assert {"pull-request.yml", "main.yml", "checks.yml", "deploy.yml", "drift.yml"} <= names
 
 
 def test_actionlint_finds_nothing() -> None:
@@ -100,7 +100,8 @@ def test_every_make_target_the_workflows_run_exists() -> None:
         for step in _steps(path)
         if (match := re.match(r"make ([a-z][a-z-]*)", step.get("run", "").strip()))
     }
-    assert {"install", "lint", "hermetic", "synth", "plan", "review", "package"} <= called
+    assert {"install", "lint", "hermetic", "synth", "plan", "review", "package", "environments", "role-arn"} <= called
+    assert {"deploy", "drift", "drift-issue"} <= called
     assert called - targets == set(), "the workflows call Makefile targets that do not exist"
 
 
@@ -116,23 +117,148 @@ def test_third_party_actions_are_pinned_by_commit_with_their_tag(path: Path) -> 
     assert {action: shas for action, shas in pins.items() if len(shas) > 1} == {}
 
 
-def test_the_plan_matrix_is_every_environment_file() -> None:
-    plan = _load(GITHUB_DIR / "workflows" / "pull-request.yml")["jobs"]["plan"]
-    environments = sorted(path.stem for path in (REPO_ROOT / "config").glob("*.toml"))
-    assert sorted(plan["strategy"]["matrix"]["environment"]) == environments
+def _triggers(document: dict[Any, Any]) -> set[str]:
+    on = document.get("on", document.get(True))  # YAML 1.1 reads the key `on` as True
+    return {on} if isinstance(on, str) else set(on or ())
 
 
-def test_plans_are_skipped_with_a_notice_without_the_repository_variables() -> None:
+def _workflow_jobs() -> Iterator[tuple[str, str, dict[str, Any], set[str]]]:
+    """(workflow file, job id, job, the workflow's triggers) of every job."""
+    for path in WORKFLOW_FILES:
+        document = _load(path)
+        for name, job in document.get("jobs", {}).items():
+            yield path.name, name, job, _triggers(document)
+
+
+CREDENTIALS_ACTION = "aws-actions/configure-aws-credentials"
+ROLE_STEP = re.compile(r"make role-arn ENV=\$\{\{ matrix\.environment \}\} ROLE=(?P<role>plan|deploy)")
+# Which job may assume which kind of role, and nothing else may assume any.
+EXPECTED_ROLES = {("pull-request.yml", "plan"): "plan", ("drift.yml", "drift"): "plan", ("deploy.yml", "deploy"): "deploy"}
+PLAN_ENVIRONMENT = "${{ matrix.environment }}-plan"
+DEPLOY_ENVIRONMENT = "${{ matrix.environment }}"
+MATRIX = "${{ fromJSON(needs.environments.outputs.environments) }}"
+
+
+def _role_kind(job: dict[str, Any]) -> str | None:
+    """plan/deploy: the role the job's credentials step assumes, which must be the one `make role-arn` named."""
+    steps = job.get("steps", [])
+    credentials = [step for step in steps if CREDENTIALS_ACTION in step.get("uses", "")]
+    if not credentials:
+        return None
+    assert all(step["with"]["role-to-assume"] == "${{ steps.role.outputs.role_arn }}" for step in credentials), (
+        "a role comes from the environment's config (make role-arn), never from a variable or a secret"
+    )
+    [role_step] = [step for step in steps if step.get("id") == "role"]
+    match = ROLE_STEP.fullmatch(role_step["run"])
+    assert match, role_step["run"]
+    return match.group("role")
+
+
+def test_each_job_assumes_only_its_own_kind_of_role_in_its_own_environment() -> None:
+    """Plan jobs: the plan role, environment <env>-plan. Deploy jobs: the deploy role, environment <env>."""
+    roles = {(workflow, name): kind for workflow, name, job, _ in _workflow_jobs() if (kind := _role_kind(job))}
+    assert roles == EXPECTED_ROLES
+    for workflow, name, job, triggers in _workflow_jobs():
+        kind = roles.get((workflow, name))
+        environment = job.get("environment")
+        if kind == "plan":
+            assert environment == PLAN_ENVIRONMENT, f"{workflow} {name}: the plan role trusts only <env>-plan subjects"
+        elif kind == "deploy":
+            assert environment == DEPLOY_ENVIRONMENT, f"{workflow} {name}: the deploy role trusts only <env> subjects"
+            assert triggers <= {"push", "workflow_dispatch"}, f"{workflow}: a deploy runs on main or by hand only"
+        else:
+            assert environment is None, f"{workflow} {name}: an environment without a role to assume"
+
+
+def test_no_pull_request_job_can_reach_a_deploy_role_or_a_secret() -> None:
+    """A pull request runs the branch's own workflow files and Python: nothing it starts may hold more than read."""
+    pull_request = [path for path in WORKFLOW_FILES if _triggers(_load(path)) & {"pull_request", "pull_request_target"}]
+    assert [path.name for path in pull_request] == ["pull-request.yml"]
+    assert "pull_request_target" not in _triggers(_load(GITHUB_DIR / "workflows" / "pull-request.yml"))
+    called = {
+        job["uses"].removeprefix("./.github/workflows/")
+        for path in pull_request
+        for job in _load(path)["jobs"].values()
+        if str(job.get("uses", "")).startswith("./")
+    }
+    for path in pull_request + [GITHUB_DIR / "workflows" / name for name in sorted(called)]:
+        text = path.read_text()
+        assert "secrets." not in text and "secrets: inherit" not in text, f"{path.name} hands secrets to a branch"
+        for name, job in _load(path).get("jobs", {}).items():
+            assert _role_kind(job) in (None, "plan"), f"{path.name} {name}"
+            assert job.get("environment") in (None, PLAN_ENVIRONMENT), f"{path.name} {name}: a deploy environment"
+
+
+def test_permissions_are_least() -> None:
+    """contents: read for every workflow; a job gets id-token, issues or pull-requests write only for its one use."""
+    for path in WORKFLOW_FILES:
+        assert _load(path)["permissions"] == {"contents": "read"}, path.name
+    for workflow, name, job, _ in _workflow_jobs():
+        permissions = job.get("permissions", {})
+        assert permissions in ({},) or permissions.get("contents") == "read", f"{workflow} {name}"
+        oidc = _role_kind(job) is not None
+        assert (permissions.get("id-token") == "write") == oidc, f"{workflow} {name}: id-token: write only with OIDC"
+        assert ("issues" in permissions) == ((workflow, name) == ("drift.yml", "drift")), f"{workflow} {name}"
+        assert ("pull-requests" in permissions) == ((workflow, name) == ("pull-request.yml", "report")), name
+        assert set(permissions) <= {"contents", "id-token", "issues", "pull-requests"}, f"{workflow} {name}"
+        assert all(value in ("read", "write") for value in permissions.values())
+
+
+def test_the_matrices_are_the_environment_files_listed_at_run_time() -> None:
+    """No list of environments in YAML: `make environments` reads config/*.toml (tests/config covers the listing)."""
+    expected_filter = {"pull-request.yml": "make environments", "drift.yml": "make environments ROLE=plan"}
+    expected_filter["deploy.yml"] = "make environments ROLE=deploy"
+    for workflow, name, job, _ in _workflow_jobs():
+        if (workflow, name) not in EXPECTED_ROLES:
+            continue
+        assert job["strategy"]["matrix"] == {"environment": MATRIX}, f"{workflow} {name}"
+        assert "environments" in job["needs"]
+        environments = _load(GITHUB_DIR / "workflows" / workflow)["jobs"]["environments"]
+        assert environments["outputs"] == {"environments": "${{ steps.list.outputs.environments }}"}
+        [listing] = [step for step in environments["steps"] if step.get("id") == "list"]
+        assert listing["run"] == expected_filter[workflow]
+        assert "permissions" not in environments and "environment" not in environments
+
+
+def test_one_state_bucket_override_for_every_environment_is_gone() -> None:
+    """Each environment's state lives in its own account's bucket: state_backend.bucket, never one variable for all."""
+    for path in [*WORKFLOW_FILES, *ACTION_FILES, REPO_ROOT / "Makefile"]:
+        text = path.read_text()
+        assert not re.search(r"STATE_BUCKET(?!_[A-Z])", text), f"{path.name}: a single STATE_BUCKET override"
+        assert "backend-config" not in text, f"{path.name}: the backend comes from the synthesized stack only"
+
+
+def test_plans_are_skipped_with_a_notice_for_forks_and_without_a_plan_role() -> None:
     plan = _load(GITHUB_DIR / "workflows" / "pull-request.yml")["jobs"]["plan"]
-    assert plan["permissions"] == {"contents": "read", "id-token": "write"}
     gate = plan["env"]["PLAN_ENABLED"]
-    assert "vars.PLAN_ROLE_ARN != ''" in gate and "vars.STATE_BUCKET != ''" in gate
     assert "github.event.pull_request.head.repo.full_name == github.repository" in gate, "forks have no OIDC token"
     [notice, *planning] = plan["steps"]
     assert notice["if"] == "env.PLAN_ENABLED != 'true'" and notice["run"].startswith('echo "::notice')
-    assert planning and all(step.get("if") == "env.PLAN_ENABLED == 'true'" for step in planning)
-    [credentials] = [step for step in planning if "configure-aws-credentials" in step.get("uses", "")]
-    assert credentials["with"]["role-to-assume"] == "${{ vars.PLAN_ROLE_ARN }}"
+    assert planning and all(step.get("if", "").startswith("env.PLAN_ENABLED == 'true'") for step in planning)
+    [no_role] = [step for step in planning if "role_arn == ''" in step.get("if", "")]
+    assert no_role["run"].startswith('echo "::notice') and "deployment.plan_role_arn" in no_role["run"]
+    after_role = planning[planning.index(no_role) + 1 :]
+    assert after_role and all("steps.role.outputs.role_arn != ''" in step["if"] for step in after_role)
+    assert "make plan ENV=${{ matrix.environment }}" in [step.get("run") for step in after_role]
+
+
+def test_drift_opens_or_updates_one_issue_and_closes_none() -> None:
+    drift = _load(GITHUB_DIR / "workflows" / "drift.yml")
+    assert {"schedule", "workflow_dispatch"} == _triggers(drift)
+    on = drift.get("on", drift.get(True))
+    assert isinstance(on, dict)
+    [schedule] = on["schedule"]
+    assert re.fullmatch(r"\d+ \d+ \* \* \*", schedule["cron"]), "once a day"
+    steps = drift["jobs"]["drift"]["steps"]
+    [check] = [step for step in steps if step.get("id") == "drift"]
+    assert check["run"] == "make drift ENV=${{ matrix.environment }}"
+    [issue] = [step for step in steps if step.get("run", "").startswith("make drift-issue")]
+    assert "steps.drift.outcome == 'failure'" in issue["if"] and "hashFiles('plans/*.drift.md')" in issue["if"]
+    assert issue["env"] == {"GH_TOKEN": "${{ github.token }}", "GH_REPO": "${{ github.repository }}"}
+    makefile = (REPO_ROOT / "Makefile").read_text()
+    recipe = makefile[makefile.index("\ndrift-issue:") :].split("\n\n", 1)[0]
+    assert "gh issue list --state open --search" in recipe and "gh issue edit" in recipe and "gh issue create" in recipe
+    assert "close" not in recipe
 
 
 def test_the_report_comment_is_found_again_by_its_marker() -> None:
@@ -148,12 +274,13 @@ def test_the_report_comment_is_found_again_by_its_marker() -> None:
 
 
 def test_ci_installs_the_terraform_the_stacks_require() -> None:
-    plan = _load(GITHUB_DIR / "workflows" / "pull-request.yml")["jobs"]["plan"]
-    [setup] = [step for step in plan["steps"] if "hashicorp/setup-terraform" in step.get("uses", "")]
-    version = tuple(int(part) for part in str(setup["with"]["terraform_version"]).split("."))
     required = tuple(int(part) for part in REQUIRED_TERRAFORM_VERSION.removeprefix(">= ").split("."))
-    assert version >= required
-    assert setup["with"]["terraform_wrapper"] is False, "the wrapper rewrites stdout: `terraform show -json` must stay JSON"
+    for workflow, name in EXPECTED_ROLES:
+        job = _load(GITHUB_DIR / "workflows" / workflow)["jobs"][name]
+        [setup] = [step for step in job["steps"] if "hashicorp/setup-terraform" in step.get("uses", "")]
+        version = tuple(int(part) for part in str(setup["with"]["terraform_version"]).split("."))
+        assert version >= required
+        assert setup["with"]["terraform_wrapper"] is False, "the wrapper rewrites stdout: `terraform show -json` must stay JSON"
 
 
 def test_python_comes_from_the_pipfile_and_pipenv_from_the_makefile() -> None:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from config import ConfigError, environment_files, load_environment, load_environments
+from config.loader import CONFIG_DIR
 from tests.config.helpers import DEV, copy_example_ca, dev_data, problems_for, write_toml
 
 
@@ -288,6 +291,39 @@ def test_stack_name_command_names_the_environment_or_exits_2(capsys: pytest.Capt
     assert config_cli(["stack-name", "nowhere"]) == 2
     assert "nowhere: no such environment" in capsys.readouterr().err
     assert config_cli([]) == 2
+    capsys.readouterr()
+    assert config_cli(["role-arn", "prod", "plan"]) == 0
+    assert capsys.readouterr().out == "arn:aws:iam::333333333333:role/aurora-migration-plan\n"
+    assert config_cli(["role-arn", "prod", "deploy"]) == 0
+    assert capsys.readouterr().out == "arn:aws:iam::333333333333:role/aurora-migration-deploy\n"
+    assert config_cli(["role-arn", "dev", "deploy"]) == 0
+    assert capsys.readouterr().out == "\n", "no deploy role: an empty line, so the workflow deploys nothing"
+    assert config_cli(["role-arn", "dev", "apply"]) == 2
+    assert "invalid choice: 'apply'" in capsys.readouterr().err
+
+
+def test_the_workflow_matrix_is_every_valid_environment_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`make environments` (the workflows' matrix) lists config/*.toml at run time: a new file is a new leg."""
+    from config.__main__ import environment_names
+    from config.__main__ import main as config_cli
+
+    assert config_cli(["environments"]) == 0
+    assert json.loads(capsys.readouterr().out) == sorted(path.stem for path in CONFIG_DIR.glob("*.toml"))
+    assert config_cli(["environments", "--role", "deploy"]) == 0
+    assert json.loads(capsys.readouterr().out) == ["prod"], "only prod names a deploy role"
+    copy_example_ca(tmp_path)
+    for path in CONFIG_DIR.glob("*.toml"):
+        shutil.copyfile(path, tmp_path / path.name)
+    data = dev_data()
+    data["environment_suffix"], data["dms"] = "qa", {**data["dms"], "service_roles": "existing"}
+    write_toml(tmp_path / "qa.toml", data)
+    assert environment_names(tmp_path) == ["dev", "prod", "qa", "staging"]
+    assert environment_names(tmp_path, role="plan", only="qa") == ["qa"]
+    with pytest.raises(ConfigError, match="nowhere: no such environment"):
+        environment_names(tmp_path, only="nowhere")
+    (tmp_path / "broken.toml").write_text("environment_suffix = 1\n")
+    with pytest.raises(ConfigError, match=r"broken\.toml"):
+        environment_names(tmp_path)
 
 
 def test_a_deploy_role_with_path_session_name_and_external_id_is_accepted(tmp_path: Path) -> None:
@@ -301,10 +337,29 @@ def test_a_deploy_role_with_path_session_name_and_external_id_is_accepted(tmp_pa
     assert (config.deployment.session_name, config.deployment.external_id) == ("ci-plan-dev", "aurora-migration-7f3c")
 
 
-def test_without_a_deployment_table_terraform_uses_the_callers_credentials() -> None:
+def test_without_a_deploy_role_terraform_deploys_with_the_callers_credentials() -> None:
     by_suffix = {c.environment_suffix: c for c in load_environments(environment_files())}
     assert by_suffix["dev"].deployment.role_arn is None and by_suffix["dev"].deployment.role_account_id is None
     assert by_suffix["prod"].deployment.role_account_id == "333333333333", "prod is the cross-account example"
+
+
+def test_every_environment_names_a_read_only_plan_role_in_its_own_account() -> None:
+    """The pull-request and drift workflows plan every config/*.toml with its plan role, never the deploy role."""
+    for config in load_environments(environment_files()):
+        deployment = config.deployment
+        assert deployment.plan_role_arn is not None, f"{config.environment_suffix}: no deployment.plan_role_arn"
+        assert deployment.plan_role_arn != deployment.role_arn
+        assert deployment.plan_role_account_id in config.allowed_account_ids
+
+
+def test_a_plan_role_alone_takes_a_session_name_and_an_external_id(tmp_path: Path) -> None:
+    data = dev_data()
+    plan_role = "arn:aws:iam::111111111111:role/aurora-migration-plan"
+    data["deployment"] = {"plan_role_arn": plan_role, "session_name": "ci-dev", "external_id": "aurora-migration-7f3c"}
+    copy_example_ca(tmp_path)
+    config = load_environment(write_toml(tmp_path / "env.toml", data))
+    assert (config.deployment.role_arn, config.deployment.plan_role_arn) == (None, plan_role)
+    assert config.deployment.plan_role_account_id == "111111111111"
 
 
 @pytest.mark.parametrize(
@@ -317,11 +372,20 @@ def test_without_a_deployment_table_terraform_uses_the_callers_credentials() -> 
         ({"role_arn": "arn:aws:iam::111111111111:role/" + "r" * 65}, "deployment.role_arn: expected"),
         ({"role_arn": "arn:aws:iam::111111111111:role/deploy", "session_name": "ci plan"}, "deployment.session_name"),
         ({"role_arn": "arn:aws:iam::111111111111:role/deploy", "external_id": "x"}, "deployment.external_id"),
-        ({"session_name": "ci-plan"}, "session_name without role_arn: set deployment.role_arn too"),
+        ({"session_name": "ci-plan"}, "session_name without a role: set deployment.role_arn or plan_role_arn too"),
+        ({"plan_role_arn": "arn:aws:iam::111111111111:user/plan"}, "deployment.plan_role_arn: expected something shaped"),
+        (
+            {"role_arn": "arn:aws:iam::111111111111:role/deploy", "plan_role_arn": "arn:aws:iam::111111111111:role/deploy"},
+            "deployment.plan_role_arn is role_arn: plans need a read-only role of their own",
+        ),
         ({"role_ARN": "arn:aws:iam::111111111111:role/deploy"}, "deployment.role_ARN: unknown key"),
         (
             {"role_arn": "arn:aws:iam::222222222222:role/deploy"},
             "deployment.role_arn: account 222222222222 is not in allowed_account_ids ['111111111111']",
+        ),
+        (
+            {"plan_role_arn": "arn:aws:iam::222222222222:role/plan"},
+            "deployment.plan_role_arn: account 222222222222 is not in allowed_account_ids ['111111111111']",
         ),
     ],
 )

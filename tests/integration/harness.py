@@ -492,19 +492,24 @@ class Deployment:
         return {name: item["value"] for name, item in json.loads(ran.stdout).items()}
 
 
-def synthesize_for_emulator(aws: LocalAws, data: Mapping[str, Any], workdir: Path) -> tuple[Path, Path, list[str]]:
+def synthesize_for_emulator(
+    aws: LocalAws, data: Mapping[str, Any], workdir: Path, *, for_planning: bool = False
+) -> tuple[Path, Path, list[str]]:
     """Write `data` as an environment file, synthesize it in-process with the emulator switch, drop what moto lacks.
 
+    `for_planning`: as `make plan-synth` does (the provider and the backend assume `deployment.plan_role_arn`).
     Returns the config file, the stack dir and the removed addresses.
     """
     from config import load_environment
     from stacks.app import build_app
     from stacks.emulator import LocalEmulator
+    from stacks.roles import Purpose
 
     config_file = write_toml(data, workdir / f"{data['environment_suffix']}.toml")
     config = load_environment(config_file)
     outdir = workdir / "cdktf.out"
-    app = build_app([config], outdir=str(outdir), emulator=LocalEmulator(url=aws.url))
+    purpose = Purpose.PLAN if for_planning else Purpose.DEPLOY
+    app = build_app([config], outdir=str(outdir), emulator=LocalEmulator(url=aws.url), purpose=purpose)
     app.synth()
     stack_dir = outdir / "stacks" / config.stack_name
     document = json.loads((stack_dir / "cdk.tf.json").read_text())

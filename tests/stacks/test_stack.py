@@ -172,6 +172,63 @@ def test_session_name_and_external_id_reach_both_assume_role_blocks(
     assert document["terraform"]["backend"]["s3"]["assume_role"] == expected
 
 
+def _without_assume_role(document: Document) -> Document:
+    copy: Document = json.loads(json.dumps(document))
+    for provider in copy["provider"]["aws"]:
+        provider.pop("assume_role", None)
+    copy["terraform"]["backend"]["s3"].pop("assume_role", None)
+    return copy
+
+
+def test_a_stack_synthesized_for_planning_assumes_the_plan_role_and_differs_in_nothing_else(
+    synthesized: dict[str, Document], environments: dict[str, EnvironmentConfig], tmp_path: Path
+) -> None:
+    """`make plan` plans exactly what a deploy applies, as the read-only role (AURORA_MIGRATION_ROLE=plan)."""
+    from stacks.app import build_app
+    from stacks.roles import Purpose
+
+    build_app(list(environments.values()), outdir=str(tmp_path), purpose=Purpose.PLAN).synth()
+    for suffix, config in environments.items():
+        planned = json.loads((tmp_path / "stacks" / config.stack_name / "cdk.tf.json").read_text())
+        expected = {"role_arn": config.deployment.plan_role_arn, "session_name": f"{config.stack_name}-plan"}
+        assert planned["provider"]["aws"][0]["assume_role"] == [expected], suffix
+        assert planned["terraform"]["backend"]["s3"]["assume_role"] == expected, suffix
+        assert _without_assume_role(planned) == _without_assume_role(synthesized[suffix]), suffix
+
+
+def test_a_plan_role_keeps_the_external_id_and_fits_the_session_name_limit(environments: dict[str, EnvironmentConfig]) -> None:
+    from stacks.roles import Purpose, assumed_role
+
+    config = _with_deployment(
+        environments["dev"],
+        role_arn="arn:aws:iam::111111111111:role/deploy",
+        plan_role_arn="arn:aws:iam::111111111111:role/plan",
+        session_name="s" * 64,
+        external_id="aurora-migration-7f3c",
+    )
+    plan, deploy = assumed_role(config, Purpose.PLAN), assumed_role(config, Purpose.DEPLOY)
+    assert plan is not None and deploy is not None
+    assert (plan.role_arn, deploy.role_arn) == ("arn:aws:iam::111111111111:role/plan", "arn:aws:iam::111111111111:role/deploy")
+    assert plan.session_name == "s" * 59 + "-plan" and deploy.session_name == "s" * 64
+    assert plan.external_id == deploy.external_id == "aurora-migration-7f3c"
+
+
+def test_planning_refuses_an_environment_whose_only_role_is_the_deploy_role(environments: dict[str, EnvironmentConfig]) -> None:
+    from stacks.roles import Purpose, assumed_role, purpose_from, purpose_problems
+
+    deploy_only = _with_deployment(environments["prod"], role_arn="arn:aws:iam::333333333333:role/aurora-migration-deploy")
+    [problem] = purpose_problems([deploy_only, environments["dev"]], Purpose.PLAN)
+    assert problem.startswith("prod: deployment.plan_role_arn is not set, so a plan would run as the deploy role")
+    assert purpose_problems([deploy_only], Purpose.DEPLOY) == []
+    with pytest.raises(ValueError, match="plan_role_arn is not set"):
+        assumed_role(deploy_only, Purpose.PLAN)
+    neither = _with_deployment(environments["dev"])
+    assert assumed_role(neither, Purpose.PLAN) is None, "no role at all: the caller's credentials, as for a deploy"
+    assert (purpose_from(None), purpose_from(""), purpose_from("plan")) == (Purpose.DEPLOY, Purpose.DEPLOY, Purpose.PLAN)
+    with pytest.raises(ValueError, match="AURORA_MIGRATION_ROLE: expected one of"):
+        purpose_from("apply")
+
+
 @pytest.mark.terraform
 def test_terraform_init_assumes_the_role_for_the_state(synth_dir: Path, tmp_path: Path) -> None:
     """`terraform validate` runs with -backend=false, so it never reads the backend block; `init` with the backend does.
