@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import re
 from typing import Any
@@ -12,8 +13,9 @@ import pytest
 from config import EnvironmentConfig
 from contract.aurora import parameter_group_family
 from contract.naming import Naming
+from modules import aurora_parameters
 from modules.aurora import AuroraCluster, AuroraClusterProps
-from modules.aurora_parameters import DatabaseObservability
+from modules.aurora_parameters import CLUSTER_DESCRIPTION, INSTANCE_DESCRIPTION, DatabaseObservability, replacement_name
 from tests.helpers import Document, only_resource, resources, synth_scope
 
 ENVIRONMENTS = ["dev", "staging", "prod"]
@@ -215,7 +217,10 @@ def test_parameter_group_family_follows_the_engine_major() -> None:
     document = synth_cluster(engine_version="16.4")
     groups = [only_resource(document, "aws_rds_cluster_parameter_group"), only_resource(document, "aws_db_parameter_group")]
     assert [g["family"] for g in groups] == ["aurora-postgresql16", "aurora-postgresql16"]
-    assert [g["name"] for g in groups] == ["aurora-migration-cluster-pg16-unit", "aurora-migration-instance-pg16-unit"]
+    assert [g["name"] for g in groups] == [
+        replacement_name(BASE_PROPS.naming, purpose, family="aurora-postgresql16", description=group["description"])
+        for purpose, group in zip(("cluster-pg16", "instance-pg16"), groups, strict=True)
+    ]
 
 
 @pytest.mark.parametrize("suffix", ENVIRONMENTS)
@@ -352,10 +357,33 @@ def test_a_major_upgrade_updates_the_same_cluster_in_place_with_new_family_group
     for kind in ("aws_rds_cluster_parameter_group", "aws_db_parameter_group"):
         old, new = only_resource(unit, kind), only_resource(upgraded, kind)
         assert (old["family"], new["family"]) == ("aurora-postgresql15", "aurora-postgresql16")
-        assert old["name"].replace("pg15", "pg16") == new["name"], "a new name: the new group exists beside the old one"
+        assert old["name"] != new["name"] and "-pg16-" in new["name"], "a new name: the new group exists beside the old one"
         assert new["lifecycle"] == {"create_before_destroy": True}
 
 
-def test_today_s_parameter_group_names_stay_as_they_are(unit: Document) -> None:
-    assert only_resource(unit, "aws_rds_cluster_parameter_group")["name"] == "aurora-migration-cluster-pg15-unit"
-    assert only_resource(unit, "aws_db_parameter_group")["name"] == "aurora-migration-instance-pg15-unit"
+def test_parameter_group_names_carry_a_digest_of_family_and_description(unit: Document) -> None:
+    # Pinned: a change of these names replaces both groups (create_before_destroy: a new group, then the old one goes).
+    cluster_digest = _digest("aurora-postgresql15", CLUSTER_DESCRIPTION.format(major=15))
+    instance_digest = _digest("aurora-postgresql15", INSTANCE_DESCRIPTION.format(major=15))
+    cluster_group = only_resource(unit, "aws_rds_cluster_parameter_group")
+    assert cluster_group["name"] == f"aurora-migration-cluster-pg15-{cluster_digest}-unit"
+    assert only_resource(unit, "aws_db_parameter_group")["name"] == f"aurora-migration-instance-pg15-{instance_digest}-unit"
+
+
+def _digest(family: str, description: str) -> str:
+    return hashlib.sha256(f"{family}\n{description}".encode()).hexdigest()[:8]
+
+
+def test_a_description_edit_gives_the_replacement_groups_new_names(unit: Document, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`description` forces a new group; created before the old one is destroyed, it must not reuse the old name
+    (RDS: DBParameterGroupAlreadyExists)."""
+    monkeypatch.setattr(aurora_parameters, "CLUSTER_DESCRIPTION", "Aurora PostgreSQL {major} cluster parameters, reworded")
+    monkeypatch.setattr(aurora_parameters, "INSTANCE_DESCRIPTION", "Aurora PostgreSQL {major} instance parameters, reworded")
+    edited = synth_cluster()
+    assert _logical_ids(edited) == _logical_ids(unit)
+    for kind in ("aws_rds_cluster_parameter_group", "aws_db_parameter_group"):
+        old, new = only_resource(unit, kind), only_resource(edited, kind)
+        assert old["description"] != new["description"] and old["family"] == new["family"]
+        assert old["name"] != new["name"], f"{kind}: same name, the create-before-destroy replacement would collide"
+        assert new["name"].startswith(old["name"].rsplit("-", 2)[0]) and new["name"].endswith("-unit")
+        assert new["lifecycle"] == {"create_before_destroy": True}
