@@ -97,11 +97,22 @@ def test_deletion_protection_and_final_snapshot_follow_the_environment(synthesiz
     dev = only_resource(synthesized["dev"], "aws_rds_cluster")
     assert prod["deletion_protection"] is True
     assert prod["skip_final_snapshot"] is False
-    assert prod["final_snapshot_identifier"] == "aurora-migration-cluster-final-prod"
+    assert prod["final_snapshot_identifier"] == 'aurora-migration-cluster-final-prod-${formatdate("YYYYMMDDhhmmss", timestamp())}'
     assert prod["backup_retention_period"] == 14
     assert dev["deletion_protection"] is False
     assert dev["skip_final_snapshot"] is True
-    assert "final_snapshot_identifier" not in dev
+    assert dev["final_snapshot_identifier"].startswith("aurora-migration-cluster-final-dev-"), "there if turned on later"
+
+
+@pytest.mark.parametrize("upgrade", [False, True])
+def test_the_final_snapshot_name_is_unique_per_creation_and_frozen_after_it(upgrade: bool) -> None:
+    """A rebuilt environment's second destroy must not reuse the first one's final snapshot name."""
+    cluster = only_resource(
+        synth_cluster(engine_version="16.4", allow_major_version_upgrade=True) if upgrade else synth_cluster(),
+        "aws_rds_cluster",
+    )
+    assert cluster["final_snapshot_identifier"].endswith('-${formatdate("YYYYMMDDhhmmss", timestamp())}')
+    assert "final_snapshot_identifier" in cluster["lifecycle"]["ignore_changes"], "timestamp() changes every plan"
 
 
 def _secret_named(document: Document, purpose: str) -> tuple[str, dict[str, Any]]:
@@ -329,7 +340,11 @@ def test_the_cluster_ignores_engine_version_and_refuses_another_major_without_th
     assert cluster["allow_major_version_upgrade"] is False
     assert cluster["apply_immediately"] is False
     assert "db_instance_parameter_group_name" not in cluster
-    assert cluster["lifecycle"]["ignore_changes"] == ["engine_version", "db_instance_parameter_group_name"]
+    assert cluster["lifecycle"]["ignore_changes"] == [
+        "engine_version",
+        "db_instance_parameter_group_name",
+        "final_snapshot_identifier",
+    ]
     [postcondition] = cluster["lifecycle"]["postcondition"]
     assert postcondition["condition"] == '${tonumber(split(".", self.engine_version_actual)[0]) == 15}'
     assert "allow_major_version_upgrade" in postcondition["error_message"]
@@ -349,7 +364,7 @@ def test_a_major_upgrade_updates_the_same_cluster_in_place_with_new_family_group
     assert after["apply_immediately"] is True, "deferred, the instances' new-family groups would be refused"
     instance_group_key = next(iter(resources(upgraded, "aws_db_parameter_group")))
     assert after["db_instance_parameter_group_name"] == f"${{aws_db_parameter_group.{instance_group_key}.name}}"
-    assert "ignore_changes" not in after["lifecycle"], "the new version must reach the cluster"
+    assert after["lifecycle"]["ignore_changes"] == ["final_snapshot_identifier"], "the new version must reach the cluster"
     [postcondition] = after["lifecycle"]["postcondition"]
     assert postcondition["condition"] == (
         '${tonumber(split(".", self.engine_version_actual)[0]) < 16 || self.engine_version_actual == self.engine_version}'
