@@ -58,7 +58,7 @@ class EnvironmentConfig(StrictModel):
     network: NetworkConfig
     source: SourceDatabaseConfig
     aurora: AuroraConfig = Field(default_factory=AuroraConfig)
-    dms: DmsConfig = Field(default_factory=DmsConfig)
+    dms: DmsConfig
     monitoring: MonitoringConfig = Field(default_factory=MonitoringConfig)
     observability: ObservabilityConfig = Field(default_factory=ObservabilityConfig)
     state_backend: StateBackendConfig
@@ -72,7 +72,9 @@ class EnvironmentConfig(StrictModel):
             if foreign:
                 problems.append(f"network.{field_name}: availability zones {foreign} are not in aws_region {self.aws_region!r}")
         problems += self.aurora.problems()
-        problems += self.dms.problems(master_username=self.aurora.master_username)
+        problems += self.dms.problems(
+            master_username=self.aurora.master_username, application_username=self.aurora.application_username
+        )
         role_account = self.deployment.role_account_id
         if role_account is not None and self.allowed_account_ids and role_account not in self.allowed_account_ids:
             problems.append(

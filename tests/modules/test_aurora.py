@@ -164,9 +164,9 @@ def test_the_master_password_secret_is_the_one_source_of_the_password(suffix: st
 
 @pytest.mark.parametrize("suffix", ENVIRONMENTS)
 def test_the_generated_passwords_fit_rds_and_dms(suffix: str, synthesized: dict[str, Document]) -> None:
-    """The master password's and the DMS target user's generators follow the same rules."""
+    """The master password's, the DMS target user's and the application user's generators follow the same rules."""
     generators = synthesized[suffix]["ephemeral"]["aws_secretsmanager_random_password"].values()
-    assert len(generators) == 2
+    assert len(generators) == 3
     for generator in generators:
         assert 8 <= generator["password_length"] <= 41, "botocore rds CreateDBCluster.MasterUserPassword: 8 to 41 characters"
         excluded = set(generator["exclude_characters"])
