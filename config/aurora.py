@@ -31,6 +31,22 @@ from contract.aws_limits import (
     PERFORMANCE_INSIGHTS_RETENTION_RULE,
 )
 
+# PostgreSQL reserves role names starting with `pg_` and the names below ("CREATE ROLE"); RDS and Aurora keep
+# `rdsadmin` and the `rds_*` roles (rds_superuser, rds_replication, rds_password, ...) for themselves.
+RESERVED_ROLE_PREFIXES = ("pg_", "rds")
+RESERVED_ROLE_NAMES = frozenset({"public", "none", "current_user", "current_role", "session_user"})
+
+
+def not_a_reserved_role(value: str) -> str:
+    """A role name the stack may create on Aurora (a dedicated DMS or application user)."""
+    if value.startswith(RESERVED_ROLE_PREFIXES) or value in RESERVED_ROLE_NAMES:
+        raise ValueError(
+            f"a role name PostgreSQL or Aurora reserves (prefixes {', '.join(RESERVED_ROLE_PREFIXES)}, "
+            f"names {', '.join(sorted(RESERVED_ROLE_NAMES))})"
+        )
+    return value
+
+
 RESERVED_MASTER_USERNAMES = frozenset({"postgres", "admin", "administrator", "root", "rdsadmin", "master"})
 
 
@@ -102,6 +118,18 @@ class AuroraConfig(StrictModel):
         default=1, ge=1, description="Bump to rotate: a new random password is written to the cluster and the secret."
     )
     database_name: PgIdentifier = Field(default="app", description="Database created in the cluster (DMS target database).")
+    application_username: PgIdentifier = Field(
+        default="app_user",
+        description="The applications' database user (not the master user): the stack generates its password into its "
+        "own secret (output `app_secret_arn`); the role and its grants are created on Aurora by the runbook's SQL "
+        '("The application user"). Not a reserved name, not `master_username` or `dms.target_username`.',
+    )
+    application_password_version: int = Field(
+        default=1,
+        ge=1,
+        description="Bump to rotate the application user's password: a new random password is written to its secret; "
+        'then set it on Aurora again (runbook, "The application user").',
+    )
     secret_recovery_window_days: int = Field(
         default=7,
         ge=0,
@@ -186,6 +214,11 @@ class AuroraConfig(StrictModel):
             raise ValueError(f"choose a non-default master username (not one of {sorted(RESERVED_MASTER_USERNAMES)})")
         return value
 
+    @field_validator("application_username")
+    @classmethod
+    def _application_user_is_not_reserved(cls, value: str) -> str:
+        return not_a_reserved_role(value)
+
     @field_validator("performance_insights_retention_days")
     @classmethod
     def _pi_retention(cls, days: int) -> int:
@@ -207,6 +240,11 @@ class AuroraConfig(StrictModel):
 
     def capacity_problems(self) -> list[str]:
         problems = []
+        if self.application_username == self.master_username:
+            problems.append(
+                "aurora.application_username: must differ from aurora.master_username (applications do not get the "
+                f"master user), got {self.application_username!r}"
+            )
         capacity = {"serverless_min_capacity_acu": self.serverless_min_capacity_acu,
                     "serverless_max_capacity_acu": self.serverless_max_capacity_acu}  # fmt: skip
         if self.serverless:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator
+from pathlib import Path
 
+from pydantic import Field, ValidationInfo, field_validator
+
+from config.aurora import not_a_reserved_role
 from config.fields import (
     DmsEngineVersion,
     DmsInstanceClass,
@@ -13,15 +16,11 @@ from config.fields import (
     StrictModel,
     WeeklyWindow,
 )
+from config.network import ca_bundle_file
 from contract.dms import MigrationType, ServiceRolesMode, TargetUserMode
 from contract.dms_engines import DEFAULT_DMS_ENGINE_VERSION
 from contract.dms_wildcards import DOCUMENTATION as DMS_WILDCARDS_SOURCE
 from contract.dms_wildcards import literal_name, matches
-
-# PostgreSQL reserves role names starting with `pg_` and the names below ("CREATE ROLE"); RDS and Aurora keep
-# `rdsadmin` and the `rds_*` roles (rds_superuser, rds_replication, rds_password, ...) for themselves.
-_RESERVED_ROLE_PREFIXES = ("pg_", "rds")
-_RESERVED_ROLE_NAMES = frozenset({"public", "none", "current_user", "current_role", "session_user"})
 
 
 class TableSelection(StrictModel):
@@ -94,6 +93,12 @@ class DmsConfig(StrictModel):
         "which need a superuser migration user). Off: no DDL on migrated tables from start to cutover (runbook DDL freeze).",
     )
     task_log_retention_days: LogRetentionDays = Field(default=30, description="Retention of the DMS task log group.")
+    target_ca_certificate_file: Path = Field(
+        description="PEM bundle of the RDS certificate authorities for `aws_region`, relative to the config file "
+        "(`https://truststore.pki.rds.amazonaws.com/<region>/<region>-bundle.pem`, or the global bundle): imported as a "
+        "DMS certificate, so the target endpoint verifies Aurora's certificate (`ssl_mode = verify-full`). The example "
+        "files point at a placeholder: replace it before deploying."
+    )
     target_user: TargetUserMode = Field(
         default="dedicated",
         description="Who the target endpoint logs in to Aurora as: `dedicated`, a least-privilege user `target_username` "
@@ -121,25 +126,32 @@ class DmsConfig(StrictModel):
         'secret; then run `cutover target-user` again (runbook, "The DMS target user").',
     )
 
+    @field_validator("target_ca_certificate_file")
+    @classmethod
+    def _target_ca_is_readable(cls, path: Path, info: ValidationInfo) -> Path:
+        return ca_bundle_file(path, info)
+
     @field_validator("target_username")
     @classmethod
     def _not_a_reserved_role(cls, value: str) -> str:
-        if value.startswith(_RESERVED_ROLE_PREFIXES) or value in _RESERVED_ROLE_NAMES:
-            raise ValueError(
-                f"a role name PostgreSQL or Aurora reserves (prefixes {', '.join(_RESERVED_ROLE_PREFIXES)}, "
-                f"names {', '.join(sorted(_RESERVED_ROLE_NAMES))})"
-            )
-        return value
+        return not_a_reserved_role(value)
 
-    def problems(self, *, master_username: str) -> list[str]:
-        """Rules across `[dms]` and `aurora.master_username`, one line each (EnvironmentConfig reports them with the others)."""
-        return self.selection_problems() + self.target_user_problems(master_username=master_username)
+    def problems(self, *, master_username: str, application_username: str) -> list[str]:
+        """Rules across `[dms]` and the Aurora user names, one line each (EnvironmentConfig reports them with the others)."""
+        return self.selection_problems() + self.target_user_problems(
+            master_username=master_username, application_username=application_username
+        )
 
-    def target_user_problems(self, *, master_username: str) -> list[str]:
-        """The dedicated target user is a second role that applies no DDL."""
+    def target_user_problems(self, *, master_username: str, application_username: str) -> list[str]:
+        """The dedicated target user is a role of its own (not the master's, not the applications') that applies no DDL."""
         problems: list[str] = []
         if self.target_user != "dedicated":
             return problems
+        if self.target_username == application_username:
+            problems.append(
+                "dms.target_username: must differ from aurora.application_username (two roles with their own grants), "
+                f"got {self.target_username!r}"
+            )
         if self.target_username == master_username:
             problems.append(
                 f"dms.target_username: must differ from aurora.master_username (the dedicated user is a second role), "

@@ -136,8 +136,8 @@ def load_environments(
 
     With `ephemeral_suffix`, the environment whose suffix is `ephemeral_base` is
     loaded a second time under the new suffix (a short-lived stack, e.g. per
-    pull request) without a file of its own. It always uses the existing DMS
-    service roles: they are account-wide, and the base environment owns them.
+    pull request) without a file of its own, with what the base environment owns left to it
+    (`ephemeral_overrides`).
     """
     paths = list(paths)
     loaded: dict[Path, EnvironmentConfig] = {}
@@ -149,6 +149,7 @@ def load_environments(
         except ConfigError as error:
             problems.extend(error.problems)
     problems += _service_role_owners(loaded)
+    problems += _secrets_endpoint_owners(loaded)
     configs = list(loaded.values())
     if ephemeral_suffix is not None and not problems:
         base = next((path for path, cfg in loaded.items() if cfg.environment_suffix == ephemeral_base), None)
@@ -157,16 +158,7 @@ def load_environments(
             problems.append(f"ENVIRONMENT_SUFFIX: base environment {ephemeral_base!r} not found (known: {known})")
         else:
             try:
-                configs.append(
-                    load_environment(
-                        base,
-                        overrides={
-                            "environment_suffix": ephemeral_suffix,
-                            # A new stack: account-wide roles exist already, its replication instance does not.
-                            "dms": {"service_roles": "existing", "replication_instance_exists": False},
-                        },
-                    )
-                )
+                configs.append(load_environment(base, overrides=ephemeral_overrides(loaded[base], suffix=ephemeral_suffix)))
             except ConfigError as error:
                 problems.extend(
                     line.replace(_label(base), f"{_label(base)} (as ENVIRONMENT_SUFFIX={ephemeral_suffix})", 1)
@@ -196,6 +188,46 @@ def _same_suffix_in_two_files(paths: Iterable[Path]) -> list[str]:
     return [
         f"{', '.join(files)}: two files for one environment {stem!r}; keep one"
         for stem, files in sorted(by_stem.items())
+        if len(files) > 1
+    ]
+
+
+def ephemeral_overrides(base: EnvironmentConfig, *, suffix: str) -> dict[str, Any]:
+    """How a short-lived stack differs from its base environment, besides its suffix.
+
+    - The DMS service roles are account-wide and the base owns them: `existing`; its replication instance does not
+      exist yet (the engine table's creation deadlines apply to it).
+    - A VPC holds one private-DNS Secrets Manager endpoint (a second fails with "conflicting DNS domain",
+      terraform-provider-aws #17535): a base that creates one shares it (`lookup`, found by VPC and service).
+    - Its secrets are deleted at once (recovery window 0): a rebuild under the same suffix would otherwise find the
+      names still held by the deleted secrets (Secrets Manager DeleteSecret, RecoveryWindowInDays).
+    """
+    overrides: dict[str, Any] = {
+        "environment_suffix": suffix,
+        "dms": {"service_roles": "existing", "replication_instance_exists": False},
+        "aurora": {"secret_recovery_window_days": 0},
+    }
+    if base.network.secrets_manager_endpoint == "create":
+        overrides["network"] = {"secrets_manager_endpoint": "lookup"}
+    return overrides
+
+
+def _secrets_endpoint_owners(loaded: Mapping[Path, EnvironmentConfig]) -> list[str]:
+    """One private-DNS Secrets Manager endpoint per VPC: at most one environment of a VPC may `create` it.
+
+    Private DNS gives the VPC a private hosted zone for `secretsmanager.<region>.amazonaws.com`; a second endpoint
+    with private DNS in the same VPC fails (terraform-provider-aws #17535; botocore ec2
+    CreateVpcEndpointRequest.PrivateDnsEnabled). VPC ids are matched within a region.
+    """
+    creators: dict[tuple[str, str], list[str]] = {}
+    for path, config in loaded.items():
+        if config.network.secrets_manager_endpoint == "create":
+            creators.setdefault((config.aws_region, config.network.vpc_id), []).append(_label(path))
+    return [
+        f"{', '.join(files)}: network.secrets_manager_endpoint: more than one environment in VPC {vpc} ({region}) says "
+        "'create'; a VPC holds one private-DNS Secrets Manager endpoint: keep 'create' in one file and set 'lookup' "
+        "(or the endpoint's id) in the others"
+        for (region, vpc), files in sorted(creators.items())
         if len(files) > 1
     ]
 

@@ -63,7 +63,7 @@ class EnvironmentConfig(StrictModel):
     network: NetworkConfig
     source: SourceDatabaseConfig
     aurora: AuroraConfig = Field(default_factory=AuroraConfig)
-    dms: DmsConfig = Field(default_factory=DmsConfig)
+    dms: DmsConfig
     monitoring: MonitoringConfig = Field(default_factory=MonitoringConfig)
     observability: ObservabilityConfig = Field(default_factory=ObservabilityConfig)
     state_backend: StateBackendConfig
@@ -129,8 +129,10 @@ CROSS_FIELD_RULES: tuple[Rule, ...] = (
     *((tuple(f"aurora.{name}" for name in fields), _aurora_rule(rule)) for fields, rule in AURORA_RULES),
     (("dms.include", "dms.exclude"), lambda config, _: config.dms.selection_problems()),
     (
-        ("dms.target_user", "dms.target_username", "dms.capture_ddl", "aurora.master_username"),
-        lambda config, _: config.dms.target_user_problems(master_username=config.aurora.master_username),
+        ("dms.target_user", "dms.target_username", "dms.capture_ddl", "aurora.master_username", "aurora.application_username"),
+        lambda config, _: config.dms.target_user_problems(
+            master_username=config.aurora.master_username, application_username=config.aurora.application_username
+        ),
     ),
     (("deployment.role_arn", "deployment.plan_role_arn", "allowed_account_ids"), _role_account_problems),
     (("dms.engine_version", "dms.replication_instance_exists", "aurora.engine_version"), _engine_problems),

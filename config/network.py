@@ -24,6 +24,24 @@ from contract.aurora import POSTGRES_PORT
 from contract.dms import SourceSslMode
 
 
+def ca_bundle_file(path: Path, info: ValidationInfo) -> Path:
+    """A PEM CA bundle relative to the config file: readable, certificates only (no private key). DMS imports it."""
+    base_dir = Path((info.context or {}).get("config_dir", "."))
+    resolved = path if path.is_absolute() else base_dir / path
+    if not resolved.is_file():
+        raise ValueError(f"file not found: {resolved}")
+    text = resolved.read_text(encoding="utf-8", errors="replace")
+    if "PRIVATE KEY" in text:
+        raise ValueError("the file contains a private key; give only the CA certificate")
+    if "-----BEGIN CERTIFICATE-----" not in text:
+        raise ValueError("expected a PEM file with at least one '-----BEGIN CERTIFICATE-----' block")
+    try:
+        x509.load_pem_x509_certificates(text.encode())
+    except ValueError as error:
+        raise ValueError(f"{resolved}: not a readable PEM certificate bundle ({error})") from None
+    return resolved
+
+
 class NetworkConfig(StrictModel):
     """Where the databases live. Subnets map subnet id -> availability zone."""
 
@@ -45,15 +63,17 @@ class NetworkConfig(StrictModel):
     )
     secrets_manager_endpoint: str = Field(
         description="How DMS in private subnets reaches Secrets Manager: `create` an interface endpoint in the DMS "
-        "subnets (private DNS, 443 from the DMS group only), or the id of an existing Secrets Manager endpoint "
+        "subnets (private DNS, 443 from the DMS group only; one environment per VPC, the plan fails if the VPC already "
+        "has one); `lookup` the VPC's Secrets Manager endpoint by VPC and service (another stack's, e.g. the base of "
+        "ENVIRONMENT_SUFFIX stacks) and admit the DMS group on its security group; or the id of an existing endpoint "
         "(`vpce-...`) whose security group admits 443 from the DMS group (output `dms_security_group_id`)."
     )
 
     @field_validator("secrets_manager_endpoint")
     @classmethod
-    def _create_or_endpoint_id(cls, value: str) -> str:
-        if value != "create" and not VPC_ENDPOINT_ID.fullmatch(value):
-            raise ValueError("expected 'create' or an interface endpoint id shaped like 'vpce-0123456789abcdef0'")
+    def _create_lookup_or_endpoint_id(cls, value: str) -> str:
+        if value not in ("create", "lookup") and not VPC_ENDPOINT_ID.fullmatch(value):
+            raise ValueError("expected 'create', 'lookup' or an interface endpoint id shaped like 'vpce-0123456789abcdef0'")
         return value
 
     @field_validator("aurora_subnets", "dms_subnets")
@@ -89,22 +109,7 @@ class SourceDatabaseConfig(StrictModel):
     @field_validator("ca_certificate_file")
     @classmethod
     def _certificate_is_readable(cls, path: Path | None, info: ValidationInfo) -> Path | None:
-        if path is None:
-            return None
-        base_dir = Path((info.context or {}).get("config_dir", "."))
-        resolved = path if path.is_absolute() else base_dir / path
-        if not resolved.is_file():
-            raise ValueError(f"file not found: {resolved}")
-        text = resolved.read_text(encoding="utf-8", errors="replace")
-        if "PRIVATE KEY" in text:
-            raise ValueError("the file contains a private key; give only the CA certificate")
-        if "-----BEGIN CERTIFICATE-----" not in text:
-            raise ValueError("expected a PEM file with at least one '-----BEGIN CERTIFICATE-----' block")
-        try:
-            x509.load_pem_x509_certificates(text.encode())
-        except ValueError as error:
-            raise ValueError(f"{resolved}: not a readable PEM certificate bundle ({error})") from None
-        return resolved
+        return None if path is None else ca_bundle_file(path, info)
 
     @model_validator(mode="after")
     def _verify_modes_need_a_ca(self) -> SourceDatabaseConfig:

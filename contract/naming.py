@@ -55,6 +55,11 @@ class Naming:
         """The secret of the dedicated DMS target user (`dms.target_user = "dedicated"`): `aurora-migration-dms-target-dev`."""
         return self.name("dms-target")
 
+    @property
+    def application_secret_name(self) -> str:
+        """The secret of the application's database user (not the master user): `aurora-migration-app-dev`."""
+        return self.name("app")
+
 
 def instance_alarm_purpose(family: str, instance_number: int) -> str:
     """Per-instance alarms are numbered like the instances: `aurora-cpu-utilization-db-2`."""

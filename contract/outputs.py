@@ -21,6 +21,7 @@ class Output(StrEnum):
     ALARM_TOPIC_ARN = "alarm_topic_arn"
     DASHBOARD_NAME = "dashboard_name"
     DMS_TARGET_SECRET_ARN = "dms_target_secret_arn"
+    APP_SECRET_ARN = "app_secret_arn"
 
 
 # Emitted only by some stacks: `dms_target_secret_arn` exists when `dms.target_user` is "dedicated".
@@ -30,7 +31,8 @@ CONDITIONAL_OUTPUTS: frozenset[Output] = frozenset({Output.DMS_TARGET_SECRET_ARN
 OUTPUT_DESCRIPTIONS: dict[Output, str] = {
     Output.CLUSTER_ENDPOINT: "Writer endpoint of the Aurora cluster (applications point here at cutover)",
     Output.READER_ENDPOINT: "Reader endpoint of the Aurora cluster",
-    Output.SECRET_ARN: "Secrets Manager secret with username, password, engine, port, host",
+    Output.SECRET_ARN: "Secrets Manager secret of the Aurora master user (username, password, engine, port, host): DMS "
+    "set-up and operators only, never applications",
     Output.CLUSTER_ID: "Aurora cluster identifier",
     Output.INSTANCE_IDS: "Aurora instance identifiers; the first is created as the writer",
     Output.AURORA_SECURITY_GROUP_ID: "Security group of Aurora (add application rules here)",
@@ -45,4 +47,6 @@ OUTPUT_DESCRIPTIONS: dict[Output, str] = {
     Output.DASHBOARD_NAME: "CloudWatch dashboard of the migration",
     Output.DMS_TARGET_SECRET_ARN: "Secrets Manager secret of the DMS target user (username, password, engine, port, host, "
     "dbname); the role itself is created by `cutover target-user`",
+    Output.APP_SECRET_ARN: "Secrets Manager secret of the application's database user (username, password, engine, port, "
+    "host, dbname): what applications read at cutover; the role is created on Aurora by the runbook's SQL",
 }

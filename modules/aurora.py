@@ -158,7 +158,9 @@ class AuroraCluster(Construct):
             preferred_maintenance_window=props.preferred_maintenance_window,
             deletion_protection=props.deletion_protection,
             skip_final_snapshot=props.skip_final_snapshot,
-            final_snapshot_identifier=None if props.skip_final_snapshot else naming.name("cluster-final"),
+            # Always set (also while skipped): ignored after creation, it must already be there when
+            # skip_final_snapshot is later turned off.
+            final_snapshot_identifier=final_snapshot_identifier(naming),
             serverlessv2_scaling_configuration=(
                 None
                 if props.serverless_capacity_acu is None
@@ -234,6 +236,22 @@ def _database_insights_settings(props: AuroraClusterProps) -> dict[str, Any]:
     return settings
 
 
+def final_snapshot_identifier(naming: Naming) -> str:
+    """`<prefix>-cluster-final-<suffix>-<UTC creation time>`: unique per cluster created under the same name.
+
+    A fixed name fails the second destroy of a rebuilt environment (RDS keeps the first final snapshot, and
+    DeleteDBCluster refuses a FinalDBSnapshotIdentifier that exists: DBClusterSnapshotAlreadyExistsFault). Only the
+    aws provider is available offline (no hashicorp/time `time_static`), so the creation time is Terraform's
+    `timestamp()`, frozen by `ignore_changes` (FINAL_SNAPSHOT_IGNORED): the identifier in state is the one written at
+    creation, and destroy uses what state holds. Digits and hyphens only, as RDS allows (letters, digits, hyphens).
+    """
+    return f'{naming.name("cluster-final")}-${{formatdate("YYYYMMDDhhmmss", timestamp())}}'
+
+
+# timestamp() changes on every plan: without this, every plan would show an update of the cluster.
+FINAL_SNAPSHOT_IGNORED = "final_snapshot_identifier"
+
+
 def _major_upgrade_settings(props: AuroraClusterProps, *, instance_parameter_group: str) -> dict[str, Any]:
     """How `engine_version` reaches the cluster: only in the apply of a major upgrade, and in place.
 
@@ -271,7 +289,7 @@ def _major_upgrade_settings(props: AuroraClusterProps, *, instance_parameter_gro
             "allow_major_version_upgrade": True,
             "db_instance_parameter_group_name": instance_parameter_group,
             "apply_immediately": True,
-            "lifecycle": TerraformResourceLifecycle(postcondition=[condition]),
+            "lifecycle": TerraformResourceLifecycle(ignore_changes=[FINAL_SNAPSHOT_IGNORED], postcondition=[condition]),
         }
     condition = Postcondition(
         condition=f"${{{running_major} == {major}}}",
@@ -288,6 +306,7 @@ def _major_upgrade_settings(props: AuroraClusterProps, *, instance_parameter_gro
         # DBInstanceParameterGroupName; kept, it sends the name and retries without it when RDS answers "can only be
         # specified for a major version upgrade" (cluster.go, update).
         "lifecycle": TerraformResourceLifecycle(
-            ignore_changes=["engine_version", "db_instance_parameter_group_name"], postcondition=[condition]
+            ignore_changes=["engine_version", "db_instance_parameter_group_name", FINAL_SNAPSHOT_IGNORED],
+            postcondition=[condition],
         ),
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Literal
 
@@ -122,32 +123,52 @@ class AuroraParameterGroupsProps:
         )
 
 
+CLUSTER_DESCRIPTION = "Aurora PostgreSQL {major} cluster parameters: TLS only, connection and slow-query logging"
+INSTANCE_DESCRIPTION = "Aurora PostgreSQL {major} instance parameters: lock-wait logging, I/O timing"
+
+
+def replacement_name(naming: Naming, purpose: str, *, family: str, description: str) -> str:
+    """`<prefix>-<purpose>-<digest>-<suffix>`: the digest covers every argument that forces a new group.
+
+    `name`, `family` and `description` force replacement of both group types (provider 5.x schema: ForceNew on
+    each), and RDS refuses a second group under a taken name (DBParameterGroupAlreadyExists). With
+    create_before_destroy the new group is created while the old one still exists, so its name must differ
+    whenever the family or the description does: a fixed name per major would fail on any description edit.
+    """
+    digest = hashlib.sha256(f"{family}\n{description}".encode()).hexdigest()[:8]
+    return naming.name(f"{purpose}-{digest}")
+
+
 class AuroraParameterGroups(Construct):
     def __init__(self, scope: Construct, id_: str, *, props: AuroraParameterGroupsProps) -> None:
         super().__init__(scope, id_)
         family = parameter_group_family(props.engine_version)
         major = engine_major(props.engine_version)
-        # The family is part of the name and groups are created before destroyed,
-        # so a major upgrade can swap groups while the cluster still uses the old one.
+        # Groups are created before destroyed and their names change with whatever forces a new group
+        # (replacement_name), so a major upgrade or a description edit swaps groups while the cluster still uses
+        # the old one. RDS associates a new group at once (botocore rds ModifyDBInstance.DBParameterGroupName: "The
+        # parameter group name itself is changed immediately"), so the old one is free to delete in the same apply.
         lifecycle = TerraformResourceLifecycle(create_before_destroy=True)
+        cluster_description = CLUSTER_DESCRIPTION.format(major=major)
         self.cluster = RdsClusterParameterGroup(
             self,
             "cluster",
-            name=props.naming.name(f"cluster-pg{major}"),
+            name=replacement_name(props.naming, f"cluster-pg{major}", family=family, description=cluster_description),
             family=family,
-            description=f"Aurora PostgreSQL {major} cluster parameters: TLS only, connection and slow-query logging",
+            description=cluster_description,
             parameter=[
                 RdsClusterParameterGroupParameter(name=p.name, value=p.value, apply_method=p.apply_method)
                 for p in props.cluster_parameters()
             ],
             lifecycle=lifecycle,
         )
+        instance_description = INSTANCE_DESCRIPTION.format(major=major)
         self.instance = DbParameterGroup(
             self,
             "instance",
-            name=props.naming.name(f"instance-pg{major}"),
+            name=replacement_name(props.naming, f"instance-pg{major}", family=family, description=instance_description),
             family=family,
-            description=f"Aurora PostgreSQL {major} instance parameters: lock-wait logging, I/O timing",
+            description=instance_description,
             parameter=[
                 DbParameterGroupParameter(name=p.name, value=p.value, apply_method=p.apply_method)
                 for p in props.instance_parameters()

@@ -21,6 +21,8 @@ from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from cdktf_cdktf_provider_aws.data_aws_iam_role import DataAwsIamRole
+from cdktf_cdktf_provider_aws.data_aws_network_interface import DataAwsNetworkInterface
+from cdktf_cdktf_provider_aws.data_aws_network_interfaces import DataAwsNetworkInterfaces, DataAwsNetworkInterfacesFilter
 from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
 from cdktf_cdktf_provider_aws.data_aws_vpc import DataAwsVpc
 from cdktf_cdktf_provider_aws.data_aws_vpc_endpoint import DataAwsVpcEndpoint
@@ -76,6 +78,9 @@ __all__ = [
     "CloudwatchMetricAlarm",
     "DataAwsCallerIdentity",
     "DataAwsIamRole",
+    "DataAwsNetworkInterface",
+    "DataAwsNetworkInterfaces",
+    "DataAwsNetworkInterfacesFilter",
     "DataAwsPartition",
     "DataAwsVpc",
     "DataAwsVpcEndpoint",

@@ -1,4 +1,6 @@
-"""The Aurora credentials secret in the shape DMS and applications read.
+"""The Aurora master credentials secret: for DMS set-up (`cutover target-user`) and operators, not applications.
+
+Applications read their own user's secret (modules/user_secret.py, output `app_secret_arn`).
 
 Holds `username`, `password`, `engine`, `port`, `host` (and `dbname`). It is a
 view of the master password secret (modules/master_password.py), written
@@ -60,7 +62,7 @@ class CredentialsSecret(Construct):
         self._secret = write_only_secret(
             self,
             name=props.naming.name("aurora-credentials"),
-            description="Aurora master credentials for the DMS target endpoint and applications",
+            description="Aurora master credentials for DMS set-up and operators (applications use the app secret)",
             kms_key_arn=props.kms_key_arn,
             recovery_window_days=props.recovery_window_days,
             value=document,

@@ -55,12 +55,15 @@ class SourceEndpointProps:
 
 @dataclass(frozen=True, kw_only=True)
 class TargetEndpointProps:
-    """The Aurora cluster, reached over TLS (`TARGET_SSL_MODE`) with the credentials of a secret."""
+    """The Aurora cluster, reached over TLS with its certificate verified (`TARGET_SSL_MODE`), with the credentials of
+    a secret."""
 
     database_name: str
     secret_arn: str
     """The dedicated DMS target user's secret, or the master credentials secret (config `dms.target_user`)."""
     secret_kms_key_arn: str
+    ca_certificate_pem: str
+    """PEM bundle of the RDS certificate authorities (config `dms.target_ca_certificate_file`)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -203,6 +206,9 @@ class DmsReplication(Construct):
             secrets_manager_access_role_arn=secrets_role.arn,
             extra_connection_attributes=extra_connection_attributes,
             ssl_mode=TARGET_SSL_MODE,
+            certificate_arn=DmsCertificate(
+                self, "target-ca", certificate_id=naming.name("target-ca"), certificate_pem=props.target.ca_certificate_pem
+            ).certificate_arn,
             kms_key_arn=props.kms_key_arn,
             postgres_settings=DmsEndpointPostgresSettings(after_connect_script=TARGET_AFTER_CONNECT_SCRIPT),
         )

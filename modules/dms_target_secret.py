@@ -1,33 +1,21 @@
 """The secret of the dedicated DMS target user: the credentials the target endpoint logs in to Aurora with.
 
-Same keys as the credentials secret (`username`, `password`, `engine`, `port`,
-`host`, `dbname`), so DMS reads either the same way. The password comes from an
-ephemeral `aws_secretsmanager_random_password` with the master password's
-character rules (contract/passwords.py: the union of what RDS and DMS refuse)
-and reaches the secret only through the write-only `secret_string_wo`: it is in
-neither the synthesized JSON nor the state, and Terraform never writes it
-anywhere else. The role itself is created on Aurora by `cutover target-user`,
-which reads this secret (output `dms_target_secret_arn`).
-
-The secret is rewritten with a NEW password whenever its version number
-changes: `dms.target_password_version` is bumped (rotation), or the user name,
-host, port or database changes (a replaced cluster, a renamed user). After each
-such apply the role on Aurora still has the old password until
-`cutover target-user` runs again (runbook, "The DMS target user").
+A GeneratedUserSecret (modules/user_secret.py) named `<prefix>-dms-target-<suffix>`.
+The role itself is created on Aurora by `cutover target-user`, which reads this
+secret (output `dms_target_secret_arn`). After `dms.target_password_version` is
+bumped, or the user name, host, port or database changes, the role on Aurora
+keeps the old password until `cutover target-user` runs again (runbook, "The
+DMS target user").
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cdktf import Fn
 from constructs import Construct
 
-from contract.aurora import SECRET_ENGINE
 from contract.naming import Naming
-from contract.passwords import GENERATED_PASSWORD_EXCLUDED_CHARACTERS, GENERATED_PASSWORD_LENGTH
-from modules.expressions import ephemeral_block, ephemeral_value, hcl_literal, version_number
-from modules.write_only_secret import write_only_secret
+from modules.user_secret import GeneratedUserSecret, UserSecretProps
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -48,42 +36,20 @@ class DmsTargetSecretProps:
     """Days a deleted secret can be restored (0 = at once)."""
 
 
-class DmsTargetSecret(Construct):
+class DmsTargetSecret(GeneratedUserSecret):
     def __init__(self, scope: Construct, id_: str, *, props: DmsTargetSecretProps) -> None:
-        super().__init__(scope, id_)
-        generator = ephemeral_block(
-            self,
-            "aws_secretsmanager_random_password",
-            "generator",
-            {"password_length": GENERATED_PASSWORD_LENGTH, "exclude_characters": GENERATED_PASSWORD_EXCLUDED_CHARACTERS},
-        )
-        password = ephemeral_value(self, "password", f"{generator}.random_password")
-        document = Fn.jsonencode(
-            {
-                "username": hcl_literal(props.username),
-                "password": password,
-                "engine": SECRET_ENGINE,
-                "port": props.port,
-                "host": props.host,
-                "dbname": hcl_literal(props.database_name),
-            }
-        )
-        self._secret = write_only_secret(
-            self,
-            name=props.naming.dms_target_secret_name,
-            description="Credentials of the least-privilege DMS target user; the role is created by `cutover target-user`",
-            kms_key_arn=props.kms_key_arn,
-            recovery_window_days=props.recovery_window_days,
-            value=document,
-            value_version=version_number(
-                str(props.password_version),
-                props.host,
-                hcl_literal(props.username),
-                str(props.port),
-                hcl_literal(props.database_name),
+        super().__init__(
+            scope,
+            id_,
+            props=UserSecretProps(
+                name=props.naming.dms_target_secret_name,
+                description="Credentials of the least-privilege DMS target user; the role is created by `cutover target-user`",
+                kms_key_arn=props.kms_key_arn,
+                username=props.username,
+                password_version=props.password_version,
+                host=props.host,
+                port=props.port,
+                database_name=props.database_name,
+                recovery_window_days=props.recovery_window_days,
             ),
         )
-
-    @property
-    def arn(self) -> str:
-        return self._secret.secret.arn

@@ -6,11 +6,23 @@ VPC endpoint for that (DMS user guide, "Configuring VPC endpoints for AWS DMS"),
 whose security group admits the replication instance (DMS user guide, "Using
 secrets to access AWS Database Migration Service endpoints").
 
+A VPC holds one such endpoint: private DNS adds the VPC's one private hosted
+zone for `secretsmanager.<region>.amazonaws.com`, and a second private-DNS
+endpoint for the service fails ("conflicting DNS domain", terraform-provider-aws
+#17535; botocore ec2 `CreateVpcEndpointRequest.PrivateDnsEnabled`). So:
+
 `create`: an interface endpoint in the DMS subnets (one per AZ, as AWS allows)
 with private DNS, so `secretsmanager.<region>.amazonaws.com` resolves to it
 inside the VPC, and a security group admitting 443 from the DMS group only.
+The plan fails when the VPC already has a private-DNS Secrets Manager endpoint
+that is not this stack's (see `_refuse_a_second_endpoint`). At most one
+environment file per VPC says `create` (config/loader.py).
+`lookup`: the VPC's Secrets Manager interface endpoint, found by VPC and service
+name (another stack's: short-lived ENVIRONMENT_SUFFIX stacks share their base's);
+this stack admits its DMS group on that endpoint's security group with a rule of
+its own, destroyed with the stack.
 An existing endpoint id: looked up, and the plan fails unless it is a Secrets
-Manager endpoint of this VPC with private DNS. Either way the VPC must resolve
+Manager endpoint of this VPC with private DNS. Every way the VPC must resolve
 private DNS names (enableDnsSupport and enableDnsHostnames), checked at plan.
 """
 
@@ -19,11 +31,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from cdktf import Postcondition, TerraformResourceLifecycle
+from cdktf import Fn, Postcondition, Precondition, TerraformResourceLifecycle, Token
 from constructs import Construct
 
 from contract.naming import Naming
 from modules.aws import (
+    DataAwsNetworkInterface,
+    DataAwsNetworkInterfaces,
+    DataAwsNetworkInterfacesFilter,
     DataAwsVpc,
     DataAwsVpcEndpoint,
     SecurityGroup,
@@ -35,6 +50,11 @@ from modules.expressions import hcl_literal
 
 HTTPS_PORT = 443
 CREATE = "create"
+LOOKUP = "lookup"
+# How EC2 describes the network interfaces it creates for an interface endpoint (DescribeNetworkInterfaces,
+# `Description`); the only way to list a VPC's interface endpoints with provider 5.100, which has no plural
+# `aws_vpc_endpoints` data source (`terraform providers schema -json`: aws_vpc_endpoint, _associations, _service).
+ENDPOINT_INTERFACE_DESCRIPTION = "VPC Endpoint Interface "
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -52,7 +72,8 @@ class SecretsManagerEndpointProps:
     dms_security_group_id: str
     """Security group of the replication instance."""
     endpoint: str
-    """`create`, or the id of an existing Secrets Manager interface endpoint."""
+    """`create`, `lookup` (the VPC's endpoint, by VPC and service), or the id of an existing Secrets Manager
+    interface endpoint."""
 
 
 class SecretsManagerEndpoint(Construct):
@@ -76,7 +97,13 @@ class SecretsManagerEndpoint(Construct):
                 ]
             ),
         )
-        endpoint = self._create(props, service_name) if props.endpoint == CREATE else self._existing(props, service_name)
+        endpoint: VpcEndpoint | DataAwsVpcEndpoint
+        if props.endpoint == CREATE:
+            endpoint = self._create(props, service_name)
+        elif props.endpoint == LOOKUP:
+            endpoint = self._lookup(props, service_name)
+        else:
+            endpoint = self._existing(props, service_name)
         self.endpoint_id: str = endpoint.id
         self.dns_name: str = endpoint.dns_entry.get(0).dns_name
 
@@ -123,6 +150,84 @@ class SecretsManagerEndpoint(Construct):
             security_group_ids=[group.id],
             private_dns_enabled=True,
             tags={"Name": name},
+            lifecycle=TerraformResourceLifecycle(precondition=[self._refuse_a_second_endpoint(props, service_name, name)]),
+        )
+        return endpoint
+
+    def _refuse_a_second_endpoint(self, props: SecretsManagerEndpointProps, service_name: str, name: str) -> Precondition:
+        """A plan-time check: no private-DNS endpoint for the service in the VPC besides the one named `name`.
+
+        Data sources are read during plan (their arguments are literals): the VPC's endpoint network interfaces, each
+        interface's description (which names its endpoint), then each endpoint. This stack's own endpoint (tag `Name`)
+        is left out, so the plans after the first one pass.
+        """
+        interfaces = DataAwsNetworkInterfaces(
+            self,
+            "endpoint-interfaces",
+            filter=[
+                DataAwsNetworkInterfacesFilter(name="vpc-id", values=[props.vpc_id]),
+                DataAwsNetworkInterfacesFilter(name="description", values=[f"{ENDPOINT_INTERFACE_DESCRIPTION}*"]),
+            ],
+        )
+        interface = DataAwsNetworkInterface(self, "endpoint-interface", id="${each.value}")
+        interface.add_override("for_each", f"${{toset(data.aws_network_interfaces.{interfaces.friendly_unique_id}.ids)}}")
+        endpoints = DataAwsVpcEndpoint(self, "vpc-endpoints", id="${each.value}")
+        endpoints.add_override(
+            "for_each",
+            f"${{toset([for eni in data.aws_network_interface.{interface.friendly_unique_id} : "
+            f'trimprefix(eni.description, "{ENDPOINT_INTERFACE_DESCRIPTION}")])}}',
+        )
+        others = (
+            f"[for e in data.aws_vpc_endpoint.{endpoints.friendly_unique_id} : e.id "
+            f'if e.service_name == "{hcl_literal(service_name)}" && e.private_dns_enabled '
+            f'&& lookup(e.tags, "Name", "") != "{hcl_literal(name)}"]'
+        )
+        return Precondition(
+            condition=f"${{length({others}) == 0}}",
+            error_message=f"network.secrets_manager_endpoint = 'create', but VPC {props.vpc_id} already has a "
+            f"{service_name} interface endpoint with private DNS (a second one fails: conflicting DNS domain); set "
+            "'lookup' or that endpoint's id.",
+        )
+
+    def _lookup(self, props: SecretsManagerEndpointProps, service_name: str) -> DataAwsVpcEndpoint:
+        """The VPC's endpoint (another stack's); this stack's DMS group gets its own rule on the endpoint's group."""
+        endpoint = DataAwsVpcEndpoint(
+            self,
+            "endpoint",
+            vpc_id=props.vpc_id,
+            service_name=service_name,
+            state="available",
+            lifecycle=TerraformResourceLifecycle(
+                postcondition=[
+                    Postcondition(
+                        condition='${self.vpc_endpoint_type == "Interface" && self.private_dns_enabled '
+                        "&& length(self.security_group_ids) > 0}",
+                        error_message=f"network.secrets_manager_endpoint = 'lookup': the {service_name} endpoint of "
+                        f"{props.vpc_id} must be an interface endpoint with private DNS and a security group.",
+                    )
+                ]
+            ),
+        )
+        endpoint_group = Token.as_string(Fn.element(Fn.sort(Fn.tolist(endpoint.security_group_ids)), 0))
+        VpcSecurityGroupIngressRule(
+            self,
+            "from-dms",
+            security_group_id=endpoint_group,
+            referenced_security_group_id=props.dms_security_group_id,
+            ip_protocol="tcp",
+            from_port=HTTPS_PORT,
+            to_port=HTTPS_PORT,
+            description=f"HTTPS from the DMS replication instance of {props.naming.stack_name} (endpoint credentials)",
+        )
+        VpcSecurityGroupEgressRule(
+            self,
+            "dms-to-endpoint",
+            security_group_id=props.dms_security_group_id,
+            referenced_security_group_id=endpoint_group,
+            ip_protocol="tcp",
+            from_port=HTTPS_PORT,
+            to_port=HTTPS_PORT,
+            description="HTTPS to the VPC's Secrets Manager interface endpoint (endpoint credentials)",
         )
         return endpoint
 

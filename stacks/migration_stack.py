@@ -27,6 +27,7 @@ from modules.monitoring import Monitoring
 from modules.network import MigrationNetwork
 from modules.reader_scaling import ReaderAutoScaling
 from modules.secrets_endpoint import SecretsManagerEndpoint
+from modules.user_secret import GeneratedUserSecret
 from stacks import props
 from stacks.emulator import EMULATED_SERVICES, LocalEmulator
 from stacks.roles import AssumedRole, Purpose, assumed_role
@@ -101,6 +102,11 @@ class MigrationStack(TerraformStack):
             "credentials",
             props=props.credentials_props(ctx, kms_key_arn=database_key.arn, master_password=master_password, cluster=aurora),
         )
+        application_secret = GeneratedUserSecret(
+            self,
+            "application-secret",
+            props=props.application_secret_props(ctx, kms_key_arn=database_key.arn, cluster=aurora),
+        )
         target_secret_props = props.dms_target_secret_props(ctx, kms_key_arn=database_key.arn, cluster=aurora)
         target_secret = (
             DmsTargetSecret(self, "dms-target-secret", props=target_secret_props) if target_secret_props is not None else None
@@ -135,6 +141,7 @@ class MigrationStack(TerraformStack):
                 Output.ALARM_TOPIC_ARN: monitoring.topic_arn,
                 Output.DASHBOARD_NAME: monitoring.dashboard_name,
                 Output.DMS_TARGET_SECRET_ARN: target_secret.arn if target_secret is not None else None,
+                Output.APP_SECRET_ARN: application_secret.arn,
             }
         )
 

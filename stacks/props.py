@@ -24,6 +24,7 @@ from modules.network import MigrationNetworkProps
 from modules.policy import Statement
 from modules.reader_scaling import ReaderAutoScalingProps
 from modules.secrets_endpoint import SecretsManagerEndpointProps
+from modules.user_secret import UserSecretProps
 from stacks.alarm_props import alarm_thresholds, instance_max_connections, serverless_max_capacity_acu
 
 
@@ -185,6 +186,23 @@ def dms_target_secret_props(ctx: StackContext, *, kms_key_arn: str, cluster: Aur
     )
 
 
+def application_secret_props(ctx: StackContext, *, kms_key_arn: str, cluster: AuroraCluster) -> UserSecretProps:
+    """The applications' own user (`aurora.application_username`); the master secret stays with DMS set-up and operators."""
+    aurora = ctx.config.aurora
+    return UserSecretProps(
+        name=ctx.naming.application_secret_name,
+        description="Credentials of the applications' database user (not the master user); the role is created on "
+        'Aurora by the runbook ("The application user")',
+        kms_key_arn=kms_key_arn,
+        username=aurora.application_username,
+        password_version=aurora.application_password_version,
+        host=cluster.endpoint,
+        port=cluster.port,
+        database_name=aurora.database_name,
+        recovery_window_days=aurora.secret_recovery_window_days,
+    )
+
+
 def dms_props(
     ctx: StackContext,
     *,
@@ -229,6 +247,7 @@ def dms_props(
             database_name=config.aurora.database_name,
             secret_arn=target_secret_arn,
             secret_kms_key_arn=kms_key_arn,
+            ca_certificate_pem=dms.target_ca_certificate_file.read_text(),
         ),
         secrets_manager_endpoint_override=secrets_manager_endpoint_dns_name if dms.secrets_manager_endpoint_override else None,
     )

@@ -55,6 +55,7 @@ def problems_for(tmp_path: Path, data: dict[str, Any], *, today: dt.date | None 
 
 
 def copy_example_ca(folder: Path) -> None:
-    """The example CA bundle at `certs/` in `folder`, where dev.toml's `ca_certificate_file` points."""
+    """The example CA bundles at `certs/` in `folder`, where dev.toml's CA files point."""
     (folder / "certs").mkdir(exist_ok=True)
-    (folder / "certs" / "example-onprem-ca.pem").write_text((CONFIG_DIR / "certs" / "example-onprem-ca.pem").read_text())
+    for name in ("example-onprem-ca.pem", "example-rds-ca.pem"):
+        (folder / "certs" / name).write_text((CONFIG_DIR / "certs" / name).read_text())

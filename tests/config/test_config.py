@@ -23,7 +23,8 @@ def test_example_environments_are_valid() -> None:
 def test_round_trip_writer_reproduces_dev(tmp_path: Path) -> None:
     copy_example_ca(tmp_path)
     rewritten = load_environment(write_toml(tmp_path / "dev.toml", dev_data()))
-    assert rewritten.model_dump(exclude={"source"}) == load_environment(DEV).model_dump(exclude={"source"})
+    paths: Any = {"source": True, "dms": {"target_ca_certificate_file"}}  # resolved against each file's folder
+    assert rewritten.model_dump(exclude=paths) == load_environment(DEV).model_dump(exclude=paths)
 
 
 def test_one_subnet_is_rejected_with_the_field_and_rule(tmp_path: Path) -> None:
@@ -180,6 +181,8 @@ def test_two_environments_of_one_account_cannot_both_create_the_dms_service_role
     for name in ("dev", "staging"):
         data = dev_data()
         data["environment_suffix"] = name
+        if name == "staging":  # one VPC, one Secrets Manager endpoint: only the roles rule is under test here
+            data["network"]["secrets_manager_endpoint"] = "lookup"
         copy_example_ca(tmp_path)
         write_toml(tmp_path / f"{name}.toml", data)
     with pytest.raises(ConfigError) as caught:
@@ -227,9 +230,55 @@ def test_ephemeral_environment_copies_the_base_under_a_new_suffix_and_uses_its_s
     by_suffix = {c.environment_suffix: c for c in configs}
     assert by_suffix["dev"].dms.service_roles == "create"
     assert by_suffix["pr123"].dms.service_roles == "existing", "dms-vpc-role belongs to dev; a PR stack must not recreate it"
-    differing: Any = {"environment_suffix": True, "dms": {"service_roles"}}
+    differing: Any = {
+        "environment_suffix": True,
+        "dms": {"service_roles"},
+        "network": {"secrets_manager_endpoint"},
+        "aurora": {"secret_recovery_window_days"},
+    }
     assert by_suffix["pr123"].model_dump(exclude=differing) == by_suffix["dev"].model_dump(exclude=differing)
     assert by_suffix["pr123"].stack_name == "aurora-migration-pr123"
+
+
+def test_a_short_lived_stack_shares_its_base_s_secrets_manager_endpoint_and_frees_its_secret_names_at_once() -> None:
+    """One private-DNS endpoint per VPC (terraform-provider-aws #17535); deleted secrets hold their names."""
+    by_suffix = {c.environment_suffix: c for c in load_environments(environment_files(), ephemeral_suffix="pr9")}
+    assert by_suffix["dev"].network.secrets_manager_endpoint == "create"
+    assert by_suffix["pr9"].network.secrets_manager_endpoint == "lookup"
+    assert by_suffix["pr9"].aurora.secret_recovery_window_days == 0
+    from_prod = {
+        c.environment_suffix: c for c in load_environments(environment_files(), ephemeral_suffix="pr9", ephemeral_base="prod")
+    }
+    assert from_prod["pr9"].network.secrets_manager_endpoint == from_prod["prod"].network.secrets_manager_endpoint, "an id stays"
+    assert from_prod["pr9"].aurora.secret_recovery_window_days == 0 != from_prod["prod"].aurora.secret_recovery_window_days
+
+
+def test_two_environment_files_creating_a_secrets_manager_endpoint_in_one_vpc_are_refused(tmp_path: Path) -> None:
+    copy_example_ca(tmp_path)
+    first = write_toml(tmp_path / "dev.toml", dev_data())
+    second_data = dev_data() | {"environment_suffix": "qa"}
+    second = write_toml(tmp_path / "qa.toml", second_data)
+    with pytest.raises(ConfigError) as caught:
+        load_environments([first, second])
+    [problem] = [line for line in caught.value.problems if "secrets_manager_endpoint" in line]
+    assert problem.startswith(f"{first}, {second}: network.secrets_manager_endpoint: more than one environment in VPC ")
+    assert "vpc-0a1b2c3d4e5f60001 (eu-west-1) says 'create'" in problem and "'lookup'" in problem
+    second_data["network"] = {**second_data["network"], "secrets_manager_endpoint": "lookup"}
+    write_toml(second, second_data)
+    problems = _problems_of(first, second)
+    assert not [line for line in problems if "secrets_manager_endpoint" in line], problems
+    other_vpc = dev_data() | {"environment_suffix": "qa"}
+    other_vpc["network"] = {**other_vpc["network"], "vpc_id": "vpc-0a1b2c3d4e5f60099"}
+    write_toml(second, other_vpc)
+    assert not [line for line in _problems_of(first, second) if "secrets_manager_endpoint" in line]
+
+
+def _problems_of(*paths: Path) -> list[str]:
+    try:
+        load_environments(list(paths))
+    except ConfigError as error:
+        return list(error.problems)
+    return []
 
 
 def test_ephemeral_suffix_is_validated_and_must_be_new() -> None:

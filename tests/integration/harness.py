@@ -267,6 +267,9 @@ def seed_environment(aws: LocalAws, base: Mapping[str, Any], *, existing_service
 
     if source.get("ca_certificate_file"):  # relative to config/, and the derived file is written elsewhere
         source["ca_certificate_file"] = str((REPO_ROOT / "config" / source["ca_certificate_file"]).resolve())
+    dms_table = data.get("dms", {})
+    if dms_table.get("target_ca_certificate_file"):  # the RDS CA bundle, imported like the source CA (moto_standins)
+        dms_table["target_ca_certificate_file"] = str((REPO_ROOT / "config" / dms_table["target_ca_certificate_file"]).resolve())
     monitoring = data.get("monitoring", {})
     if monitoring.get("alarm_https_endpoints"):
         notes.append("monitoring.alarm_https_endpoints dropped: an HTTPS subscription would make moto call that URL")

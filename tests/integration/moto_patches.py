@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from moto.dms.models import DatabaseMigrationServiceBackend, FakeReplicationInstance, FakeReplicationTask
+from moto.ec2.models.vpcs import VPCBackend, VPCEndPoint
 from moto.rds.models import DBInstance
 
 from tests.integration import moto_contract, moto_standins
@@ -89,6 +90,17 @@ def _performance_insights_enabled(self: DBInstance) -> bool:
     return bool(getattr(self, "enable_performance_insights", False))
 
 
+def _describes_endpoint_interfaces(create: Callable[..., VPCEndPoint]) -> Callable[..., VPCEndPoint]:
+    @functools.wraps(create)
+    def wrapper(self: VPCBackend, *args: Any, **kwargs: Any) -> VPCEndPoint:
+        endpoint = create(self, *args, **kwargs)
+        for interface_id in endpoint.network_interface_ids:
+            self.enis[interface_id].description = f"VPC Endpoint Interface {endpoint.id}"  # type: ignore[attr-defined]
+        return endpoint
+
+    return wrapper
+
+
 def apply() -> None:
     """Install every patch once per process."""
     if getattr(FakeReplicationTask, _APPLIED_FLAG, False):
@@ -114,6 +126,10 @@ def apply() -> None:
     #    (ModifyDBInstance already stores the same attribute names, so modifications show too).
     DBInstance.__init__ = _keeps_performance_insights(DBInstance.__init__)  # type: ignore[method-assign]
     DBInstance.performance_insights_enabled = property(_performance_insights_enabled)  # type: ignore[attr-defined]
+
+    # 3b. Emulator fidelity for the stack's plan-time check (modules/secrets_endpoint.py): EC2 describes the network
+    #    interfaces of an interface endpoint as "VPC Endpoint Interface <vpce-id>"; moto 5.2 leaves them blank.
+    VPCBackend.create_vpc_endpoint = _describes_endpoint_interfaces(VPCBackend.create_vpc_endpoint)  # type: ignore[method-assign]
 
     # 4. Not a patch: moto has no ImportCertificate / *EventSubscription* for DMS at all
     #    (aws_dms_certificate, aws_dms_event_subscription); see moto_standins.

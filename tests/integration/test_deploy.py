@@ -15,6 +15,7 @@ are substituted, plus what moto cannot take (printed; see docs/integration.md).
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import time
@@ -348,17 +349,17 @@ def test_a_major_upgrade_keeps_the_cluster_and_swaps_the_parameter_groups(
     [after] = rds.describe_db_clusters(DBClusterIdentifier=outputs["cluster_id"])["DBClusters"]
     assert (after["DbClusterResourceId"], after["DBClusterArn"]) == (before["DbClusterResourceId"], before["DBClusterArn"])
     assert after["EngineVersion"] == UPGRADE_TO
-    assert after["DBClusterParameterGroup"].endswith(f"-cluster-pg16-{seeded.suffix}")
+    assert re.fullmatch(rf".*-cluster-pg16-[0-9a-f]{{8}}-{seeded.suffix}", after["DBClusterParameterGroup"])
     names = [g["DBClusterParameterGroupName"] for g in rds.describe_db_cluster_parameter_groups()["DBClusterParameterGroups"]]
     names += [g["DBParameterGroupName"] for g in rds.describe_db_parameter_groups()["DBParameterGroups"]]
     ours = sorted(name for name in names if name.endswith(f"-{seeded.suffix}"))
-    assert [name.split("-")[-2] for name in ours] == ["pg16", "pg16"], ours
+    assert [name.split("-")[-3] for name in ours] == ["pg16", "pg16"], ours
     for instance in rds.describe_db_instances(Filters=[{"Name": "db-cluster-id", "Values": [outputs["cluster_id"]]}])[
         "DBInstances"
     ]:
-        assert [g["DBParameterGroupName"] for g in instance["DBParameterGroups"]] == [
-            f"{seeded.data.get('name_prefix', 'aurora-migration')}-instance-pg16-{seeded.suffix}"
-        ]
+        [group] = [g["DBParameterGroupName"] for g in instance["DBParameterGroups"]]
+        prefix = seeded.data.get("name_prefix", "aurora-migration")
+        assert re.fullmatch(rf"{prefix}-instance-pg16-[0-9a-f]{{8}}-{seeded.suffix}", group), group
 
     # The switch off again: the plan passes the postcondition (16 runs, 16 configured) and keeps the cluster.
     synthesize(engine_version=UPGRADE_TO)

@@ -20,8 +20,17 @@ import psycopg
 import pytest
 
 from config import EnvironmentConfig, load_environment
+from config.dms import DmsConfig
 from config.loader import CONFIG_DIR
 from tests.migration_ops.pg_server import BinaryMissingError, PgServer, start_server
+
+EXAMPLE_RDS_CA = CONFIG_DIR / "certs" / "example-rds-ca.pem"
+
+
+def dms_scope(**fields: object) -> DmsConfig:
+    """A `[dms]` table of the defaults (the scope `%.%`) plus `fields`; the target CA is required, so the example one."""
+    return DmsConfig.model_validate({"target_ca_certificate_file": EXAMPLE_RDS_CA, **fields})
+
 
 MIGRATOR = "migrator"  # REPLICATION, SELECT on everything in scope except public.payroll
 NO_REPLICATION = "reporting"  # SELECT on everything, no REPLICATION

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import re
 from typing import Any
@@ -12,8 +13,9 @@ import pytest
 from config import EnvironmentConfig
 from contract.aurora import parameter_group_family
 from contract.naming import Naming
+from modules import aurora_parameters
 from modules.aurora import AuroraCluster, AuroraClusterProps
-from modules.aurora_parameters import DatabaseObservability
+from modules.aurora_parameters import CLUSTER_DESCRIPTION, INSTANCE_DESCRIPTION, DatabaseObservability, replacement_name
 from tests.helpers import Document, only_resource, resources, synth_scope
 
 ENVIRONMENTS = ["dev", "staging", "prod"]
@@ -95,11 +97,22 @@ def test_deletion_protection_and_final_snapshot_follow_the_environment(synthesiz
     dev = only_resource(synthesized["dev"], "aws_rds_cluster")
     assert prod["deletion_protection"] is True
     assert prod["skip_final_snapshot"] is False
-    assert prod["final_snapshot_identifier"] == "aurora-migration-cluster-final-prod"
+    assert prod["final_snapshot_identifier"] == 'aurora-migration-cluster-final-prod-${formatdate("YYYYMMDDhhmmss", timestamp())}'
     assert prod["backup_retention_period"] == 14
     assert dev["deletion_protection"] is False
     assert dev["skip_final_snapshot"] is True
-    assert "final_snapshot_identifier" not in dev
+    assert dev["final_snapshot_identifier"].startswith("aurora-migration-cluster-final-dev-"), "there if turned on later"
+
+
+@pytest.mark.parametrize("upgrade", [False, True])
+def test_the_final_snapshot_name_is_unique_per_creation_and_frozen_after_it(upgrade: bool) -> None:
+    """A rebuilt environment's second destroy must not reuse the first one's final snapshot name."""
+    cluster = only_resource(
+        synth_cluster(engine_version="16.4", allow_major_version_upgrade=True) if upgrade else synth_cluster(),
+        "aws_rds_cluster",
+    )
+    assert cluster["final_snapshot_identifier"].endswith('-${formatdate("YYYYMMDDhhmmss", timestamp())}')
+    assert "final_snapshot_identifier" in cluster["lifecycle"]["ignore_changes"], "timestamp() changes every plan"
 
 
 def _secret_named(document: Document, purpose: str) -> tuple[str, dict[str, Any]]:
@@ -152,9 +165,9 @@ def test_the_master_password_secret_is_the_one_source_of_the_password(suffix: st
 
 @pytest.mark.parametrize("suffix", ENVIRONMENTS)
 def test_the_generated_passwords_fit_rds_and_dms(suffix: str, synthesized: dict[str, Document]) -> None:
-    """The master password's and the DMS target user's generators follow the same rules."""
+    """The master password's, the DMS target user's and the application user's generators follow the same rules."""
     generators = synthesized[suffix]["ephemeral"]["aws_secretsmanager_random_password"].values()
-    assert len(generators) == 2
+    assert len(generators) == 3
     for generator in generators:
         assert 8 <= generator["password_length"] <= 41, "botocore rds CreateDBCluster.MasterUserPassword: 8 to 41 characters"
         excluded = set(generator["exclude_characters"])
@@ -216,7 +229,10 @@ def test_parameter_group_family_follows_the_engine_major() -> None:
     document = synth_cluster(engine_version="16.4")
     groups = [only_resource(document, "aws_rds_cluster_parameter_group"), only_resource(document, "aws_db_parameter_group")]
     assert [g["family"] for g in groups] == ["aurora-postgresql16", "aurora-postgresql16"]
-    assert [g["name"] for g in groups] == ["aurora-migration-cluster-pg16-unit", "aurora-migration-instance-pg16-unit"]
+    assert [g["name"] for g in groups] == [
+        replacement_name(BASE_PROPS.naming, purpose, family="aurora-postgresql16", description=group["description"])
+        for purpose, group in zip(("cluster-pg16", "instance-pg16"), groups, strict=True)
+    ]
 
 
 @pytest.mark.parametrize("suffix", ENVIRONMENTS)
@@ -325,7 +341,11 @@ def test_the_cluster_ignores_engine_version_and_refuses_another_major_without_th
     assert cluster["allow_major_version_upgrade"] is False
     assert cluster["apply_immediately"] is False
     assert "db_instance_parameter_group_name" not in cluster
-    assert cluster["lifecycle"]["ignore_changes"] == ["engine_version", "db_instance_parameter_group_name"]
+    assert cluster["lifecycle"]["ignore_changes"] == [
+        "engine_version",
+        "db_instance_parameter_group_name",
+        "final_snapshot_identifier",
+    ]
     [postcondition] = cluster["lifecycle"]["postcondition"]
     assert postcondition["condition"] == '${tonumber(split(".", self.engine_version_actual)[0]) == 15}'
     assert "allow_major_version_upgrade" in postcondition["error_message"]
@@ -345,7 +365,7 @@ def test_a_major_upgrade_updates_the_same_cluster_in_place_with_new_family_group
     assert after["apply_immediately"] is True, "deferred, the instances' new-family groups would be refused"
     instance_group_key = next(iter(resources(upgraded, "aws_db_parameter_group")))
     assert after["db_instance_parameter_group_name"] == f"${{aws_db_parameter_group.{instance_group_key}.name}}"
-    assert "ignore_changes" not in after["lifecycle"], "the new version must reach the cluster"
+    assert after["lifecycle"]["ignore_changes"] == ["final_snapshot_identifier"], "the new version must reach the cluster"
     [postcondition] = after["lifecycle"]["postcondition"]
     assert postcondition["condition"] == (
         '${tonumber(split(".", self.engine_version_actual)[0]) < 16 || self.engine_version_actual == self.engine_version}'
@@ -353,10 +373,33 @@ def test_a_major_upgrade_updates_the_same_cluster_in_place_with_new_family_group
     for kind in ("aws_rds_cluster_parameter_group", "aws_db_parameter_group"):
         old, new = only_resource(unit, kind), only_resource(upgraded, kind)
         assert (old["family"], new["family"]) == ("aurora-postgresql15", "aurora-postgresql16")
-        assert old["name"].replace("pg15", "pg16") == new["name"], "a new name: the new group exists beside the old one"
+        assert old["name"] != new["name"] and "-pg16-" in new["name"], "a new name: the new group exists beside the old one"
         assert new["lifecycle"] == {"create_before_destroy": True}
 
 
-def test_today_s_parameter_group_names_stay_as_they_are(unit: Document) -> None:
-    assert only_resource(unit, "aws_rds_cluster_parameter_group")["name"] == "aurora-migration-cluster-pg15-unit"
-    assert only_resource(unit, "aws_db_parameter_group")["name"] == "aurora-migration-instance-pg15-unit"
+def test_parameter_group_names_carry_a_digest_of_family_and_description(unit: Document) -> None:
+    # Pinned: a change of these names replaces both groups (create_before_destroy: a new group, then the old one goes).
+    cluster_digest = _digest("aurora-postgresql15", CLUSTER_DESCRIPTION.format(major=15))
+    instance_digest = _digest("aurora-postgresql15", INSTANCE_DESCRIPTION.format(major=15))
+    cluster_group = only_resource(unit, "aws_rds_cluster_parameter_group")
+    assert cluster_group["name"] == f"aurora-migration-cluster-pg15-{cluster_digest}-unit"
+    assert only_resource(unit, "aws_db_parameter_group")["name"] == f"aurora-migration-instance-pg15-{instance_digest}-unit"
+
+
+def _digest(family: str, description: str) -> str:
+    return hashlib.sha256(f"{family}\n{description}".encode()).hexdigest()[:8]
+
+
+def test_a_description_edit_gives_the_replacement_groups_new_names(unit: Document, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`description` forces a new group; created before the old one is destroyed, it must not reuse the old name
+    (RDS: DBParameterGroupAlreadyExists)."""
+    monkeypatch.setattr(aurora_parameters, "CLUSTER_DESCRIPTION", "Aurora PostgreSQL {major} cluster parameters, reworded")
+    monkeypatch.setattr(aurora_parameters, "INSTANCE_DESCRIPTION", "Aurora PostgreSQL {major} instance parameters, reworded")
+    edited = synth_cluster()
+    assert _logical_ids(edited) == _logical_ids(unit)
+    for kind in ("aws_rds_cluster_parameter_group", "aws_db_parameter_group"):
+        old, new = only_resource(unit, kind), only_resource(edited, kind)
+        assert old["description"] != new["description"] and old["family"] == new["family"]
+        assert old["name"] != new["name"], f"{kind}: same name, the create-before-destroy replacement would collide"
+        assert new["name"].startswith(old["name"].rsplit("-", 2)[0]) and new["name"].endswith("-unit")
+        assert new["lifecycle"] == {"create_before_destroy": True}

@@ -49,7 +49,9 @@ BASE_PROPS = DmsReplicationProps(
         dms_schema="dms_control",
         capture_ddl=False,
     ),
-    target=TargetEndpointProps(database_name="app", secret_arn=TARGET_SECRET, secret_kms_key_arn=KEY),
+    target=TargetEndpointProps(
+        database_name="app", secret_arn=TARGET_SECRET, secret_kms_key_arn=KEY, ca_certificate_pem="-----BEGIN CERTIFICATE-----"
+    ),
 )
 
 
@@ -149,8 +151,10 @@ def test_source_endpoint_uses_tls_with_the_ca_and_secrets_manager(
     source, config = endpoints["source"], environments[suffix]
     assert source["engine_name"] == "postgres"
     assert source["ssl_mode"] == "verify-full"
-    certificate = only_resource(document, "aws_dms_certificate")
-    assert source["certificate_arn"].startswith("${aws_dms_certificate.")
+    [(key, certificate)] = [
+        (key, c) for key, c in resources(document, "aws_dms_certificate").items() if "-source-ca-" in c["certificate_id"]
+    ]
+    assert source["certificate_arn"] == f"${{aws_dms_certificate.{key}.certificate_arn}}"
     assert certificate["certificate_pem"] == config.source.ca_certificate_file.read_text()  # type: ignore[union-attr]
     assert source["secrets_manager_arn"] == config.source.credentials_secret_arn
     assert source["secrets_manager_access_role_arn"].startswith("${aws_iam_role.")
@@ -201,13 +205,14 @@ def test_target_endpoint_is_aurora_via_the_dms_target_user_secret(suffix: str, s
     document = synthesized[suffix]
     target = next(e for e in resources(document, "aws_dms_endpoint").values() if e["endpoint_type"] == "target")
     assert target["engine_name"] == "aurora-postgresql"
-    assert target["ssl_mode"] == "require"
+    assert target["ssl_mode"] == "verify-full"
     assert target["secrets_manager_arn"] == "${aws_secretsmanager_secret.dms-target-secret_E531D243.arn}"
     assert target["postgres_settings"] == {"after_connect_script": "SET session_replication_role = replica"}
 
 
-def test_require_mode_creates_no_certificate(created_roles: Document) -> None:
-    assert resources(created_roles, "aws_dms_certificate") == {}
+def test_require_mode_creates_no_source_certificate(created_roles: Document) -> None:
+    [certificate] = resources(created_roles, "aws_dms_certificate").values()
+    assert certificate["certificate_id"] == "aurora-migration-target-ca-unit", "only Aurora's CA"
     source = next(e for e in resources(created_roles, "aws_dms_endpoint").values() if e["endpoint_type"] == "source")
     assert source["ssl_mode"] == "require" and "certificate_arn" not in source
 
@@ -309,3 +314,16 @@ def test_the_override_names_the_vpc_endpoint_on_both_endpoints() -> None:
 def test_environments_leave_the_override_off_by_default(suffix: str, synthesized: dict[str, Document]) -> None:
     for endpoint in resources(synthesized[suffix], "aws_dms_endpoint").values():
         assert "extra_connection_attributes" not in endpoint
+
+
+def test_the_target_endpoint_verifies_aurora_s_certificate_with_the_imported_rds_ca_bundle(
+    synthesized: dict[str, Document], environments: dict[str, EnvironmentConfig]
+) -> None:
+    """DMS user guide, "Using SSL with AWS DMS": verify-full checks the CA and the host name; the CA is a DMS certificate."""
+    for suffix, document in synthesized.items():
+        target = next(e for e in resources(document, "aws_dms_endpoint").values() if e["endpoint_type"] == "target")
+        assert target["ssl_mode"] == "verify-full"
+        certificates = resources(document, "aws_dms_certificate")
+        [(key, ca)] = [(k, v) for k, v in certificates.items() if v["certificate_id"].endswith(f"-target-ca-{suffix}")]
+        assert target["certificate_arn"] == f"${{aws_dms_certificate.{key}.certificate_arn}}"
+        assert ca["certificate_pem"] == environments[suffix].dms.target_ca_certificate_file.read_text()

@@ -141,7 +141,51 @@ def test_master_mode_reads_the_credentials_secret_and_adds_nothing(
     assert _target_endpoint(master_mode)["secrets_manager_arn"] == CREDENTIALS_SECRET_ARN
     assert _readable_secrets(master_mode) == [environments["dev"].source.credentials_secret_arn, CREDENTIALS_SECRET_ARN]
     assert "dms_target_secret_arn" not in master_mode["output"]
-    assert len(master_mode["ephemeral"][GENERATOR]) == 1
+    assert sorted(master_mode["ephemeral"][GENERATOR]) == ["application_secret_generator", "master_password_generator"]
     assert not any("dms-target" in name for name in master_mode["locals"])
     assert _addresses(synthesized["dev"]) - _addresses(master_mode) == NEW_ADDRESSES
     assert _addresses(master_mode) <= _addresses(synthesized["dev"])
+
+
+@pytest.mark.parametrize("suffix", ENVIRONMENTS)
+def test_applications_get_their_own_user_s_secret_not_the_master_user(
+    suffix: str, synthesized: dict[str, Document], environments: dict[str, EnvironmentConfig]
+) -> None:
+    """#26 box 9: the master secret stays with DMS set-up and operators; applications read `app_secret_arn`."""
+    document, config = synthesized[suffix], environments[suffix]
+    [(key, secret)] = [(k, v) for k, v in resources(document, SECRET).items() if v["name"] == f"aurora-migration-app-{suffix}"]
+    assert secret["kms_key_id"].startswith("${aws_kms_key.database-key")
+    assert secret["recovery_window_in_days"] == config.aurora.secret_recovery_window_days
+    assert document["output"]["app_secret_arn"]["value"] == f"${{aws_secretsmanager_secret.{key}.arn}}"
+    [version] = [v for v in resources(document, VERSION).values() if v["secret_id"] == f"${{aws_secretsmanager_secret.{key}.id}}"]
+    value = version["secret_string_wo"]
+    assert f'"username" = "{config.aurora.application_username}"' in value and config.aurora.master_username not in value
+    [local] = [name for name in document["locals"] if name.startswith("application-secret_password_")]
+    assert f'"password" = local.{local},' in value
+    assert (
+        document["locals"][local]
+        == "${ephemeral.aws_secretsmanager_random_password.application_secret_generator.random_password}"
+    )
+    assert "applications" not in resources(document, SECRET)["credentials_secret_E9FDEF67"]["description"].split("(")[0]
+    assert key not in _readable_secrets(document)[0] + _readable_secrets(document)[-1], "DMS does not read it"
+
+
+def test_the_application_user_is_a_role_of_its_own(tmp_path: Path) -> None:
+    from tests.config.helpers import dev_data, problems_for
+
+    data = dev_data()
+    data["aurora"]["application_username"] = data["aurora"].get("master_username", "migration_admin")
+    data["dms"]["target_username"] = data["aurora"]["application_username"]
+    problems = problems_for(tmp_path, data)
+    assert any(
+        p.endswith(
+            "aurora.application_username: must differ from aurora.master_username (applications do not get "
+            "the master user), got 'migration_admin'"
+        )
+        for p in problems
+    ), problems
+    assert any("dms.target_username: must differ from aurora.application_username" in p for p in problems), problems
+    data = dev_data()
+    data["aurora"]["application_username"] = "rds_app"
+    [problem] = problems_for(tmp_path, data)
+    assert "aurora.application_username: a role name PostgreSQL or Aurora reserves" in problem

@@ -56,6 +56,7 @@ def test_an_existing_endpoint_is_checked_at_plan_time_and_dms_may_reach_it_insid
     assert not resources(document, "aws_vpc_endpoint") and not resources(document, "aws_security_group")
     endpoint = document["data"]["aws_vpc_endpoint"]
     [lookup] = endpoint.values()
+    assert "aws_network_interfaces" not in document["data"], "the one-per-VPC check belongs to `create`"
     assert lookup["id"] == "vpce-0123456789abcdef0"
     [condition] = lookup["lifecycle"]["postcondition"]
     service = 'self.service_name == "com.amazonaws.eu-west-1.secretsmanager"'
@@ -84,3 +85,41 @@ def test_every_environment_says_how_dms_reaches_its_secrets(
         assert [d["id"] for d in document["data"]["aws_vpc_endpoint"].values()] == [choice]
     https = [r for r in resources(document, "aws_vpc_security_group_egress_rule").values() if r["from_port"] == 443]
     assert len(https) == 1, "DMS may send HTTPS to the Secrets Manager endpoint and nowhere else"
+
+
+def test_create_fails_at_plan_time_when_the_vpc_already_has_a_private_dns_endpoint_besides_its_own() -> None:
+    """terraform-provider-aws #17535: a second private-DNS Secrets Manager endpoint in one VPC fails on AWS."""
+    document = synth_endpoint()
+    [interfaces] = document["data"]["aws_network_interfaces"].values()
+    assert interfaces["filter"] == [
+        {"name": "vpc-id", "values": ["vpc-00000000000000001"]},
+        {"name": "description", "values": ["VPC Endpoint Interface *"]},
+    ]
+    [interface_key] = document["data"]["aws_network_interface"]
+    [(endpoints_key, endpoints)] = document["data"]["aws_vpc_endpoint"].items()
+    assert f"data.aws_network_interface.{interface_key} :" in endpoints["for_each"]
+    [precondition] = only_resource(document, "aws_vpc_endpoint")["lifecycle"]["precondition"]
+    condition = precondition["condition"]
+    assert f"data.aws_vpc_endpoint.{endpoints_key} :" in condition
+    assert 'e.service_name == "com.amazonaws.eu-west-1.secretsmanager" && e.private_dns_enabled' in condition
+    assert 'lookup(e.tags, "Name", "") != "aurora-migration-secretsmanager-endpoint-unit"' in condition, "its own one"
+    assert condition.endswith("== 0}")
+    assert "network.secrets_manager_endpoint = 'create'" in precondition["error_message"]
+
+
+def test_lookup_finds_the_vpc_s_endpoint_by_vpc_and_service_and_admits_this_stack_s_dms_group() -> None:
+    document = synth_endpoint(endpoint="lookup")
+    assert not resources(document, "aws_vpc_endpoint") and not resources(document, "aws_security_group")
+    [(key, lookup)] = document["data"]["aws_vpc_endpoint"].items()
+    assert (lookup["vpc_id"], lookup["service_name"], lookup["state"]) == (
+        "vpc-00000000000000001",
+        "com.amazonaws.eu-west-1.secretsmanager",
+        "available",
+    )
+    [condition] = lookup["lifecycle"]["postcondition"]
+    assert "self.private_dns_enabled" in condition["condition"]
+    endpoint_group = f"${{element(sort(tolist(tolist(data.aws_vpc_endpoint.{key}.security_group_ids))), 0)}}"
+    ingress = only_resource(document, "aws_vpc_security_group_ingress_rule")
+    assert (ingress["security_group_id"], ingress["referenced_security_group_id"]) == (endpoint_group, DMS_GROUP)
+    egress = only_resource(document, "aws_vpc_security_group_egress_rule")
+    assert (egress["security_group_id"], egress["referenced_security_group_id"]) == (DMS_GROUP, endpoint_group)

@@ -136,10 +136,11 @@ def _keys_holding(value: Any, needle: str) -> Iterator[str]:
 
 
 def test_the_passwords_reach_only_write_only_arguments(synthesized: dict[str, Any]) -> None:
-    """The master password (read back from its secret) and the DMS target user's (straight from its generator)."""
+    """The master password (read back from its secret), the DMS target user's and the application user's (straight
+    from their generators)."""
     for suffix, document in synthesized.items():
         carriers = ephemeral_locals(document)
-        assert len(carriers) == 2, f"{suffix}: expected two ephemeral locals (the two passwords), got {carriers}"
+        assert len(carriers) == 3, f"{suffix}: expected three ephemeral locals (the three passwords), got {carriers}"
         holders = set(_keys_holding(document, "ephemeral."))
         for name in carriers:
             holders |= set(_keys_holding(document, f"local.{name}"))

@@ -54,9 +54,7 @@ def config_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
         '[dms]\ninclude = [{ schema_name = "cmp", table_name = "%" }]\n'
         'exclude = [{ schema_name = "cmp", table_name = "skip%" }]\n'
     )
-    text = dev.replace("[dms]\n", scope).replace(
-        '"certs/example-onprem-ca.pem"', f'"{REPO_ROOT / "config" / "certs" / "example-onprem-ca.pem"}"'
-    )
+    text = dev.replace("[dms]\n", scope).replace('"certs/', f'"{REPO_ROOT / "config" / "certs"}/')
     path = tmp_path_factory.mktemp("compare") / "cmp.toml"
     path.write_text(text)
     return path

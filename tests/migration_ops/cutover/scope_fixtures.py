@@ -89,9 +89,7 @@ def write_config(directory: Path) -> Path:
     """config/dev.toml with the exclude rules of EXCLUDED (all of `public` included, as in dev)."""
     dev = (REPO_ROOT / "config" / "dev.toml").read_text()
     rules = ", ".join(f'{{ schema_name = "public", table_name = "{name}" }}' for name in EXCLUDED)
-    text = dev.replace("[dms]\n", f"[dms]\nexclude = [{rules}]\n").replace(
-        '"certs/example-onprem-ca.pem"', f'"{REPO_ROOT / "config" / "certs" / "example-onprem-ca.pem"}"'
-    )
+    text = dev.replace("[dms]\n", f"[dms]\nexclude = [{rules}]\n").replace('"certs/', f'"{REPO_ROOT / "config" / "certs"}/')
     path = directory / "scope.toml"
     path.write_text(text)
     return path

@@ -16,9 +16,10 @@ import boto3
 import psycopg
 import pytest
 
-from config.model import DmsConfig, TableSelection
+from config.model import TableSelection
 from migration_ops.cutover import command as cutover
 from migration_ops.cutover import migrated
+from tests.migration_ops.conftest import dms_scope
 from tests.migration_ops.cutover.scope_fixtures import (
     KEPT,
     LOADED,
@@ -91,7 +92,7 @@ def test_the_plan_lists_exactly_what_the_apply_truncates(
 
 def test_a_partitioned_parent_in_scope_stands_for_its_leaves(dbs: ScopeDatabases) -> None:
     """Selected alone (its partitions excluded by name), DMS still loads the parent's rows into every partition."""
-    dms = DmsConfig(exclude=(TableSelection(schema_name="public", table_name="measurements[_]%"),))
+    dms = dms_scope(exclude=(TableSelection(schema_name="public", table_name="measurements[_]%"),))
     with psycopg.connect(dbs.dsn(dbs.source), autocommit=True) as source:
         scope = migrated.source_scope(source, dms)
     assert ("public", "measurements_2024") in scope.loaded and ("public", "measurements_2025") in scope.loaded

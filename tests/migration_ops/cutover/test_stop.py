@@ -18,13 +18,12 @@ import boto3
 import psycopg
 import pytest
 
-from config.model import DmsConfig
 from migration_ops import catalog
 from migration_ops.cutover import command as cutover
 from migration_ops.cutover.freeze import freeze_checks
 from migration_ops.cutover.freeze_sql import FreezeScript, freeze_script
 from migration_ops.results import Status
-from tests.migration_ops.conftest import MIGRATOR
+from tests.migration_ops.conftest import MIGRATOR, dms_scope
 from tests.migration_ops.dms_fake import REGION, ModelAnswers, moto_task, put_latency, steady_latency, table_stat, task_state
 from tests.migration_ops.pg_server import PgServer
 
@@ -123,7 +122,7 @@ def heartbeat(dbs: Databases) -> psycopg.Connection[Any]:
 def freeze(dbs: Databases) -> FreezeScript:
     """Apply the runbook's freeze file (as `cutover freeze-sql` writes it) whole as a superuser; wait for terminated sessions."""
     with psycopg.connect(dbs.dsn(dbs.source), autocommit=True) as admin:
-        tables = catalog.scoped_tables(admin, DmsConfig())
+        tables = catalog.scoped_tables(admin, dms_scope())
         statements = freeze_script(admin, tables, app_roles=[dbs.app], dms_users=[MIGRATOR])
         admin.execute(statements.freeze_text().encode())
         for _ in range(100):
@@ -158,7 +157,7 @@ def test_an_app_session_writing_fails_the_freeze_and_the_runbook_freeze_passes_i
     dms_session = heartbeat(dbs)
     try:
         with psycopg.connect(dbs.dsn(dbs.source), autocommit=True) as conn:
-            checks = {r.name: r for r in freeze_checks(conn, DmsConfig(), dms_users=[MIGRATOR], sample_seconds=1.5)}
+            checks = {r.name: r for r in freeze_checks(conn, dms_scope(), dms_users=[MIGRATOR], sample_seconds=1.5)}
         failing = {name for name, r in checks.items() if r.status is Status.FAIL}
         assert failing == {"freeze.write-privileges", "freeze.sessions", "freeze.write-counters"}, checks
         assert all(checks[name].status is Status.PASS for name in checks.keys() - failing)
@@ -174,7 +173,7 @@ def test_an_app_session_writing_fails_the_freeze_and_the_runbook_freeze_passes_i
     assert "ROLLBACK" not in statements.freeze_text() and "GRANT INSERT" not in statements.freeze_text()
     dms_session.execute("UPDATE dms_control.awsdms_heartbeat SET hearbeat_timestamp = now()")  # DMS keeps writing
     with psycopg.connect(dbs.dsn(dbs.source), autocommit=True) as conn:
-        checks = {r.name: r for r in freeze_checks(conn, DmsConfig(), dms_users=[MIGRATOR], sample_seconds=0.5)}
+        checks = {r.name: r for r in freeze_checks(conn, dms_scope(), dms_users=[MIGRATOR], sample_seconds=0.5)}
         # a session setting cannot undo it: the app role can neither log in nor write
         with pytest.raises(psycopg.OperationalError, match="not permitted to log in"):
             psycopg.connect(dbs.dsn(dbs.source, dbs.app))

@@ -94,7 +94,7 @@ def _secret_config(tmp_path: Path, port: int, password: str) -> Path:
         dev.replace(
             'credentials_secret_arn = "arn:aws:secretsmanager:eu-west-1:111111111111:secret:onprem/orders-dev/dms-AbCdEf"',
             f'credentials_secret_arn = "{secret["ARN"]}"',
-        ).replace('"certs/example-onprem-ca.pem"', f'"{REPO_ROOT / "config" / "certs" / "example-onprem-ca.pem"}"')
+        ).replace('"certs/', f'"{REPO_ROOT / "config" / "certs"}/')
     )
     return config
 
