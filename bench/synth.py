@@ -88,7 +88,6 @@ def _stats(values: Iterable[float]) -> dict[str, float]:
 
 def _env(extra: Mapping[str, str]) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if key not in SWITCHES}
-    env.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
     env.setdefault("CHECKPOINT_DISABLE", "1")
     env.update(extra)
     return env

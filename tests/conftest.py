@@ -9,7 +9,11 @@ from typing import Any
 
 import pytest
 
-os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+from release.source import node_first
+
+# The Pipfile's Node.js 22 first on PATH before jsii starts (`import cdktf` starts it), in this process and every
+# process a test starts, also when pytest runs without make (tests/test_node.py checks it).
+os.environ["PATH"] = node_first(os.environ.get("PATH", os.defpath))
 os.environ.setdefault("CHECKPOINT_DISABLE", "1")
 
 from cdktf import Testing

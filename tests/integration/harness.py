@@ -33,6 +33,7 @@ import boto3
 from moto.server import ThreadedMotoServer
 
 from plumbing.tool import run_tool
+from release.source import node_first
 from stacks.emulator import EMULATOR_ENV_VAR
 from tests.integration import moto_patches
 
@@ -160,7 +161,7 @@ def subprocess_env(toolchain: Toolchain | None, account: Account, **extra: str) 
         AWS_EC2_METADATA_DISABLED="true",
         TF_IN_AUTOMATION="1",
         CHECKPOINT_DISABLE="1",
-        JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION="20",
+        PATH=node_first(env.get("PATH", os.defpath)),  # cdktf and jsii start `node` from PATH
         HTTP_PROXY=DEAD_PROXY,
         HTTPS_PROXY=DEAD_PROXY,
         http_proxy=DEAD_PROXY,

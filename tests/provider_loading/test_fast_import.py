@@ -105,7 +105,6 @@ class SynthRuns:
 
 def _env(outdir: Path | None = None) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if key not in SWITCHES}
-    env.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
     env.setdefault("CHECKPOINT_DISABLE", "1")
     if outdir is not None:
         env["CDKTF_OUTDIR"] = str(outdir)
