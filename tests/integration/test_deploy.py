@@ -28,6 +28,7 @@ from typing import Any
 import pytest
 
 from contract.naming import AURORA_CPU_ALARM
+from modules import aurora_parameters
 from tests.integration.conftest import record
 from tests.integration.harness import (
     REPO_ROOT,
@@ -365,8 +366,28 @@ def test_a_major_upgrade_keeps_the_cluster_and_swaps_the_parameter_groups(
     synthesize(engine_version=UPGRADE_TO)
     settled = _planned_changes(deployment, f"-target={cluster}")
     assert "delete" not in settled[cluster]["actions"], settled[cluster]["actions"]
+
+    # A description edit forces new groups (description is ForceNew); created before the old ones are deleted, they
+    # must not take the old names, or RDS (and moto) answer DBParameterGroupAlreadyExists (#26 box 4).
+    def our_groups() -> set[str]:
+        found = [g["DBClusterParameterGroupName"] for g in rds.describe_db_cluster_parameter_groups()["DBClusterParameterGroups"]]
+        found += [g["DBParameterGroupName"] for g in rds.describe_db_parameter_groups()["DBParameterGroups"]]
+        return {name for name in found if name.endswith(f"-{seeded.suffix}")}
+
+    upgraded_groups = our_groups()
+    with pytest.MonkeyPatch.context() as patch:
+        for constant in ("CLUSTER_DESCRIPTION", "INSTANCE_DESCRIPTION"):
+            patch.setattr(aurora_parameters, constant, getattr(aurora_parameters, constant) + " (reworded)")
+        synthesize(engine_version=UPGRADE_TO)
+    reworded = _planned_changes(deployment, *targets)
+    for group in groups:
+        assert reworded[group]["actions"] == ["create", "delete"], f"{group}: {reworded[group]['actions']}"
+        assert reworded[group]["before"]["name"] != reworded[group]["after"]["name"], f"{group}: the name is reused"
+    terraform_apply(deployment, "drift.tfplan")
+    reworded_groups = our_groups()
+    assert len(reworded_groups) == 2 and not reworded_groups & upgraded_groups, (upgraded_groups, reworded_groups)
     seconds = time.monotonic() - started
-    record("staging: major upgrade 15 -> 16 (refused plan, plan, apply, plan)", seconds)
+    record("staging: major upgrade 15 -> 16 (refused plan, plan, apply, plan), then a description edit (plan, apply)", seconds)
     print(f"\nmajor upgrade step: {seconds:.0f} s")
 
 
