@@ -1,7 +1,7 @@
-"""The README's configuration and alarm references, generated from the config model and the alarm specs.
+"""The configuration and alarm references (docs/reference.md), generated from the config model and the alarm specs.
 
-`python -m docgen.reference` prints the configuration table; `--write README.md`
-replaces the configuration and alarm tables between the README's markers.
+`python -m docgen.reference` prints the configuration table; `--write` replaces the
+configuration and alarm tables between the markers of docs/reference.md (`--write FILE`: of FILE).
 """
 
 from __future__ import annotations
@@ -95,31 +95,42 @@ def _number(value: float) -> str:
 
 
 SECTIONS = {"config-reference": reference_table, "alarm-reference": alarm_table}
+DEFAULT_TARGET = Path(__file__).resolve().parent.parent / "docs" / "reference.md"
+USAGE = "usage: python -m docgen.reference [--write [FILE]]  (FILE default: docs/reference.md)"
 
 
-def with_reference(readme: str) -> str:
-    """`readme` with every generated table between its markers."""
+def markers(document: str) -> list[str]:
+    """The generated sections `document` has markers for."""
+    return [marker for marker in SECTIONS if f"<!-- {marker}:start -->" in document]
+
+
+def with_reference(document: str) -> str:
+    """`document` with every generated table between its markers."""
     for marker, render in SECTIONS.items():
         start, end = f"<!-- {marker}:start -->", f"<!-- {marker}:end -->"
-        head, found, rest = readme.partition(start)
+        head, found, rest = document.partition(start)
         if not found:
             continue
         _, _, tail = rest.partition(end)
-        readme = f"{head}{start}\n{render()}\n{end}{tail}"
-    return readme
+        document = f"{head}{start}\n{render()}\n{end}{tail}"
+    return document
 
 
 def main(argv: list[str]) -> int:
-    """No argument: print the configuration table. `--write FILE`: refresh the tables between FILE's markers."""
+    """No argument: print the configuration table. `--write [FILE]`: refresh the tables between the file's markers."""
     if not argv:
         print(reference_table())
         return ExitCode.OK
-    if len(argv) != 2 or argv[0] != "--write":
-        print("usage: python -m docgen.reference [--write README.md]", file=sys.stderr)
+    if argv[0] != "--write" or len(argv) > 2:
+        print(USAGE, file=sys.stderr)
         return ExitCode.ERROR
-    target = Path(argv[1])
+    target = Path(argv[1]) if len(argv) == 2 else DEFAULT_TARGET
     try:
-        target.write_text(with_reference(target.read_text(encoding="utf-8")), encoding="utf-8")
+        document = target.read_text(encoding="utf-8")
+        if not markers(document):
+            print(f"docgen.reference: {target} has no generated-table markers (<!-- config-reference:start -->)", file=sys.stderr)
+            return ExitCode.ERROR
+        target.write_text(with_reference(document), encoding="utf-8")
     except OSError as error:
         print(f"docgen.reference: cannot update {target}: {error.strerror or error}", file=sys.stderr)
         return ExitCode.ERROR
