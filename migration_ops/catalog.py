@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import psycopg
+from psycopg import sql
 
 from config.model import DmsConfig
 from migration_ops.scope import in_scope
@@ -70,6 +71,22 @@ class TableOid:
     oid: int
     schema: str
     name: str
+
+
+@dataclass(frozen=True, order=True)
+class Table:
+    """A table by name alone (compare's scope, target-user's grants): sorts by schema, then name."""
+
+    schema: str
+    name: str
+
+    @property
+    def qualified(self) -> str:
+        return f"{self.schema}.{self.name}"
+
+    @property
+    def identifier(self) -> sql.Identifier:
+        return sql.Identifier(self.schema, self.name)
 
 
 @dataclass(frozen=True, kw_only=True)

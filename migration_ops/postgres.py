@@ -282,6 +282,18 @@ def dsn_from_config(source: SourceDatabaseConfig) -> str:
     return make_conninfo("", **params)
 
 
+def secret_document(client: SecretsManagerClient, arn: str, *, error: type[OpsError]) -> object:
+    """The JSON in a secret's SecretString (`{}` when empty), not yet checked for its keys.
+
+    Raises `error` naming the secret, never its value, when the secret cannot be read or is not JSON."""
+    try:
+        return json.loads(client.get_secret_value(SecretId=arn).get("SecretString") or "{}")
+    except (ClientError, BotoCoreError) as problem:
+        raise error(f"cannot read secret {arn}: {first_line(problem)}") from None
+    except ValueError:
+        raise error(f"secret {arn}: SecretString is not JSON") from None
+
+
 def secret_credentials(
     secret_arn: str, *, region: str, endpoint_url: str | None = None, client: SecretsManagerClient | None = None
 ) -> Credentials:
@@ -289,12 +301,7 @@ def secret_credentials(
     if client is None:
         settings = aws.client_settings(read_timeout=30)
         client = aws.session(region).client("secretsmanager", endpoint_url=endpoint_url, config=settings)
-    try:
-        document = json.loads(client.get_secret_value(SecretId=secret_arn).get("SecretString") or "{}")
-    except (ClientError, BotoCoreError) as error:
-        raise DatabaseConnectionError(f"cannot read secret {secret_arn}: {error}") from None
-    except ValueError:
-        raise DatabaseConnectionError(f"secret {secret_arn}: SecretString is not JSON") from None
+    document = secret_document(client, secret_arn, error=DatabaseConnectionError)
     if not isinstance(document, dict) or not document.get("username") or "password" not in document:
         raise DatabaseConnectionError(f"secret {secret_arn}: expected JSON with 'username' and 'password'")
     if len(password := str(document["password"])) >= MIN_SECRET_LENGTH:

@@ -7,11 +7,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
-from psycopg import sql
 
 from config.model import DmsConfig
 from migration_ops import catalog
+from migration_ops.catalog import Table
 from migration_ops.errors import UsageError
+
+__all__ = ["Scope", "Table", "describe_rules", "parse_table", "read_scope"]
 
 _LEAVES_SQL = """
 SELECT n.nspname, c.relname FROM pg_partition_tree(%s::oid::regclass) t
@@ -19,20 +21,6 @@ SELECT n.nspname, c.relname FROM pg_partition_tree(%s::oid::regclass) t
  WHERE t.isleaf AND c.relkind = 'r'
  ORDER BY n.nspname, c.relname
 """
-
-
-@dataclass(frozen=True, order=True)
-class Table:
-    schema: str
-    name: str
-
-    @property
-    def qualified(self) -> str:
-        return f"{self.schema}.{self.name}"
-
-    @property
-    def identifier(self) -> sql.Identifier:
-        return sql.Identifier(self.schema, self.name)
 
 
 @dataclass(frozen=True, kw_only=True)

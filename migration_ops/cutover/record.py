@@ -17,7 +17,6 @@ import os
 import re
 import sys
 import tempfile
-from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,6 +45,7 @@ from migration_ops.cutover.record_model import (
     table_records,
 )
 from migration_ops.postgres import redact
+from plumbing.atomic_file import fsync_directory, write_whole
 from plumbing.exit_codes import ExitCode
 from plumbing.text import first_line
 
@@ -86,31 +86,6 @@ _STAMP_FORMAT = "%Y%m%dT%H%M%SZ"
 _RECORD_NAME = re.compile(r"^cutover-record-.+-(?P<stamp>\d{8}T\d{6}Z)(?:-(?P<number>\d+))?\.json$")
 
 # --- files ------------------------------------------------------------------------------------
-
-
-def write_whole(path: Path, text: str) -> None:
-    """`text` into a temporary file beside `path`, flushed and fsync'ed, then renamed to `path`."""
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        with suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
-
-
-def fsync_directory(directory: Path) -> None:
-    """Make the renames durable; a platform without directory fsync only loses that guarantee."""
-    with suppress(OSError):
-        descriptor = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(descriptor)
-        finally:
-            os.close(descriptor)
 
 
 def ensure_writable(directory: Path, *, what: str = "--record-dir") -> None:

@@ -2,7 +2,7 @@
 
 The two commands run minutes apart (runbook step 10: sequences after the freeze, stop after them), so the reset
 goes through a small file in the record directory: `sequence-resets-<stack>-<UTC yyyymmddTHHMMSSZ>.json`, written
-whole or not at all like the record itself (record.write_whole). `stop` takes the newest of its stack into the
+whole or not at all like the record itself (plumbing.atomic_file.write_whole). `stop` takes the newest of its stack into the
 record, with the file and the time in `sequences_note`: the operator sees when the resets were applied and to which
 target, and a reset applied before the freeze shows as such (its time is before the record's).
 """
@@ -17,9 +17,9 @@ from typing import Final, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from migration_ops.cutover.record import fsync_directory, write_whole
 from migration_ops.cutover.record_model import RecordError, SequenceReset, Text, UtcTime, first_problem
 from migration_ops.cutover.sequence_reset import AppliedSequence
+from plumbing.atomic_file import fsync_directory, write_whole
 from plumbing.text import first_line
 
 RESETS_KIND: Final = "sequence-resets"

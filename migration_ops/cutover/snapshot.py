@@ -160,16 +160,8 @@ class SnapshotResult:
         )
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "snapshot_id": self.snapshot_id,
-            "cluster_id": self.cluster_id,
-            "outcome": self.outcome,
-            "status": self.status,
-            "seconds": round(self.seconds, 3),
-            "timeout_seconds": self.timeout_seconds,
-            "arn": self.arn,
-            "percent_progress": self.percent_progress,
-        }
+        """Every field, in order; the seconds to the millisecond."""
+        return {**self.__dict__, "seconds": round(self.seconds, 3)}
 
 
 def _positive_finite(name: str, value: float) -> None:

@@ -26,13 +26,11 @@ secrets, the connection, a database error).
 from __future__ import annotations
 
 import argparse
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import psycopg
-from botocore.exceptions import BotoCoreError, ClientError
 from psycopg.conninfo import make_conninfo
 
 from config import EnvironmentConfig
@@ -46,10 +44,9 @@ from migration_ops.cutover.target_user_sql import (
     verify_target_user,
 )
 from migration_ops.errors import UsageError
-from migration_ops.postgres import Credentials, connect, dsn_from_env, with_credentials
+from migration_ops.postgres import Credentials, connect, dsn_from_env, secret_document, with_credentials
 from migration_ops.results import CheckResult, Status, failed, worst
 from plumbing.exit_codes import ExitCode
-from plumbing.text import first_line
 
 if TYPE_CHECKING:
     from mypy_boto3_secretsmanager import SecretsManagerClient
@@ -112,12 +109,7 @@ class DatabaseSecret:
 
 def read_secret(client: SecretsManagerClient, arn: str) -> DatabaseSecret:
     """username, password, host, port, dbname of a secret; errors name the secret, never its value."""
-    try:
-        document = json.loads(client.get_secret_value(SecretId=arn).get("SecretString") or "{}")
-    except (ClientError, BotoCoreError) as error:
-        raise TargetUserError(f"cannot read secret {arn}: {first_line(error)}") from None
-    except ValueError:
-        raise TargetUserError(f"secret {arn}: SecretString is not JSON") from None
+    document = secret_document(client, arn, error=TargetUserError)
     if not isinstance(document, dict):
         raise TargetUserError(f"secret {arn}: expected a JSON object")
     missing = [key for key in ("username", "password", "host", "port") if not document.get(key)]

@@ -60,16 +60,29 @@ verifier, not the password).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import psycopg
 from psycopg import sql
 
 from contract.dms import TARGET_AFTER_CONNECT_SCRIPT
+from migration_ops.catalog import Table
 from migration_ops.errors import OpsError
 from migration_ops.results import CheckResult, failed, passed, warned
 from plumbing.text import first_line, listed
+
+__all__ = [
+    "FIX_NO_TABLES",
+    "FIX_PARAMETER",
+    "REPLICATION_ROLE_PARAMETER",
+    "ROLE_COMMENT",
+    "TABLE_PRIVILEGES",
+    "Table",
+    "TargetUserError",
+    "create_target_user",
+    "login_check",
+    "verify_target_user",
+]
 
 TABLE_PRIVILEGES = ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE")
 REPLICATION_ROLE_PARAMETER = "session_replication_role"
@@ -84,20 +97,6 @@ FIX_NO_TABLES = "create the schema on Aurora (runbook step 5), then run `cutover
 
 class TargetUserError(OpsError):
     """The command could not run (secrets, the database, the outputs): exit 2 with this message."""
-
-
-@dataclass(frozen=True, kw_only=True)
-class Table:
-    schema: str
-    name: str
-
-    @property
-    def identifier(self) -> sql.Identifier:
-        return sql.Identifier(self.schema, self.name)
-
-    @property
-    def qualified(self) -> str:
-        return f"{self.schema}.{self.name}"
 
 
 def _try_quiet_statement_log(conn: psycopg.Connection[Any]) -> bool:

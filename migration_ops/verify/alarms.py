@@ -3,7 +3,7 @@ metric and notify the stack's topic."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from contract.dms import cdc_latency_metric
@@ -28,7 +28,15 @@ def _named_alarms(ctx: VerifyContext, names: Sequence[str]) -> dict[str, MetricA
     return {alarm["AlarmName"]: alarm for alarm in found}
 
 
-def _alarm_problems(alarms: Sequence[MetricAlarmTypeDef], topic_arn: str) -> list[str]:
+def _found_alarms(ctx: VerifyContext, wanted: Iterable[str], topic_arn: str) -> tuple[dict[str, MetricAlarmTypeDef], list[str]]:
+    """The wanted alarms that exist by name, and the problems so far: the missing ones, those not notifying the topic."""
+    names = list(wanted)
+    by_name = _named_alarms(ctx, names)
+    problems = [f"{alarm_name} missing" for alarm_name in names if alarm_name not in by_name]
+    return by_name, problems + _action_problems(list(by_name.values()), topic_arn)
+
+
+def _action_problems(alarms: Sequence[MetricAlarmTypeDef], topic_arn: str) -> list[str]:
     problems = []
     for alarm in alarms:
         actions = alarm.get("AlarmActions", [])
@@ -43,6 +51,10 @@ def _dimension(alarm: MetricAlarmTypeDef, name: str) -> str | None:
     return next((item.get("Value") for item in alarm.get("Dimensions", []) if item.get("Name") == name), None)
 
 
+def _verdict(name: str, problems: Sequence[str], evidence: str) -> CheckResult:
+    return failed(name, "; ".join(problems)) if problems else passed(name, evidence)
+
+
 def check_aurora_cpu_alarms(ctx: VerifyContext) -> CheckResult:
     """`aurora-cpu-utilization-db-<n>-<suffix>` exists with actions for each instance in output instance_ids; with
     reader auto scaling `aurora-cpu-utilization-{writer,readers}-<suffix>` watch the cluster's roles instead."""
@@ -52,36 +64,28 @@ def check_aurora_cpu_alarms(ctx: VerifyContext) -> CheckResult:
         return _check_role_cpu_alarms(ctx, name, topic_arn)
     instance_ids = [str(item) for item in ctx.output(Output.INSTANCE_IDS)]
     wanted = [ctx.naming.alarm(instance_alarm_purpose(AURORA_CPU_ALARM, number)) for number in range(1, len(instance_ids) + 1)]
-    by_name = _named_alarms(ctx, wanted)
-    problems = [f"{alarm_name} missing" for alarm_name in wanted if alarm_name not in by_name]
-    problems += _alarm_problems(list(by_name.values()), topic_arn)
+    by_name, problems = _found_alarms(ctx, wanted, topic_arn)
     watched = {
         _dimension(alarm, "DBInstanceIdentifier") for alarm in by_name.values() if alarm.get("MetricName") == "CPUUtilization"
     }
     unwatched = [identifier for identifier in instance_ids if identifier not in watched]
     if unwatched:
         problems.append(f"no CPUUtilization alarm for {', '.join(unwatched)}")
-    if problems:
-        return failed(name, "; ".join(problems))
-    return passed(name, f"{len(by_name)} alarms notifying the topic, one per instance: {', '.join(sorted(by_name))}")
+    return _verdict(name, problems, f"{len(by_name)} alarms notifying the topic, one per instance: {', '.join(sorted(by_name))}")
 
 
 def _check_role_cpu_alarms(ctx: VerifyContext, name: str, topic_arn: str) -> CheckResult:
     cluster_id = str(ctx.output(Output.CLUSTER_ID))
     wanted = {ctx.naming.alarm(role_alarm_purpose(AURORA_CPU_ALARM, role)): role for role in ("WRITER", "READER")}
-    by_name = _named_alarms(ctx, list(wanted))
-    problems = [f"{alarm_name} missing" for alarm_name in wanted if alarm_name not in by_name]
-    problems += _alarm_problems(list(by_name.values()), topic_arn)
+    by_name, problems = _found_alarms(ctx, wanted, topic_arn)
     for alarm_name, role in wanted.items():
-        alarm = by_name.get(alarm_name)
-        if alarm is None:
+        if (alarm := by_name.get(alarm_name)) is None:
             continue
         watched = (alarm.get("MetricName"), _dimension(alarm, "DBClusterIdentifier"), _dimension(alarm, "Role"))
         if watched != ("CPUUtilization", cluster_id, role):
             problems.append(f"{alarm_name} watches {watched}, expected CPUUtilization of {cluster_id} role {role}")
-    if problems:
-        return failed(name, "; ".join(problems))
-    return passed(name, f"{', '.join(sorted(by_name))} watch the writer and the readers of {cluster_id} and notify the topic")
+    evidence = f"{', '.join(sorted(by_name))} watch the writer and the readers of {cluster_id} and notify the topic"
+    return _verdict(name, problems, evidence)
 
 
 def check_dms_latency_alarms(ctx: VerifyContext) -> CheckResult:
@@ -90,16 +94,11 @@ def check_dms_latency_alarms(ctx: VerifyContext) -> CheckResult:
     topic_arn = str(ctx.output(Output.ALARM_TOPIC_ARN))
     task_resource_id = aws.task_resource_id(str(ctx.output(Output.DMS_TASK_ARN)))
     wanted = {ctx.naming.alarm(cdc_latency_alarm_purpose(side)): cdc_latency_metric(side) for side in CDC_LATENCY_SIDES}
-    by_name = _named_alarms(ctx, list(wanted))
-    problems = [f"{alarm_name} missing" for alarm_name in wanted if alarm_name not in by_name]
-    problems += _alarm_problems(list(by_name.values()), topic_arn)
+    by_name, problems = _found_alarms(ctx, wanted, topic_arn)
     for alarm_name, metric in wanted.items():
-        alarm = by_name.get(alarm_name)
-        if alarm is None:
+        if (alarm := by_name.get(alarm_name)) is None:
             continue
         watched = (alarm.get("MetricName"), _dimension(alarm, "ReplicationTaskIdentifier"))
         if watched != (metric, task_resource_id):
             problems.append(f"{alarm_name} watches {watched[0]} of task {watched[1]}, expected {metric} of {task_resource_id}")
-    if problems:
-        return failed(name, "; ".join(problems))
-    return passed(name, f"{', '.join(wanted)} watch task {task_resource_id} and notify the topic")
+    return _verdict(name, problems, f"{', '.join(wanted)} watch task {task_resource_id} and notify the topic")

@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +22,7 @@ from migration_ops.cutover.subcommand import add_common_arguments, add_dms_user_
 from migration_ops.cutover.task import dms_users
 from migration_ops.errors import UsageError
 from migration_ops.postgres import connect
+from plumbing.atomic_file import write_whole
 from plumbing.exit_codes import ExitCode
 
 NAME = "freeze-sql"
@@ -87,20 +86,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
 def _emit(options: FreezeSqlOptions, script: FreezeScript) -> None:
     if options.json:
         print(
@@ -111,8 +96,9 @@ def _emit(options: FreezeSqlOptions, script: FreezeScript) -> None:
     elif options.output is not None:
         rollback = options.rollback_path()
         try:
-            _write_atomically(rollback, script.rollback_text())
-            _write_atomically(options.output, script.freeze_text())
+            for path, text in ((rollback, script.rollback_text()), (options.output, script.freeze_text())):
+                path.parent.mkdir(parents=True, exist_ok=True)
+                write_whole(path, text)
         except OSError as error:
             raise UsageError(f"--output {options.output}: cannot write ({error.strerror or error})") from None
         print(f"freeze of {', '.join(script.app_roles)} on {script.database}: {options.output}; its rollback: {rollback}")
