@@ -69,7 +69,7 @@ synth: install
 # SUFFIX=<suffix>`), since its folder is what `cdktf destroy` runs in. With SUFFIX that short-lived stack is kept.
 prune-stacks: install
 	$(RUN) python main.py --prune
-	AURORA_MIGRATION_ROLE=plan CDKTF_OUTDIR=$(PLAN_SYNTH_DIR) $(RUN) python main.py --prune
+	if [ -d $(PLAN_SYNTH_DIR)/stacks ]; then AURORA_MIGRATION_ROLE=plan CDKTF_OUTDIR=$(PLAN_SYNTH_DIR) $(RUN) python main.py --prune; fi
 
 lint: install workflows
 	$(RUN) ruff check .

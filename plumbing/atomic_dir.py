@@ -50,7 +50,12 @@ def replace_entries(source: Path, target: Path, *, carry: Sequence[str] = (), pr
         _remove(previous)
         if old.exists() or old.is_symlink():
             os.replace(old, previous)
-        os.replace(new, old)
+        try:
+            os.replace(new, old)
+        except OSError:
+            if previous.exists() or previous.is_symlink():
+                os.replace(previous, old)
+            raise
         if previous.is_dir() and old.is_dir():
             for pattern in carry:
                 for kept in sorted(previous.glob(pattern)):
