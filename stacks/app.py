@@ -57,8 +57,9 @@ def synth_atomically(
     """Synthesize into a sibling temp dir, then swap each synthesized stack folder in whole; keep the others.
 
     A stack folder this run does not write (a short-lived stack of an earlier `ENVIRONMENT_SUFFIX` synth, an
-    environment whose file was removed) stays with its Terraform working files, and stays in manifest.json, which
-    `cdktf deploy/diff/destroy <stack>` read to find a stack's folder; `prune` removes such folders instead.
+    environment whose file was removed) stays with its Terraform working files, and stays listed in manifest.json:
+    the cdktf CLI (synth, deploy, diff, destroy) finds a stack's folder there and, after running this app, deletes
+    every stack folder the manifest does not list. `prune` removes such folders instead.
     Terraform's working files in each folder synthesized again move into the new one, so a synth after
     `cdktf deploy` keeps `terraform output`, `make verify` and the next plan working.
     """
@@ -92,19 +93,23 @@ def _read_manifest(path: Path) -> dict[str, Any]:
 
 
 def _manifest_entry(outdir: Path, name: str, manifest: Mapping[str, Any]) -> dict[str, Any] | None:
-    """A kept stack's entry: the one the previous manifest had, else (a folder with its cdk.tf.json) cdktf's shape."""
-    entry = manifest.get("stacks", {}).get(name) if isinstance(manifest.get("stacks"), dict) else None
-    if isinstance(entry, dict):
-        return entry
-    if not (outdir / STACKS_DIR / name / STACK_FILE).is_file():
+    """A kept stack's entry: the previous manifest's, else cdktf's shape for its folder; None without a readable
+    cdk.tf.json (cdktf parses every listed stack's file, and removes every folder the manifest does not list)."""
+    stacks = manifest.get("stacks")
+    entry = stacks.get(name) if isinstance(stacks, dict) else None
+    if not isinstance(entry, dict):
+        folder = f"{STACKS_DIR}/{name}"
+        entry = {
+            "annotations": [],
+            "constructPath": name,
+            "dependencies": [],
+            "name": name,
+            "stackMetadataPath": f"{folder}/metadata.json",
+            "synthesizedStackPath": f"{folder}/{STACK_FILE}",
+            "workingDirectory": folder,
+        }
+    try:
+        json.loads((outdir / str(entry.get("synthesizedStackPath"))).read_text())
+    except (OSError, ValueError):
         return None
-    folder = f"{STACKS_DIR}/{name}"
-    return {
-        "annotations": [],
-        "constructPath": name,
-        "dependencies": [],
-        "name": name,
-        "stackMetadataPath": f"{folder}/metadata.json",
-        "synthesizedStackPath": f"{folder}/{STACK_FILE}",
-        "workingDirectory": folder,
-    }
+    return entry
