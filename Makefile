@@ -1,4 +1,7 @@
 # The two README commands are `make synth` and `make test`; everything else is a convenience.
+# Exit codes: make exits 0, or 2 whenever a recipe fails, so a tool's 1 ("a check failed") and 2 ("could not run")
+# both come out as 2. Scripts that need the difference run the command a target prints (e.g. `python -m
+# migration_ops.verify --env dev`), which keeps 0/1/2; the targets that run such a tool print the tool's own code.
 SHELL := /bin/bash
 export PIPENV_VENV_IN_PROJECT := 1
 export PIPENV_NOSPIN := 1
@@ -17,13 +20,26 @@ export NODE_OPTIONS := $(strip --disable-warning=DEP0044 $(NODE_OPTIONS))
 PYTHON ?= python3
 RUN := pipenv run
 ENV ?= dev
-# The stack of $(ENV) (a config/ file stem or environment_suffix), named by the config itself; exits 2 on a bad ENV
-# before cdktf runs, so an empty name can never select every stack.
-STACK_NAME = $(RUN) python -m config stack-name $(ENV)
+# A short-lived stack (docs/short-lived-stacks.md): SUFFIX=pr42 is the stack pr42 on the base environment ENV, for
+# every target: `make synth deploy verify destroy ENV=dev SUFFIX=pr42`. Synth and cdktf (whose deploy, diff and
+# destroy synthesize first) get it as ENVIRONMENT_SUFFIX/ENVIRONMENT_BASE; the commands as --env ENV --suffix SUFFIX.
+# Without SUFFIX those two variables, if set, pass through: ENV=pr42 ENVIRONMENT_SUFFIX=pr42 ENVIRONMENT_BASE=dev
+# names the same stack. AURORA_MIGRATION_CONFIG_DIR (another config folder) reaches synth and every command alike.
+ifneq ($(SUFFIX),)
+export ENVIRONMENT_SUFFIX := $(SUFFIX)
+export ENVIRONMENT_BASE := $(ENV)
+endif
+SUFFIX_ARGS = $(if $(SUFFIX),--suffix $(SUFFIX))
+ENV_ARGS = $(strip --env $(ENV) $(SUFFIX_ARGS))
+# The stack of $(ENV) (a config/ file stem or environment_suffix; with SUFFIX its short-lived stack), named by the
+# config itself; exits 2 on a bad ENV before cdktf runs, so an empty name can never select every stack.
+STACK_NAME = $(RUN) python -m config stack-name $(ENV) $(SUFFIX_ARGS)
+# After a tool's command: on failure, one line with the tool's own exit code before make turns it into 2.
+TOOL_STATUS = || { status=$$?; echo "make $@: the command exited $$status (1: a check failed or was refused, 2: it could not run); make exits 2 on any failure, run the command itself for 0/1/2" >&2; exit $$status; }
 # `make review PLAN=...`: each word a plan file or a glob (a word that matches nothing is passed on, so it fails loudly).
 PLAN_ARGS = $(foreach word,$(PLAN),$(foreach plan,$(or $(wildcard $(word)),$(word)),--plan $(plan)))
 
-.PHONY: install synth test lint workflows hermetic snapshots scan contract review plan-synth plan drift drift-issue environments role-arn bench deploy diff destroy verify preflight clean
+.PHONY: install synth test lint workflows hermetic snapshots scan contract review plan-synth plan drift drift-issue environments role-arn bench deploy diff destroy verify preflight cutover prune-stacks clean
 
 .make/pipenv:
 	@mkdir -p .make
@@ -41,10 +57,19 @@ PLAN_ARGS = $(foreach word,$(PLAN),$(foreach plan,$(or $(wildcard $(word)),$(wor
 
 install: .make/python .make/node
 
-# Validate every config/*.toml and write cdktf.out/stacks/aurora-migration-<env>/cdk.tf.json.
+# Validate every config/*.toml and write cdktf.out/stacks/aurora-migration-<env>/cdk.tf.json (with SUFFIX also the
+# short-lived stack). Stack folders this run does not write (a PR stack, a removed environment's) are kept, with a
+# line saying so, until `make prune-stacks` or `make clean`.
 synth: install
 	$(RUN) python main.py
 	@ls -1 cdktf.out/stacks
+
+# Removes the stack folders of cdktf.out (and cdktf.plan) that the config no longer synthesizes (a PR stack, a
+# removed environment's), with their Terraform working files: destroy such a stack first (`make destroy ENV=<base>
+# SUFFIX=<suffix>`), since its folder is what `cdktf destroy` runs in. With SUFFIX that short-lived stack is kept.
+prune-stacks: install
+	$(RUN) python main.py --prune
+	if [ -d $(PLAN_SYNTH_DIR)/stacks ]; then AURORA_MIGRATION_ROLE=plan CDKTF_OUTDIR=$(PLAN_SYNTH_DIR) $(RUN) python main.py --prune; fi
 
 lint: install workflows
 	$(RUN) ruff check .
@@ -116,7 +141,7 @@ plan: plan-synth
 # $(PLAN_DIR)/<stack>.drift.md), 2 could not run. The drift workflow runs it daily; `make drift-issue` files it.
 drift: plan-synth
 	stack=$$($(STACK_NAME)) && $(RUN) python -m migration_ops.drift --stack-dir $(PLAN_SYNTH_DIR)/stacks/$$stack \
-	  --output $(PLAN_DIR) $(if $(TF_PLUGIN_MIRROR),--plugin-dir $(TF_PLUGIN_MIRROR))
+	  --output $(PLAN_DIR) $(if $(TF_PLUGIN_MIRROR),--plugin-dir $(TF_PLUGIN_MIRROR)) $(TOOL_STATUS)
 
 # Opens, or updates, the one open issue titled "Drift in <stack>" with `make drift`'s report (gh, GH_TOKEN);
 # never closes one: whoever resolves the drift closes it.
@@ -139,7 +164,7 @@ environments: install
 # deployment.plan_role_arn, ROLE=deploy its deployment.role_arn, as `role_arn=<arn>` (empty when unset) on
 # $GITHUB_OUTPUT (stdout outside Actions).
 role-arn: install
-	@arn=$$($(RUN) python -m config role-arn $(ENV) $(ROLE)) && echo "role_arn=$$arn" >> "$${GITHUB_OUTPUT:-/dev/stdout}"
+	@arn=$$($(RUN) python -m config role-arn $(ENV) $(ROLE) $(SUFFIX_ARGS)) && echo "role_arn=$$arn" >> "$${GITHUB_OUTPUT:-/dev/stdout}"
 
 bench: install
 	$(RUN) python -m bench.synth
@@ -163,17 +188,25 @@ diff: install
 destroy: install
 	stack=$$($(STACK_NAME)) && $(NPX) cdktf destroy "$$stack"
 
+# The deployed stack against its config (runbook); more options in VERIFY_ARGS (e.g. "--strict --json").
 verify: install
-	$(RUN) python -m migration_ops.verify --env $(ENV)
+	$(RUN) python -m migration_ops.verify $(ENV_ARGS) $(VERIFY_ARGS) $(TOOL_STATUS)
 
+# The source database's readiness (runbook); more options in PREFLIGHT_ARGS (e.g. "--strict", "--from-secret").
 preflight: install
-	$(RUN) python -m migration_ops.preflight --env $(ENV)
+	$(RUN) python -m migration_ops.preflight $(ENV_ARGS) $(PREFLIGHT_ARGS) $(TOOL_STATUS)
+
+# One cutover subcommand and its options in CUTOVER_ARGS, e.g. CUTOVER_ARGS="stop --check" (runbook); ENV and
+# SUFFIX follow it (`report` takes none). `python -m migration_ops.cutover --help` lists the subcommands.
+cutover: install
+	$(if $(strip $(CUTOVER_ARGS)),,$(error CUTOVER_ARGS names the subcommand and its options, e.g. CUTOVER_ARGS="stop --check"))
+	$(RUN) python -m migration_ops.cutover $(CUTOVER_ARGS) $(if $(filter report,$(firstword $(CUTOVER_ARGS))),,$(ENV_ARGS)) $(TOOL_STATUS)
 
 # The DMS engine table (contract/dms_engines.py) against the account's DescribeEngineVersions, for $(ENV)'s region
 # and credentials: WARN when the table is out of date, FAIL when the configured engine cannot be created.
 .PHONY: engine-versions
 engine-versions: install
-	$(RUN) python -m migration_ops.verify.dms_engines --env $(ENV)
+	$(RUN) python -m migration_ops.verify.dms_engines $(ENV_ARGS) $(TOOL_STATUS)
 
 clean:
 	rm -rf cdktf.out $(PLAN_SYNTH_DIR) dist .make .venv node_modules
@@ -181,7 +214,7 @@ clean:
 # Source/target data comparison (runbook step 9): TARGET_DSN holds the target's libpq URI; more options in COMPARE_ARGS.
 .PHONY: compare
 compare: install
-	$(RUN) python -m migration_ops.compare --env $(ENV) --target-dsn-env TARGET_DSN $(COMPARE_ARGS)
+	$(RUN) python -m migration_ops.compare $(ENV_ARGS) --target-dsn-env TARGET_DSN $(COMPARE_ARGS) $(TOOL_STATUS)
 
 # One reproducible archive per environment, dist/aurora-migration-<env>.tar.gz, for platform teams: the stack's
 # Terraform JSON, a provider lock file, a manifest and a README (README.md, "Archives for platform teams").

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import tomllib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -15,6 +16,14 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from config.model import EnvironmentConfig, cross_field_problems
 
 CONFIG_DIR = Path(__file__).resolve().parent
+CONFIG_DIR_ENV_VAR = "AURORA_MIGRATION_CONFIG_DIR"
+SUFFIX_ENV_VAR = "ENVIRONMENT_SUFFIX"
+BASE_ENV_VAR = "ENVIRONMENT_BASE"
+DEFAULT_BASE = "dev"
+# What `ENV=pr42` alone gets: a short-lived stack has no file, so it is named by its base and its suffix.
+SHORT_LIVED_HINT = (
+    "a short-lived stack: make ENV=<base> SUFFIX={env}, or --env <base> --suffix {env} (docs/short-lived-stacks.md)"
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -126,7 +135,63 @@ def find_environment(env: str, *, overrides: Mapping[str, Any] | None = None, co
         config = load_environment(path)
         if config.environment_suffix == env:
             return load_environment(path, overrides=overrides) if overrides else config
-    raise ConfigError(problems=(f"{env}: no such environment (known: {', '.join(sorted(by_stem)) or 'none'})",))
+    known = ", ".join(sorted(by_stem)) or "none"
+    hint = SHORT_LIVED_HINT.format(env=env)
+    raise ConfigError(problems=(f"{env}: no such environment (known: {known}); {hint}",))
+
+
+@dataclass(frozen=True, kw_only=True)
+class Selection:
+    """What the process environment says about which environments exist, read once for synth and every command.
+
+    `config_dir` is AURORA_MIGRATION_CONFIG_DIR (default: this folder); `suffix` is ENVIRONMENT_SUFFIX, a
+    short-lived stack of `base` (ENVIRONMENT_BASE, a file stem or environment_suffix, default `dev`).
+    """
+
+    config_dir: Path = CONFIG_DIR
+    suffix: str | None = None
+    base: str = DEFAULT_BASE
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str] | None = None) -> Selection:
+        environ = os.environ if environ is None else environ
+        return cls(
+            config_dir=Path(environ.get(CONFIG_DIR_ENV_VAR) or CONFIG_DIR),
+            suffix=environ.get(SUFFIX_ENV_VAR) or None,
+            base=environ.get(BASE_ENV_VAR) or DEFAULT_BASE,
+        )
+
+
+def synthesized_environments(selection: Selection) -> list[EnvironmentConfig]:
+    """Every environment synth writes: each file of the config folder, and the short-lived stack if one is named."""
+    return load_environments(
+        environment_files(selection.config_dir), ephemeral_suffix=selection.suffix, ephemeral_base=selection.base
+    )
+
+
+def resolve_environment(env: str, *, suffix: str | None = None, selection: Selection | None = None) -> EnvironmentConfig:
+    """The environment `env` names, built exactly as synth builds it (make's ENV, the commands' --env).
+
+    With `suffix` (make's SUFFIX, --suffix), the short-lived stack of that suffix on the base `env`. Without it,
+    `env` is a file stem or environment_suffix in the config folder, or the short-lived stack the process
+    environment names (`ENV=pr42` beside ENVIRONMENT_SUFFIX=pr42 and ENVIRONMENT_BASE). A short-lived stack
+    goes through `load_environments` with every file, so it is refused where synth refuses it (a suffix
+    another environment uses, a bad file). Raises ConfigError.
+    """
+    selection = Selection.from_environ() if selection is None else selection
+    if suffix is None and selection.suffix is not None and env == selection.suffix:
+        suffix, env = selection.suffix, selection.base
+    if suffix is None:
+        return find_environment(env, config_dir=selection.config_dir)
+    files = environment_files(selection.config_dir)
+    return load_environments(files, ephemeral_suffix=suffix, ephemeral_base=env)[-1]
+
+
+def resolve_file(path: Path, *, suffix: str | None = None) -> EnvironmentConfig:
+    """The environment of one file (the commands' --config), or with `suffix` its short-lived stack."""
+    if suffix is None:
+        return load_environment(path)
+    return load_environments([path], ephemeral_suffix=suffix, ephemeral_base=path.stem)[-1]
 
 
 def load_environments(
@@ -134,7 +199,7 @@ def load_environments(
 ) -> list[EnvironmentConfig]:
     """Load every file, collecting all problems of all files before failing.
 
-    With `ephemeral_suffix`, the environment whose suffix is `ephemeral_base` is
+    With `ephemeral_suffix`, the environment `ephemeral_base` names (a file stem, else an environment_suffix) is
     loaded a second time under the new suffix (a short-lived stack, e.g. per
     pull request) without a file of its own, with what the base environment owns left to it
     (`ephemeral_overrides`).
@@ -152,7 +217,9 @@ def load_environments(
     problems += _secrets_endpoint_owners(loaded)
     configs = list(loaded.values())
     if ephemeral_suffix is not None and not problems:
-        base = next((path for path, cfg in loaded.items() if cfg.environment_suffix == ephemeral_base), None)
+        base = next((path for path in loaded if path.stem == ephemeral_base), None) or next(
+            (path for path, cfg in loaded.items() if cfg.environment_suffix == ephemeral_base), None
+        )
         if base is None:
             known = ", ".join(c.environment_suffix for c in configs) or "none"
             problems.append(f"ENVIRONMENT_SUFFIX: base environment {ephemeral_base!r} not found (known: {known})")

@@ -31,7 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from config import ConfigError, EnvironmentConfig, find_environment, load_environment
+from config import ConfigError, EnvironmentConfig
+from config.loader import resolve_environment, resolve_file
 from contract.layout import stack_directory
 from contract.outputs import Output
 from migration_ops import postgres
@@ -136,7 +137,9 @@ def add_environment_arguments(parser: argparse.ArgumentParser, *, required: bool
     which = parser.add_mutually_exclusive_group(required=required)
     which.add_argument("--env", help="environment in config/ (file stem or environment_suffix), e.g. dev")
     which.add_argument("--config", type=Path, help="path of an environment TOML file")
-    parser.add_argument("--suffix", help="a short-lived stack deployed with ENVIRONMENT_SUFFIX=<suffix> from this config")
+    parser.add_argument(
+        "--suffix", help="the short-lived stack of this suffix on the base --env/--config (synth's ENVIRONMENT_SUFFIX)"
+    )
 
 
 def add_output_arguments(parser: argparse.ArgumentParser) -> argparse._MutuallyExclusiveGroup:
@@ -166,18 +169,21 @@ def add_json_argument(parser: argparse.ArgumentParser) -> None:
 
 
 def load_config(environment: EnvironmentOptions) -> EnvironmentConfig:
-    """The environment named by --env (file stem in config/, else environment_suffix) or the file --config.
+    """The environment named by --env (file stem or environment_suffix in the config folder) or the file --config.
 
-    --suffix replaces environment_suffix, as ENVIRONMENT_SUFFIX does at synth. Raises ConfigError or UsageError.
+    --suffix makes it the short-lived stack of that suffix on this base, built as synth builds it
+    (`config.loader.resolve_environment`: ENVIRONMENT_SUFFIX/ENVIRONMENT_BASE and AURORA_MIGRATION_CONFIG_DIR
+    are honoured the same way). Raises ConfigError or UsageError.
     """
-    overrides = {"environment_suffix": environment.suffix} if environment.suffix else None
     if environment.config is not None:
-        return load_environment(environment.config, overrides=overrides)
+        return resolve_file(environment.config, suffix=environment.suffix)
     if environment.env is None:
         raise UsageError("give --env or --config")
     try:
-        return find_environment(environment.env, overrides=overrides)
+        return resolve_environment(environment.env, suffix=environment.suffix)
     except ConfigError as error:
+        if len(error.problems) > 1:  # every problem of the files synth reads, one line each
+            raise
         raise UsageError(f"--env {error}") from None
 
 
