@@ -365,6 +365,7 @@ def test_the_workflow_matrix_is_every_valid_environment_file(tmp_path: Path, cap
         shutil.copyfile(path, tmp_path / path.name)
     data = dev_data()
     data["environment_suffix"], data["dms"] = "qa", {**data["dms"], "service_roles": "existing"}
+    data["network"]["secrets_manager_endpoint"] = "lookup"  # dev's VPC holds dev's endpoint (one per VPC)
     write_toml(tmp_path / "qa.toml", data)
     assert environment_names(tmp_path) == ["dev", "prod", "qa", "staging"]
     assert environment_names(tmp_path, role="plan", only="qa") == ["qa"]

@@ -157,6 +157,7 @@ def test_two_files_with_one_environment_suffix_name_both(tmp_path: Path) -> None
     for name in ("dev", "dev-copy"):
         data = dev_data()
         data["dms"]["service_roles"] = "create" if name == "dev" else "existing"
+        data["network"]["secrets_manager_endpoint"] = "create" if name == "dev" else "lookup"
         write_toml(tmp_path / f"{name}.toml", data)
     with pytest.raises(ConfigError) as caught:
         load_environments(environment_files(tmp_path))
