@@ -39,7 +39,7 @@ from migration_ops.errors import OpsError
 from migration_ops.results import CheckResult, Status
 from plumbing.exit_codes import ExitCode
 from tests.config.helpers import copy_example_ca, dev_data, write_toml
-from tests.migration_ops.pg_server import BinaryMissingError, PgServer, start_server
+from tests.migration_ops.pg_server import PgServer, running_server
 
 pytestmark = pytest.mark.postgres
 
@@ -71,11 +71,7 @@ MIGRATED = [
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[PgServer]:
-    try:
-        started = start_server({"log_statement": "all", "password_encryption": "scram-sha-256"})
-    except BinaryMissingError as error:
-        pytest.skip(f"postgres: {error}")
-    try:
+    with running_server({"log_statement": "all", "password_encryption": "scram-sha-256"}) as started:
         hba = started.data_dir / "pg_hba.conf"
         scram = "".join(f"host all {user} 127.0.0.1/32 scram-sha-256\n" for user in SCRAM_USERS)
         hba.write_text(scram + hba.read_text())
@@ -92,8 +88,6 @@ def server() -> Iterator[PgServer]:
         with psycopg.connect(started.dsn("aurora_rds", RDS_MASTER), autocommit=True) as conn:
             conn.execute(SCHEMA_SQL)
         yield started
-    finally:
-        started.stop()
 
 
 @pytest.fixture
