@@ -132,6 +132,15 @@ def freeze(dbs: Databases) -> FreezeScript:
     return statements
 
 
+@pytest.fixture
+def ready_to_stop(running: tuple[str, ModelAnswers], dbs: Databases) -> str:
+    """The running task's ARN once every gate of `cutover stop` passes: steady latency, the source frozen."""
+    arn, _ = running
+    put_latency(arn, steady_latency())
+    freeze(dbs)
+    return arn
+
+
 def stop(arn: str, tmp_path: Path, *extra: str) -> int:
     return cutover.main([
         "stop", "--env", "dev", "--task-arn", arn, "--dsn-env", "SOURCE_DSN", "--dms-user", MIGRATOR,
