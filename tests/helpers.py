@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable
 from typing import Any
@@ -21,6 +22,12 @@ def synth_scope(build: Callable[[TerraformStack], object]) -> Document:
     build(stack)
     parsed: Document = json.loads(Testing.synth(stack))
     return parsed
+
+
+def synth_props(construct: Callable[..., object], construct_id: str, props: Any, **changes: Any) -> Document:
+    """One `construct` built from the dataclass `props` with `changes` (dataclasses.replace), synthesized alone."""
+    changed = dataclasses.replace(props, **changes)
+    return synth_scope(lambda stack: construct(stack, construct_id, props=changed))
 
 
 def resources(document: Document, resource_type: str) -> dict[str, Any]:

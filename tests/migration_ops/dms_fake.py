@@ -138,6 +138,19 @@ class ModelAnswers:
         self.start_types.append(params["StartReplicationTaskType"])
 
 
+@contextmanager
+def started_task(monkeypatch: pytest.MonkeyPatch, *, source_dsn: str, target_dsn: str) -> Iterator[tuple[str, ModelAnswers]]:
+    """A started task (its ARN) and the installed ModelAnswers; SOURCE_DSN and TARGET_DSN name the two databases."""
+    monkeypatch.setenv("SOURCE_DSN", source_dsn)
+    monkeypatch.setenv("TARGET_DSN", target_dsn)
+    with moto_task(monkeypatch) as arn:
+        answers = ModelAnswers().install(monkeypatch)
+        boto3.client("dms", region_name=REGION).start_replication_task(
+            ReplicationTaskArn=arn, StartReplicationTaskType="start-replication"
+        )
+        yield arn, answers
+
+
 def put_latency(
     arn: str, values: dict[int, float], *, metrics: tuple[str, ...] = ("CDCLatencySource", "CDCLatencyTarget")
 ) -> None:

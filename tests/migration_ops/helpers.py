@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
+from moto import mock_aws
 
 from config.model import DmsConfig, TableSelection
 from migration_ops.postgres import connect
@@ -15,6 +19,19 @@ from migration_ops.preflight.checks import build_context, run_checks
 from migration_ops.results import CheckResult
 
 SHOP_EXCLUDE = (TableSelection(schema_name="public", table_name="audit%"),)
+
+
+@contextmanager
+def moto_rds(monkeypatch: pytest.MonkeyPatch, *, region: str, cluster: str) -> Iterator[Any]:
+    """An RDS client on moto in `region` with an Aurora PostgreSQL cluster `cluster`."""
+    for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": region}.items():
+        monkeypatch.setenv(key, value)
+    with mock_aws():
+        client = boto3.client("rds", region_name=region)
+        client.create_db_cluster(
+            DBClusterIdentifier=cluster, Engine="aurora-postgresql", MasterUsername="master", MasterUserPassword="unused-1234"
+        )
+        yield client
 
 
 def dms_variant(base: DmsConfig, **changes: Any) -> DmsConfig:

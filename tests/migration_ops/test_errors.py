@@ -8,7 +8,6 @@ line of its message, since a library's message can carry a connection string.
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -24,6 +23,7 @@ from migration_ops.preflight import command as preflight
 from migration_ops.verify import command as verify
 from plumbing.exit_codes import ExitCode
 from plumbing.text import first_line
+from plumbing.tool import run_tool
 from tests.conftest import REPO_ROOT
 
 SECRET = "s3cr3t"
@@ -120,14 +120,7 @@ def test_the_process_exits_2_without_a_traceback(command: str, tmp_path: Path) -
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
     }
-    completed = subprocess.run(
-        [sys.executable, "-c", _PROCESS.format(command=command), target, *argv(tmp_path)],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    process = [sys.executable, "-c", _PROCESS.format(command=command), target, *argv(tmp_path)]
+    completed = run_tool(process, cwd=REPO_ROOT, env=env, timeout_seconds=120)
     assert completed.returncode == ExitCode.ERROR
     assert completed.stderr == "error: unexpected RuntimeError: boom\n"

@@ -16,7 +16,7 @@ from contract.naming import Naming
 from modules import aurora_parameters
 from modules.aurora import AuroraCluster, AuroraClusterProps
 from modules.aurora_parameters import CLUSTER_DESCRIPTION, INSTANCE_DESCRIPTION, DatabaseObservability, replacement_name
-from tests.helpers import Document, only_resource, resources, synth_scope
+from tests.helpers import Document, only_resource, resources, synth_props
 
 ENVIRONMENTS = ["dev", "staging", "prod"]
 
@@ -57,8 +57,7 @@ BASE_PROPS = AuroraClusterProps(
 
 
 def synth_cluster(**changes: Any) -> Document:
-    props = dataclasses.replace(BASE_PROPS, **changes)
-    return synth_scope(lambda stack: AuroraCluster(stack, "aurora", props=props))
+    return synth_props(AuroraCluster, "aurora", BASE_PROPS, **changes)
 
 
 @pytest.fixture(scope="module")

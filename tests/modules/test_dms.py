@@ -13,7 +13,7 @@ from contract.naming import Naming
 from modules.dms import DmsReplication, DmsReplicationProps, SourceEndpointProps, TargetEndpointProps
 from modules.dms_documents import TableRule, TaskDocumentsProps, table_mappings, task_settings
 from stacks.props import task_documents_props
-from tests.helpers import Document, only_resource, resources, synth_scope
+from tests.helpers import Document, only_resource, resources, synth_props
 
 ENVIRONMENTS = ["dev", "staging", "prod"]
 SOURCE_SECRET = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:onprem/source-AbCdEf"
@@ -56,8 +56,7 @@ BASE_PROPS = DmsReplicationProps(
 
 
 def synth_dms(**changes: Any) -> Document:
-    props = dataclasses.replace(BASE_PROPS, **changes)
-    return synth_scope(lambda stack: DmsReplication(stack, "dms", props=props))
+    return synth_props(DmsReplication, "dms", BASE_PROPS, **changes)
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
 from pathlib import Path
@@ -14,7 +13,7 @@ from config import EnvironmentConfig
 from contract.naming import Naming
 from contract.passwords import GENERATED_PASSWORD_EXCLUDED_CHARACTERS, GENERATED_PASSWORD_LENGTH
 from modules.dms_target_secret import DmsTargetSecret, DmsTargetSecretProps
-from tests.helpers import Document, only_resource, resources, synth_scope
+from tests.helpers import Document, only_resource, resources, synth_props
 
 ENVIRONMENTS = ["dev", "staging", "prod"]
 KEY = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"
@@ -38,8 +37,7 @@ PROPS = DmsTargetSecretProps(
 
 
 def synth_secret(**changes: Any) -> Document:
-    props = dataclasses.replace(PROPS, **changes)
-    return synth_scope(lambda stack: DmsTargetSecret(stack, "dms-target-secret", props=props))
+    return synth_props(DmsTargetSecret, "dms-target-secret", PROPS, **changes)
 
 
 @pytest.fixture(scope="module")

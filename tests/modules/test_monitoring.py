@@ -16,7 +16,7 @@ from contract.naming import Naming
 from modules.alarms import MonitoringProps, Subscription
 from modules.monitoring import Monitoring
 from stacks.alarm_props import alarm_thresholds
-from tests.helpers import Document, only_resource, resources, synth_scope
+from tests.helpers import Document, only_resource, resources, synth_props
 
 ENVIRONMENTS = ["dev", "staging", "prod"]
 INSTANCES = ("aurora-migration-db-1-unit", "aurora-migration-db-2-unit", "aurora-migration-db-3-unit")
@@ -46,8 +46,7 @@ BASE_PROPS = MonitoringProps(
 
 
 def synth_monitoring(**changes: Any) -> Document:
-    props = dataclasses.replace(BASE_PROPS, **changes)
-    return synth_scope(lambda stack: Monitoring(stack, "monitoring", props=props))
+    return synth_props(Monitoring, "monitoring", BASE_PROPS, **changes)
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import pytest
@@ -10,7 +9,7 @@ import pytest
 from config import EnvironmentConfig
 from contract.naming import Naming
 from modules.secrets_endpoint import SecretsManagerEndpoint, SecretsManagerEndpointProps
-from tests.helpers import Document, only_resource, resources, synth_scope
+from tests.helpers import Document, only_resource, resources, synth_props
 
 DMS_GROUP = "sg-00000000000000009"
 BASE_PROPS = SecretsManagerEndpointProps(
@@ -29,8 +28,7 @@ BASE_PROPS = SecretsManagerEndpointProps(
 
 
 def synth_endpoint(**changes: Any) -> Document:
-    props = dataclasses.replace(BASE_PROPS, **changes)
-    return synth_scope(lambda stack: SecretsManagerEndpoint(stack, "secrets-manager-endpoint", props=props))
+    return synth_props(SecretsManagerEndpoint, "secrets-manager-endpoint", BASE_PROPS, **changes)
 
 
 def test_created_endpoint_is_private_dns_in_one_subnet_per_zone_and_admits_only_dms() -> None:

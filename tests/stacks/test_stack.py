@@ -237,8 +237,8 @@ def test_terraform_init_assumes_the_role_for_the_state(synth_dir: Path, tmp_path
     before any request) and then fails to assume exactly the configured role. No AWS access.
     """
     import os
-    import subprocess
 
+    from plumbing.tool import run_tool
     from review.terraform_validate import locate
 
     toolchain = locate()
@@ -258,15 +258,8 @@ def test_terraform_init_assumes_the_role_for_the_state(synth_dir: Path, tmp_path
         AWS_ENDPOINT_URL_STS="http://127.0.0.1:9",
         AWS_MAX_ATTEMPTS="1",
     )
-    completed = subprocess.run(
-        [str(toolchain.terraform), "init", "-input=false", "-no-color", f"-plugin-dir={toolchain.mirror}"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
+    init = [str(toolchain.terraform), "init", "-input=false", "-no-color", f"-plugin-dir={toolchain.mirror}"]
+    completed = run_tool(init, cwd=tmp_path, env=env, timeout_seconds=180)
     output = " ".join((completed.stdout + completed.stderr).split())
     assert completed.returncode != 0, output
     assert "IAM Role (arn:aws:iam::333333333333:role/aurora-migration-deploy) cannot be assumed" in output, output

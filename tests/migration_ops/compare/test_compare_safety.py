@@ -220,18 +220,24 @@ def test_the_digest_is_one_sequential_scan_and_a_hash_aggregate(source: str) -> 
     assert "(ROW(orders.tenant, orders.id, orders.note, orders.amount))::text" in scan_output, plan
 
 
+def during_the_recheck_pause(monkeypatch: pytest.MonkeyPatch, dsn: str, statement: str) -> None:
+    """Run `statement` on `dsn` each time the comparison pauses before a recheck, then pause as it would."""
+    pause = Pair.pause
+
+    def run_then_pause(self: Pair, seconds: float) -> None:
+        execute(dsn, statement)
+        pause(self, seconds)
+
+    monkeypatch.setattr(Pair, "pause", run_then_pause)
+
+
 def test_a_difference_in_flight_is_equal_on_recheck(
     config_path: Path, source: str, changed_target: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """The target catches up during the pause before the recheck (CDC latency): the table passes, and says so."""
     execute(changed_target, "UPDATE cmp.orders SET amount = amount + 0.001 WHERE tenant = 2 AND id = 100")
-    pause = Pair.pause
-
-    def catch_up(self: Pair, seconds: float) -> None:
-        execute(changed_target, "UPDATE cmp.orders SET amount = amount - 0.001 WHERE tenant = 2 AND id = 100")
-        pause(self, seconds)
-
-    monkeypatch.setattr(Pair, "pause", catch_up)
+    catch_up = "UPDATE cmp.orders SET amount = amount - 0.001 WHERE tenant = 2 AND id = 100"
+    during_the_recheck_pause(monkeypatch, changed_target, catch_up)
     document = run_json(config_path, source, changed_target, monkeypatch, capsys, "--tables", "cmp.orders")
     assert document["exit"] == 0
     orders = by_table(document)["cmp.orders"]
@@ -246,13 +252,8 @@ def test_a_difference_while_the_source_changes_says_so(
     config_path: Path, source: str, changed_target: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     execute(changed_target, "DELETE FROM cmp.orders WHERE tenant = 1 AND id = 4")
-    pause = Pair.pause
-
-    def write_on_source(self: Pair, seconds: float) -> None:
-        execute(source, "UPDATE cmp.orders SET note = note WHERE tenant = 3 AND id = 2")  # counted, changes nothing
-        pause(self, seconds)
-
-    monkeypatch.setattr(Pair, "pause", write_on_source)
+    # a write on the source: counted as a change, though it changes nothing
+    during_the_recheck_pause(monkeypatch, source, "UPDATE cmp.orders SET note = note WHERE tenant = 3 AND id = 2")
     args = ("--tables", "cmp.orders", "cmp.items", "--recheck-delay-seconds", "1")
     document = run_json(config_path, source, changed_target, monkeypatch, capsys, *args)
     assert (document["exit"], document["source_changed"]) == (1, True)

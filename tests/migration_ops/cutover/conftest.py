@@ -23,7 +23,7 @@ from psycopg import sql
 
 from migration_ops.catalog import TableOid
 from migration_ops.results import CheckResult, Status
-from tests.migration_ops.pg_server import BinaryMissingError, PgServer, start_server
+from tests.migration_ops.pg_server import PgServer, running_server
 
 SETTINGS = {
     "wal_level": "logical",
@@ -38,14 +38,8 @@ _COUNTER = itertools.count()
 # fixture here would shadow it for every test in this folder.
 @pytest.fixture(scope="module")
 def write_freeze_server() -> Iterator[PgServer]:
-    try:
-        server = start_server(SETTINGS)
-    except BinaryMissingError as error:
-        pytest.skip(f"postgres: {error}")
-    try:
+    with running_server(SETTINGS) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @dataclass(frozen=True)

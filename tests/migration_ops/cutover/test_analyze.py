@@ -21,7 +21,7 @@ from migration_ops.cutover import analyze
 from migration_ops.cutover.analyze import FIX_PERMISSION, AnalyzeError, AnalyzeOptions, TableAnalyze, analyze_tables
 from migration_ops.results import Status
 from plumbing.exit_codes import ExitCode
-from tests.migration_ops.pg_server import BinaryMissingError, PgServer, start_server
+from tests.migration_ops.pg_server import PgServer, running_server
 
 pytestmark = pytest.mark.postgres
 DATABASE = "aurora_like"
@@ -44,18 +44,12 @@ NOT_OWNED = ("public", "owned_by_admin")
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[PgServer]:
-    try:
-        started = start_server({})
-    except BinaryMissingError as error:
-        pytest.skip(f"postgres: {error}")
-    try:
+    with running_server() as started:
         with psycopg.connect(started.dsn(), autocommit=True) as admin:
             admin.execute(f"CREATE DATABASE {DATABASE}")
         with psycopg.connect(started.dsn(DATABASE), autocommit=True) as conn:
             conn.execute(SETUP)
         yield started
-    finally:
-        started.stop()
 
 
 @pytest.fixture

@@ -31,10 +31,10 @@ from migration_ops.cutover import dms_task, tags
 from migration_ops.cutover.audit import AuditError, AuditLog
 from migration_ops.cutover.record_model import Operator
 from tests.conftest import REPO_ROOT
-from tests.migration_ops.cutover.test_stop import Databases, audit_lines, dbs, freeze, running, stop
-from tests.migration_ops.dms_fake import ModelAnswers, put_latency, steady_latency, task_state
+from tests.migration_ops.cutover.test_stop import Databases, audit_lines, dbs, ready_to_stop, running, stop
+from tests.migration_ops.dms_fake import ModelAnswers, task_state
 
-__all__ = ["dbs", "running"]  # fixtures used here
+__all__ = ["dbs", "ready_to_stop", "running"]  # fixtures used here
 PLANTED = "Pl4nted-Secr3t"
 DMS_TAG_PATTERN = r"^([\p{L}\p{Z}\p{N}_.:/=+\-]*)$"  # botocore `dms` model, shape Tag, Key and Value
 
@@ -111,11 +111,9 @@ def test_a_log_that_cannot_be_written_raises_and_reasons_stay_verbatim(tmp_path:
 
 
 def test_the_intent_is_on_disk_before_the_task_is_asked_to_stop(
-    running: tuple[str, ModelAnswers], dbs: Databases, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ready_to_stop: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    arn, _ = running
-    put_latency(arn, steady_latency())
-    freeze(dbs)
+    arn = ready_to_stop
     synced: list[int] = []
     real_fsync, real_stop = os.fsync, dms_task.stop_task
     seen_at_stop: list[list[dict[str, Any]]] = []
@@ -141,12 +139,9 @@ def test_the_intent_is_on_disk_before_the_task_is_asked_to_stop(
 
 
 def test_a_failing_audit_write_refuses_the_stop(
-    running: tuple[str, ModelAnswers], dbs: Databases, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> None:  # fmt: skip
-    arn, _ = running
-    put_latency(arn, steady_latency())
-    freeze(dbs)
+    ready_to_stop: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    arn = ready_to_stop
 
     def broken_disk(_: int) -> None:
         raise OSError(5, "Input/output error")
@@ -160,12 +155,9 @@ def test_a_failing_audit_write_refuses_the_stop(
 
 
 def test_without_the_aws_identity_nothing_is_stopped(
-    running: tuple[str, ModelAnswers], dbs: Databases, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> None:  # fmt: skip
-    arn, _ = running
-    put_latency(arn, steady_latency())
-    freeze(dbs)
+    ready_to_stop: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    arn = ready_to_stop
     installed = aws.session
 
     def session(region: str | None) -> boto3.session.Session:

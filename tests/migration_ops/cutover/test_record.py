@@ -46,7 +46,7 @@ from migration_ops.cutover.record import (
 )
 from migration_ops.results import failed, passed, warned
 from plumbing.exit_codes import ExitCode
-from tests.migration_ops.pg_server import BinaryMissingError, PgServer, start_server
+from tests.migration_ops.pg_server import PgServer, running_server
 
 STACK = "aurora-migration-dev"
 STARTED = datetime(2025, 3, 4, 10, 0, 0, tzinfo=UTC)
@@ -350,14 +350,8 @@ def test_operator_identity_has_the_os_user_and_the_caller_arn() -> None:
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[PgServer]:
-    try:
-        started = start_server({})
-    except BinaryMissingError as error:
-        pytest.skip(f"postgres: {error}")
-    try:
+    with running_server() as started:
         yield started
-    finally:
-        started.stop()
 
 
 @pytest.mark.postgres

@@ -29,7 +29,7 @@ from tests.migration_ops.cutover.scope_fixtures import (
     scope_databases,
     write_config,
 )
-from tests.migration_ops.dms_fake import REGION, ModelAnswers, moto_task
+from tests.migration_ops.dms_fake import REGION, ModelAnswers, started_task
 from tests.migration_ops.pg_server import PgServer
 
 pytestmark = pytest.mark.postgres
@@ -43,13 +43,8 @@ def dbs(pg: PgServer) -> Iterator[ScopeDatabases]:
 @pytest.fixture
 def stopped(monkeypatch: pytest.MonkeyPatch, dbs: ScopeDatabases) -> Iterator[tuple[str, ModelAnswers]]:
     """A task that ran and was stopped (a reload may follow); SOURCE_DSN and TARGET_DSN point at the databases."""
-    monkeypatch.setenv("SOURCE_DSN", dbs.dsn(dbs.source))
-    monkeypatch.setenv("TARGET_DSN", dbs.dsn(dbs.target))
-    with moto_task(monkeypatch) as arn:
-        answers = ModelAnswers().install(monkeypatch)
-        dms = boto3.client("dms", region_name=REGION)
-        dms.start_replication_task(ReplicationTaskArn=arn, StartReplicationTaskType="start-replication")
-        dms.stop_replication_task(ReplicationTaskArn=arn)
+    with started_task(monkeypatch, source_dsn=dbs.dsn(dbs.source), target_dsn=dbs.dsn(dbs.target)) as (arn, answers):
+        boto3.client("dms", region_name=REGION).stop_replication_task(ReplicationTaskArn=arn)
         yield arn, answers
 
 

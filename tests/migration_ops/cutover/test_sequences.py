@@ -18,12 +18,13 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from bench.pg import _free_port
 from config import load_environment
 from migration_ops.cutover import command as cutover
 from migration_ops.cutover.record_sequences import newest_resets
 from migration_ops.cutover.sequence_reset import read_sequences
 from tests.migration_ops.cutover.scope_fixtures import write_config
-from tests.migration_ops.pg_server import BinaryMissingError, PgServer, _free_port, find_binary, start_server
+from tests.migration_ops.pg_server import PgServer, find_binary, running_server
 
 pytestmark = pytest.mark.postgres
 READER = "seq_reader"
@@ -80,11 +81,11 @@ def start_standby(primary: PgServer) -> PgServer:
         os.chown(root, *primary.account)
     standby = PgServer(root=root, port=_free_port(), account=primary.account)
     try:
-        standby._run(find_binary("pg_basebackup"), "-D", standby.data_dir, "-R", "-X", "stream", "-c", "fast",
-                     "-h", "127.0.0.1", "-p", str(primary.port), "-U", "postgres")  # fmt: skip
+        standby.run(find_binary("pg_basebackup"), "-D", standby.data_dir, "-R", "-X", "stream", "-c", "fast",
+                    "-h", "127.0.0.1", "-p", str(primary.port), "-U", "postgres")  # fmt: skip
         with (standby.data_dir / "postgresql.conf").open("a") as handle:
             handle.write(f"port = '{standby.port}'\nunix_socket_directories = '{root}'\nhot_standby = on\n")
-        standby._run(find_binary("pg_ctl"), "-D", standby.data_dir, "-l", root / "server.log", "-w", "-t", "30", "start")
+        standby.run(find_binary("pg_ctl"), "-D", standby.data_dir, "-l", standby.log_file, "-w", "-t", "30", "start")
     except BaseException:
         shutil.rmtree(root, ignore_errors=True)
         raise
@@ -93,11 +94,7 @@ def start_standby(primary: PgServer) -> PgServer:
 
 @pytest.fixture(scope="module")
 def servers() -> Iterator[tuple[PgServer, PgServer]]:
-    try:
-        primary = start_server({})
-    except BinaryMissingError as error:
-        pytest.skip(f"postgres: {error}")
-    try:
+    with running_server() as primary:
         _execute(primary.dsn(), "CREATE DATABASE seqsrc")
         _execute(primary.dsn(), "CREATE DATABASE seqtgt")
         _execute(primary.dsn("seqsrc"), SOURCE_SQL)
@@ -107,8 +104,6 @@ def servers() -> Iterator[tuple[PgServer, PgServer]]:
             yield primary, standby
         finally:
             standby.stop()
-    finally:
-        primary.stop()
 
 
 @pytest.fixture

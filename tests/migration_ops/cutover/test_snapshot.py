@@ -12,10 +12,8 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
-from moto import mock_aws
 from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.rds import models as rds_models
 
@@ -24,6 +22,7 @@ from migration_ops.cutover import snapshot
 from migration_ops.cutover.snapshot import SnapshotError, SnapshotOptions, take_snapshot
 from migration_ops.results import Status
 from plumbing.exit_codes import ExitCode
+from tests.migration_ops.helpers import moto_rds
 
 REGION = "eu-west-1"
 CLUSTER = "aurora-migration-cluster-test"
@@ -33,13 +32,7 @@ SNAPSHOT = "aurora-migration-cluster-test-cutover-1"
 @pytest.fixture
 def rds(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """An RDS client on moto with an Aurora PostgreSQL cluster CLUSTER."""
-    for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": REGION}.items():
-        monkeypatch.setenv(key, value)
-    with mock_aws():
-        client = boto3.client("rds", region_name=REGION)
-        client.create_db_cluster(
-            DBClusterIdentifier=CLUSTER, Engine="aurora-postgresql", MasterUsername="master", MasterUserPassword="unused-1234"
-        )
+    with moto_rds(monkeypatch, region=REGION, cluster=CLUSTER) as client:
         yield client
 
 

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import boto3
 import psycopg
 import pytest
 
@@ -24,7 +23,7 @@ from migration_ops.cutover.freeze import freeze_checks
 from migration_ops.cutover.freeze_sql import FreezeScript, freeze_script
 from migration_ops.results import Status
 from tests.migration_ops.conftest import MIGRATOR, dms_scope
-from tests.migration_ops.dms_fake import REGION, ModelAnswers, moto_task, put_latency, steady_latency, table_stat, task_state
+from tests.migration_ops.dms_fake import ModelAnswers, put_latency, started_task, steady_latency, table_stat, task_state
 from tests.migration_ops.pg_server import PgServer
 
 pytestmark = pytest.mark.postgres
@@ -81,14 +80,8 @@ def dbs(pg: PgServer) -> Iterator[Databases]:
 @pytest.fixture
 def running(monkeypatch: pytest.MonkeyPatch, dbs: Databases) -> Iterator[tuple[str, ModelAnswers]]:
     """A running task whose tables are validated; SOURCE_DSN and TARGET_DSN point at the test databases."""
-    monkeypatch.setenv("SOURCE_DSN", dbs.dsn(dbs.source))
-    monkeypatch.setenv("TARGET_DSN", dbs.dsn(dbs.target))
-    with moto_task(monkeypatch) as arn:
-        answers = ModelAnswers().install(monkeypatch)
+    with started_task(monkeypatch, source_dsn=dbs.dsn(dbs.source), target_dsn=dbs.dsn(dbs.target)) as (arn, answers):
         answers.tables = [table_stat(table) for table in TABLES]
-        boto3.client("dms", region_name=REGION).start_replication_task(
-            ReplicationTaskArn=arn, StartReplicationTaskType="start-replication"
-        )
         yield arn, answers
 
 
@@ -130,6 +123,15 @@ def freeze(dbs: Databases) -> FreezeScript:
                 break
             threading.Event().wait(0.05)
     return statements
+
+
+@pytest.fixture
+def ready_to_stop(running: tuple[str, ModelAnswers], dbs: Databases) -> str:
+    """The running task's ARN once every gate of `cutover stop` passes: steady latency, the source frozen."""
+    arn, _ = running
+    put_latency(arn, steady_latency())
+    freeze(dbs)
+    return arn
 
 
 def stop(arn: str, tmp_path: Path, *extra: str) -> int:

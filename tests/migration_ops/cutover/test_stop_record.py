@@ -16,10 +16,10 @@ import pytest
 
 from migration_ops.cutover import command as cutover
 from tests.migration_ops.cutover.test_record import _compare_file
-from tests.migration_ops.cutover.test_stop import TABLES, Databases, audit_lines, dbs, freeze, running, stop
+from tests.migration_ops.cutover.test_stop import TABLES, Databases, audit_lines, dbs, freeze, ready_to_stop, running, stop
 from tests.migration_ops.dms_fake import ModelAnswers, put_latency, steady_latency, table_stat, task_state
 
-__all__ = ["dbs", "running"]  # fixtures used here
+__all__ = ["dbs", "ready_to_stop", "running"]  # fixtures used here
 pytestmark = pytest.mark.postgres
 STACK = "aurora-migration-dev"
 
@@ -98,11 +98,9 @@ def test_a_refused_stop_is_recorded_too(
 
 @pytest.mark.parametrize("problem", ["compare report", "record dir"])
 def test_what_the_record_needs_is_checked_before_any_gate(
-    running: tuple[str, ModelAnswers], dbs: Databases, tmp_path: Path, capsys: pytest.CaptureFixture[str], problem: str
+    ready_to_stop: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], problem: str
 ) -> None:
-    arn, _ = running
-    put_latency(arn, steady_latency())
-    freeze(dbs)
+    arn = ready_to_stop
     if problem == "compare report":
         bad = tmp_path / "compare.json"
         bad.write_text("PASS public.accounts")

@@ -11,13 +11,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import psycopg
 import pytest
-from moto import mock_aws
 
 from migration_ops.cutover import command as cutover
 from tests.migration_ops.cutover.scope_fixtures import KEPT, LOADED, ScopeDatabases, scope_databases, write_config
+from tests.migration_ops.helpers import moto_rds
 from tests.migration_ops.pg_server import PgServer
 
 REGION = "eu-west-1"
@@ -37,13 +36,7 @@ def test_help_lists_the_new_subcommands(capsys: pytest.CaptureFixture[str]) -> N
 
 @pytest.fixture
 def rds(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": REGION}.items():
-        monkeypatch.setenv(key, value)
-    with mock_aws():
-        client = boto3.client("rds", region_name=REGION)
-        client.create_db_cluster(
-            DBClusterIdentifier=CLUSTER, Engine="aurora-postgresql", MasterUsername="master", MasterUserPassword="unused-1234"
-        )
+    with moto_rds(monkeypatch, region=REGION, cluster=CLUSTER) as client:
         yield client
 
 

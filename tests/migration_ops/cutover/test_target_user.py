@@ -39,7 +39,7 @@ from migration_ops.errors import OpsError
 from migration_ops.results import CheckResult, Status
 from plumbing.exit_codes import ExitCode
 from tests.config.helpers import copy_example_ca, dev_data, write_toml
-from tests.migration_ops.pg_server import BinaryMissingError, PgServer, start_server
+from tests.migration_ops.pg_server import PgServer, running_server
 
 pytestmark = pytest.mark.postgres
 
@@ -71,11 +71,7 @@ MIGRATED = [
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[PgServer]:
-    try:
-        started = start_server({"log_statement": "all", "password_encryption": "scram-sha-256"})
-    except BinaryMissingError as error:
-        pytest.skip(f"postgres: {error}")
-    try:
+    with running_server({"log_statement": "all", "password_encryption": "scram-sha-256"}) as started:
         hba = started.data_dir / "pg_hba.conf"
         scram = "".join(f"host all {user} 127.0.0.1/32 scram-sha-256\n" for user in SCRAM_USERS)
         hba.write_text(scram + hba.read_text())
@@ -92,8 +88,6 @@ def server() -> Iterator[PgServer]:
         with psycopg.connect(started.dsn("aurora_rds", RDS_MASTER), autocommit=True) as conn:
             conn.execute(SCHEMA_SQL)
         yield started
-    finally:
-        started.stop()
 
 
 @pytest.fixture
@@ -244,19 +238,21 @@ def _outputs(client: Any, *, password: str = PASSWORD, master: str = RDS_MASTER,
     }
 
 
+@pytest.fixture
+def rds_server(server: PgServer, monkeypatch: pytest.MonkeyPatch) -> PgServer:
+    """The server, AURORA_DSN naming its database aurora_rds (owned by the RDS-like master, who is no superuser)."""
+    monkeypatch.setenv("AURORA_DSN", f"postgresql://127.0.0.1:{server.port}/aurora_rds?sslmode=disable")
+    return server
+
+
 def _run(config: EnvironmentConfig, outputs: dict[str, str], secrets: Any, *, json_output: bool = False) -> int:
     options = TargetUserOptions(environment=cli.EnvironmentOptions(env="dev"), target_dsn_env="AURORA_DSN", json=json_output)
     return cli.run(lambda: target_user(options, config=config, outputs=outputs, secrets=secrets))
 
 
 def test_a_master_without_superuser_gets_one_clear_refusal_then_the_documented_way_out_works(
-    server: PgServer,
-    environments: dict[str, EnvironmentConfig],
-    aws: Any,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    rds_server: PgServer, environments: dict[str, EnvironmentConfig], aws: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setenv("AURORA_DSN", f"postgresql://127.0.0.1:{server.port}/aurora_rds?sslmode=disable")
     config, outputs = _config(environments["dev"]), _outputs(aws)
     assert _run(config, outputs, aws) == ExitCode.FAILED
     out, err = capsys.readouterr()
@@ -270,7 +266,7 @@ def test_a_master_without_superuser_gets_one_clear_refusal_then_the_documented_w
     for passing in ("target-user.role", "target-user.grants", "target-user.attributes", "target-user.privileges"):
         assert f"PASS    {passing}" in out, out
 
-    with psycopg.connect(server.dsn("aurora_rds", RDS_MASTER), autocommit=True) as rds_master:
+    with psycopg.connect(rds_server.dsn("aurora_rds", RDS_MASTER), autocommit=True) as rds_master:
         rds_master.execute(f"GRANT rds_superuser TO {RDS_DMS_USER}")  # way out 1, as the master user
     assert _run(config, outputs, aws, json_output=True) == ExitCode.OK
     document = json.loads(capsys.readouterr().out)
@@ -278,24 +274,19 @@ def test_a_master_without_superuser_gets_one_clear_refusal_then_the_documented_w
     assert statuses["target-user.login"] == "pass"
     assert statuses["target-user.attributes"] == "warn"  # a member of rds_superuser: not least privilege, said so
 
-    with psycopg.connect(server.dsn("aurora_rds", RDS_MASTER), autocommit=True) as rds_master:
+    with psycopg.connect(rds_server.dsn("aurora_rds", RDS_MASTER), autocommit=True) as rds_master:
         for statement in (f"GRANT {RDS_DMS_USER} TO {RDS_MASTER}", f"DROP OWNED BY {RDS_DMS_USER}", f"DROP ROLE {RDS_DMS_USER}"):
             rds_master.execute(statement)  # the runbook's drop, as a master that is no superuser
 
 
 def test_no_password_reaches_any_output_nor_the_servers_statement_log(
-    server: PgServer,
-    environments: dict[str, EnvironmentConfig],
-    aws: Any,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    rds_server: PgServer, environments: dict[str, EnvironmentConfig], aws: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setenv("AURORA_DSN", f"postgresql://127.0.0.1:{server.port}/aurora_rds?sslmode=disable")
     config, outputs = _config(environments["dev"]), _outputs(aws, password=SECOND_PASSWORD)
     _run(config, outputs, aws)
     _run(config, outputs, aws, json_output=True)
     out, err = capsys.readouterr()
-    log = (server.root / "server.log").read_text()
+    log = rds_server.log_file.read_text()
     assert "ALTER ROLE" in log or "CREATE ROLE" in log, "the statement log must hold the role statement (as pgAudit would)"
     assert "SCRAM-SHA-256$" in log, "what is logged is the verifier"
     for secret in (PASSWORD, SECOND_PASSWORD, MASTER_PASSWORD):

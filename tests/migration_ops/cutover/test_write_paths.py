@@ -44,6 +44,11 @@ def assert_only(scenario: Scenario, *names: str, **kwargs: object) -> dict[str, 
     return found
 
 
+def evidence_of(scenario: Scenario, check: str) -> str:
+    """The checks now: `check` alone does not pass. Returns its evidence."""
+    return assert_only(scenario, check)[check]
+
+
 def count(scenario: Scenario, table: str) -> int:
     with scenario.connect() as conn:
         row = conn.execute(f"SELECT count(*) FROM {table}").fetchone()
@@ -126,8 +131,7 @@ ALTER FUNCTION public.credit(int, numeric) OWNER TO {p}_owner;
 
 def test_definer_function_executable_through_public(scenario: Scenario) -> None:
     scenario.run(CREDIT_SQL)
-    with scenario.connect(scenario.app) as app:
-        app.execute("SELECT public.credit(1, 5)")
+    scenario.run("SELECT public.credit(1, 5)", scenario.app)
     found = assert_only(scenario, DEFINER_FUNCTIONS)
     evidence = found[DEFINER_FUNCTIONS]
     assert f"public.credit(account integer, amount numeric) runs as {scenario.owner}" in evidence
@@ -145,7 +149,7 @@ def test_definer_function_of_a_superuser_or_a_createrole_owner(scenario: Scenari
         CREATE FUNCTION other.grant_me() RETURNS void LANGUAGE sql SECURITY DEFINER AS 'SELECT 1';
         ALTER FUNCTION other.grant_me() OWNER TO {p}_admin;
     """)
-    evidence = assert_only(scenario, DEFINER_FUNCTIONS)[DEFINER_FUNCTIONS]
+    evidence = evidence_of(scenario, DEFINER_FUNCTIONS)
     assert "other.anything() runs as postgres, who is a superuser" in evidence
     assert f"other.grant_me() runs as {scenario.role('admin')}, who has CREATEROLE" in evidence
 
@@ -168,10 +172,10 @@ def test_definer_trigger_on_a_table_outside_the_scope(scenario: Scenario) -> Non
         REVOKE EXECUTE ON FUNCTION other.copy_to_ledger() FROM PUBLIC;
         CREATE TRIGGER copy_to_ledger AFTER INSERT ON other.audit FOR EACH ROW EXECUTE FUNCTION other.copy_to_ledger();
     """)
-    with scenario.connect(scenario.app) as app:  # EXECUTE is not checked when a trigger fires
-        app.execute("INSERT INTO other.audit VALUES (7, 'lands in the ledger')")
+    # EXECUTE is not checked when a trigger fires
+    scenario.run("INSERT INTO other.audit VALUES (7, 'lands in the ledger')", scenario.app)
     assert count(scenario, "public.ledger") == 1
-    evidence = assert_only(scenario, TRIGGERS)[TRIGGERS]
+    evidence = evidence_of(scenario, TRIGGERS)
     assert f"trigger copy_to_ledger on other.audit runs other.copy_to_ledger() as {scenario.owner}" in evidence
     assert f"fired by {scenario.app}" in evidence
 
@@ -186,10 +190,9 @@ def test_event_trigger_with_a_definer_function(scenario: Scenario) -> None:
         CREATE EVENT TRIGGER {p}_on_ddl ON ddl_command_end EXECUTE FUNCTION other.on_ddl();
         GRANT CREATE ON SCHEMA other TO {p}_app;
     """)
-    with scenario.connect(scenario.app) as app:
-        app.execute("CREATE TABLE other.scratch (id int)")
+    scenario.run("CREATE TABLE other.scratch (id int)", scenario.app)
     assert count(scenario, "public.ledger WHERE line = 'CREATE TABLE'") == 1
-    evidence = assert_only(scenario, TRIGGERS)[TRIGGERS]
+    evidence = evidence_of(scenario, TRIGGERS)
     assert f"event trigger {scenario.role('on_ddl')} (ddl_command_end) runs other.on_ddl() as postgres" in evidence
 
     scenario.run("ALTER EVENT TRIGGER {p}_on_ddl DISABLE")
@@ -198,10 +201,9 @@ def test_event_trigger_with_a_definer_function(scenario: Scenario) -> None:
 
 def test_rule_on_a_table_outside_the_scope_runs_as_its_owner(scenario: Scenario) -> None:
     scenario.run("CREATE RULE to_ledger AS ON INSERT TO other.audit DO ALSO INSERT INTO public.ledger VALUES (NEW.id, NEW.line)")
-    with scenario.connect(scenario.app) as app:
-        app.execute("INSERT INTO other.audit VALUES (8, 'through the rule')")
+    scenario.run("INSERT INTO other.audit VALUES (8, 'through the rule')", scenario.app)
     assert count(scenario, "public.ledger") == 1
-    evidence = assert_only(scenario, RULES)[RULES]
+    evidence = evidence_of(scenario, RULES)
     assert f"other.audit (rule to_ledger writes public.ledger) is writable by {scenario.app}" in evidence
 
     scenario.run("REVOKE INSERT ON other.audit FROM {p}_app")
@@ -230,9 +232,8 @@ def test_updatable_view_writes_as_its_owner(scenario: Scenario) -> None:
         CREATE VIEW other.richest AS SELECT id, balance FROM other.rich;
         GRANT SELECT, UPDATE ON other.richest TO {p}_app;
     """)
-    with scenario.connect(scenario.app) as app:
-        app.execute("UPDATE other.richest SET balance = balance - 1")
-    evidence = assert_only(scenario, VIEWS)[VIEWS]
+    scenario.run("UPDATE other.richest SET balance = balance - 1", scenario.app)
+    evidence = evidence_of(scenario, VIEWS)
     assert f"other.richest (view on other.rich) is writable by {scenario.app}" in evidence
 
     scenario.run("REVOKE UPDATE ON other.richest FROM {p}_app")
@@ -256,9 +257,8 @@ def test_rule_on_a_security_invoker_view_still_runs_as_the_owner(scenario: Scena
         CREATE RULE add_entry AS ON INSERT TO other.entries DO INSTEAD INSERT INTO public.ledger VALUES (NEW.n, 'rule');
         GRANT INSERT ON other.entries TO {p}_app;
     """)
-    with scenario.connect(scenario.app) as app:
-        app.execute("INSERT INTO other.entries VALUES (3)")
-    evidence = assert_only(scenario, VIEWS)[VIEWS]
+    scenario.run("INSERT INTO other.entries VALUES (3)", scenario.app)
+    evidence = evidence_of(scenario, VIEWS)
     assert "other.entries (rule add_entry writes public.ledger)" in evidence
 
     scenario.run("DROP RULE add_entry ON other.entries")
@@ -273,9 +273,8 @@ def test_instead_of_trigger_with_a_definer_function(scenario: Scenario) -> None:
         CREATE TRIGGER add_entry INSTEAD OF INSERT ON other.totals FOR EACH ROW EXECUTE FUNCTION other.add_entry();
         GRANT INSERT ON other.totals TO {p}_app;
     """)
-    with scenario.connect(scenario.app) as app:
-        app.execute("INSERT INTO other.totals VALUES (4)")
-    evidence = assert_only(scenario, VIEWS)[VIEWS]
+    scenario.run("INSERT INTO other.totals VALUES (4)", scenario.app)
+    evidence = evidence_of(scenario, VIEWS)
     assert "trigger add_entry on other.totals runs other.add_entry() as postgres, who is a superuser" in evidence
 
     scenario.run("ALTER FUNCTION other.add_entry() SECURITY INVOKER")  # now it runs as the app, which may not write
@@ -293,10 +292,9 @@ def test_partition_parent_outside_the_scope(scenario: Scenario) -> None:
         GRANT INSERT, SELECT ON other.events TO {p}_app;
         GRANT USAGE ON SCHEMA other TO {p}_app;
     """)
-    with scenario.connect(scenario.app) as app:
-        app.execute("INSERT INTO other.events VALUES (1, '2024-06-01')")
+    scenario.run("INSERT INTO other.events VALUES (1, '2024-06-01')", scenario.app)
     assert count(scenario, "public.events_2024") == 1
-    evidence = assert_only(scenario, PARENT_TABLES)[PARENT_TABLES]
+    evidence = evidence_of(scenario, PARENT_TABLES)
     assert f"other.events (parent of public.events_2024) is writable by {scenario.app}" in evidence
 
     scenario.run("REVOKE INSERT ON other.events FROM {p}_app")
@@ -312,10 +310,9 @@ def test_cascading_foreign_key_from_a_table_outside_the_scope(scenario: Scenario
         INSERT INTO public.stores VALUES (1, 1);
         GRANT SELECT, DELETE ON other.regions TO {p}_app;
     """)
-    with scenario.connect(scenario.app) as app:
-        app.execute("DELETE FROM other.regions")
+    scenario.run("DELETE FROM other.regions", scenario.app)
     assert count(scenario, "public.stores") == 0
-    evidence = assert_only(scenario, FOREIGN_KEYS)[FOREIGN_KEYS]
+    evidence = evidence_of(scenario, FOREIGN_KEYS)
     assert "other.regions (foreign key stores_region_fkey of public.stores cascades from it)" in evidence
 
     scenario.run("REVOKE DELETE ON other.regions FROM {p}_app")
@@ -352,7 +349,7 @@ def test_pg_has_role_member_follows_noinherit_and_admin(scenario: Scenario) -> N
     with scenario.connect(scenario.role("admin")) as admin:
         admin.execute(f"SET ROLE {scenario.role('writer')}")
         admin.execute("INSERT INTO public.ledger VALUES (1, 'admin option')")
-    evidence = assert_only(scenario, WRITE_PRIVILEGES)[WRITE_PRIVILEGES]
+    evidence = evidence_of(scenario, WRITE_PRIVILEGES)
     assert f"{scenario.app} owns public.accounts as {scenario.owner}, owns public.ledger as {scenario.owner}" in evidence
     assert f"{scenario.role('admin')} can write public.ledger as {scenario.role('writer')}" in evidence
 
@@ -368,7 +365,7 @@ def test_pg_write_all_data_member_inherit_or_not(scenario: Scenario) -> None:
     with scenario.connect(scenario.role("batch")) as batch:
         batch.execute("SET ROLE pg_write_all_data")
         batch.execute("INSERT INTO public.ledger VALUES (2, 'all data')")
-    evidence = assert_only(scenario, WRITE_PRIVILEGES)[WRITE_PRIVILEGES]
+    evidence = evidence_of(scenario, WRITE_PRIVILEGES)
     assert f"{scenario.app} (member of pg_write_all_data) can write public.accounts" in evidence
     assert f"{scenario.role('batch')} (member of pg_write_all_data) can write public.accounts as pg_write_all_data" in evidence
 
@@ -378,7 +375,7 @@ def test_pg_write_all_data_member_inherit_or_not(scenario: Scenario) -> None:
 
 def test_createrole_login_grants_itself_an_owner_or_pg_write_all_data(scenario: Scenario) -> None:
     scenario.run("ALTER ROLE {p}_app CREATEROLE")
-    evidence = assert_only(scenario, CREATEROLE)[CREATEROLE]
+    evidence = evidence_of(scenario, CREATEROLE)
     assert f"{scenario.app} has CREATEROLE" in evidence
     with scenario.connect(scenario.app) as app:  # PostgreSQL 15: any non-superuser role, owners included
         app.execute(f"GRANT pg_write_all_data, {scenario.owner} TO {scenario.app}")
@@ -397,7 +394,7 @@ def test_createrole_login_grants_itself_an_owner_or_pg_write_all_data(scenario: 
 
 def test_createrole_reached_by_set_role(scenario: Scenario) -> None:
     scenario.run("CREATE ROLE {p}_admins NOLOGIN CREATEROLE; GRANT {p}_admins TO {p}_app")
-    evidence = assert_only(scenario, CREATEROLE)[CREATEROLE]
+    evidence = evidence_of(scenario, CREATEROLE)
     assert f"{scenario.app} as {scenario.role('admins')} has CREATEROLE" in evidence
 
     scenario.run("REVOKE {p}_admins FROM {p}_app")
@@ -492,10 +489,9 @@ def test_sessions_of_other_roles_and_their_walsenders(scenario: Scenario) -> Non
 
 def test_prepared_transaction_commits_after_the_freeze(scenario: Scenario) -> None:
     scenario.run("GRANT INSERT ON public.ledger TO {p}_app")
-    with scenario.connect(scenario.app) as app:
-        app.execute("BEGIN; INSERT INTO public.ledger VALUES (9, 'prepared'); PREPARE TRANSACTION 'late-write'")
+    scenario.run("BEGIN; INSERT INTO public.ledger VALUES (9, 'prepared'); PREPARE TRANSACTION 'late-write'", scenario.app)
     scenario.run("REVOKE INSERT ON public.ledger FROM {p}_app; ALTER ROLE {p}_app NOLOGIN")
-    evidence = assert_only(scenario, PREPARED)[PREPARED]
+    evidence = evidence_of(scenario, PREPARED)
     assert f"'late-write' (owner {scenario.app}, prepared 20" in evidence
 
     scenario.run("COMMIT PREPARED 'late-write'")  # the frozen role's row lands anyway
@@ -532,7 +528,7 @@ def test_other_superuser_fails_force_warns_never_passes(scenario: Scenario) -> N
 def test_rds_admin_role_is_named_as_what_it_is(scenario: Scenario) -> None:
     scenario.run("CREATE ROLE rdsadmin LOGIN SUPERUSER")
     try:
-        evidence = assert_only(scenario, SUPERUSERS)[SUPERUSERS]
+        evidence = evidence_of(scenario, SUPERUSERS)
     finally:
         scenario.run("DROP ROLE rdsadmin")
     assert "rdsadmin (on RDS and Aurora AWS's own administration role: it cannot be frozen; stop with --force)" in evidence

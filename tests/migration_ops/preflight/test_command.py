@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import pytest
 from moto import mock_aws
 
 from migration_ops.preflight import command as preflight
+from plumbing.tool import ToolRun, run_tool
 from tests.conftest import REPO_ROOT
 from tests.migration_ops.conftest import MIGRATOR
 from tests.migration_ops.pg_server import PgServer
@@ -20,18 +20,12 @@ from tests.migration_ops.pg_server import PgServer
 pytestmark = pytest.mark.postgres
 
 
-def run_cli(*args: str, dsn: str | None) -> subprocess.CompletedProcess[str]:
+def run_cli(*args: str, dsn: str | None) -> ToolRun:
     env = {key: value for key, value in os.environ.items() if not key.startswith("PG")}
     if dsn is not None:
         env["SOURCE_DSN"] = dsn
-    return subprocess.run(
-        [sys.executable, "-m", "migration_ops.preflight", "--env", "dev", *args],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    return run_tool(
+        [sys.executable, "-m", "migration_ops.preflight", "--env", "dev", *args], cwd=REPO_ROOT, env=env, timeout_seconds=60
     )
 
 
