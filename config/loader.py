@@ -201,11 +201,14 @@ def ephemeral_overrides(base: EnvironmentConfig, *, suffix: str) -> dict[str, An
       terraform-provider-aws #17535): a base that creates one shares it (`lookup`, found by VPC and service).
     - Its secrets are deleted at once (recovery window 0): a rebuild under the same suffix would otherwise find the
       names still held by the deleted secrets (Secrets Manager DeleteSecret, RecoveryWindowInDays).
+    - It is cheap: the base's `[short_lived]` sizes (Serverless v2 from 0.5 ACU, one reader, a single-AZ burstable
+      replication instance, no deletion protection by default; config/short_lived.py).
     """
+    cheap = base.short_lived.overrides()
     overrides: dict[str, Any] = {
         "environment_suffix": suffix,
-        "dms": {"service_roles": "existing", "replication_instance_exists": False},
-        "aurora": {"secret_recovery_window_days": 0},
+        "dms": {**cheap["dms"], "service_roles": "existing", "replication_instance_exists": False},
+        "aurora": {**cheap["aurora"], "secret_recovery_window_days": 0},
     }
     if base.network.secrets_manager_endpoint == "create":
         overrides["network"] = {"secrets_manager_endpoint": "lookup"}

@@ -157,6 +157,8 @@ def test_two_files_with_one_environment_suffix_name_both(tmp_path: Path) -> None
     for name in ("dev", "dev-copy"):
         data = dev_data()
         data["dms"]["service_roles"] = "create" if name == "dev" else "existing"
+        if name != "dev":  # one VPC, one Secrets Manager endpoint: only the suffix rule is under test here
+            data["network"]["secrets_manager_endpoint"] = "lookup"
         write_toml(tmp_path / f"{name}.toml", data)
     with pytest.raises(ConfigError) as caught:
         load_environments(environment_files(tmp_path))
