@@ -47,8 +47,8 @@ _ACU_FIELDS = ("aurora_serverless_min_capacity_acu", "aurora_serverless_max_capa
 
 
 class ShortLivedConfig(StrictModel):
-    """`[short_lived]`: what a short-lived stack made from this file (ENVIRONMENT_SUFFIX with ENVIRONMENT_BASE set to
-    this environment) runs instead of this file's values. Nothing here changes this environment's own stack."""
+    """What a short-lived stack made from this file (ENVIRONMENT_SUFFIX, with ENVIRONMENT_BASE naming this environment)
+    runs instead of this file's values: cheap by default. Nothing here changes this environment's own stack."""
 
     aurora_instance_class: str = Field(
         default=SERVERLESS_INSTANCE_CLASS,

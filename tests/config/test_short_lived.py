@@ -131,3 +131,14 @@ def test_a_rule_across_fields_that_the_short_lived_stack_breaks_names_it(tmp_pat
         f"{staging} (as ENVIRONMENT_SUFFIX=pr42): aurora.auto_scaling.max_readers: at least aurora.reader_count (5, "
         "the minimum), got 4"
     )
+
+
+def test_an_operations_command_s_suffix_gets_the_same_short_lived_config_as_the_synth() -> None:
+    """`short_lived_environment` is what `--suffix` should load (migration_ops/cli), so verify expects what was deployed."""
+    from config.loader import short_lived_environment
+
+    assert short_lived_environment(CONFIG_DIR / "dev.toml", suffix="pr42") == _short_lived(CONFIG_DIR)["pr42"]
+    with pytest.raises(ConfigError) as caught:
+        short_lived_environment(CONFIG_DIR / "dev.toml", suffix="PR_1")
+    [problem] = caught.value.problems
+    assert "dev.toml (as ENVIRONMENT_SUFFIX=PR_1): environment_suffix: " in problem
