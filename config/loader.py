@@ -225,12 +225,9 @@ def load_environments(
             problems.append(f"ENVIRONMENT_SUFFIX: base environment {ephemeral_base!r} not found (known: {known})")
         else:
             try:
-                configs.append(load_environment(base, overrides=ephemeral_overrides(loaded[base], suffix=ephemeral_suffix)))
+                configs.append(short_lived_environment(base, suffix=ephemeral_suffix, base_config=loaded[base]))
             except ConfigError as error:
-                problems.extend(
-                    line.replace(_label(base), f"{_label(base)} (as ENVIRONMENT_SUFFIX={ephemeral_suffix})", 1)
-                    for line in error.problems
-                )
+                problems.extend(error.problems)
     by_suffix: dict[str, list[str]] = {}
     for path, config in loaded.items():
         by_suffix.setdefault(config.environment_suffix, []).append(_label(path))
@@ -259,6 +256,23 @@ def _same_suffix_in_two_files(paths: Iterable[Path]) -> list[str]:
     ]
 
 
+def short_lived_environment(path: Path, *, suffix: str, base_config: EnvironmentConfig | None = None) -> EnvironmentConfig:
+    """The short-lived stack `suffix` made from the environment file `path` (ENVIRONMENT_SUFFIX=<suffix> with that
+    file as ENVIRONMENT_BASE, or an operations command's `--suffix`): the base with `ephemeral_overrides`.
+
+    ConfigError lines name the file as `<file> (as ENVIRONMENT_SUFFIX=<suffix>)`.
+    """
+    base = base_config if base_config is not None else load_environment(path)
+    try:
+        return load_environment(path, overrides=ephemeral_overrides(base, suffix=suffix))
+    except ConfigError as error:
+        raise ConfigError(
+            problems=tuple(
+                line.replace(_label(path), f"{_label(path)} (as ENVIRONMENT_SUFFIX={suffix})", 1) for line in error.problems
+            )
+        ) from None
+
+
 def ephemeral_overrides(base: EnvironmentConfig, *, suffix: str) -> dict[str, Any]:
     """How a short-lived stack differs from its base environment, besides its suffix.
 
@@ -268,11 +282,14 @@ def ephemeral_overrides(base: EnvironmentConfig, *, suffix: str) -> dict[str, An
       terraform-provider-aws #17535): a base that creates one shares it (`lookup`, found by VPC and service).
     - Its secrets are deleted at once (recovery window 0): a rebuild under the same suffix would otherwise find the
       names still held by the deleted secrets (Secrets Manager DeleteSecret, RecoveryWindowInDays).
+    - It is cheap: the base's `[short_lived]` sizes (Serverless v2 from 0.5 ACU, one reader, a single-AZ burstable
+      replication instance, no deletion protection by default; config/short_lived.py).
     """
+    cheap = base.short_lived.overrides()
     overrides: dict[str, Any] = {
         "environment_suffix": suffix,
-        "dms": {"service_roles": "existing", "replication_instance_exists": False},
-        "aurora": {"secret_recovery_window_days": 0},
+        "dms": {**cheap["dms"], "service_roles": "existing", "replication_instance_exists": False},
+        "aurora": {**cheap["aurora"], "secret_recovery_window_days": 0},
     }
     if base.network.secrets_manager_endpoint == "create":
         overrides["network"] = {"secrets_manager_endpoint": "lookup"}

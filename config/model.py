@@ -6,7 +6,7 @@ configuration reference is generated from the same field descriptions
 a typo in a TOML file is an error, not a silently ignored setting.
 
 The sections live beside this file by concern (network.py, aurora.py, dms.py,
-monitoring.py, deployment.py; the shared value shapes in fields.py) and are
+monitoring.py, deployment.py, short_lived.py; the shared value shapes in fields.py) and are
 re-exported here, so `from config.model import DmsConfig` names them all.
 """
 
@@ -23,6 +23,7 @@ from config.dms import DmsConfig, TableSelection
 from config.fields import AccountId, EnvironmentSuffix, NamePrefix, Region, StrictModel, TagKey, TagValue
 from config.monitoring import MonitoringConfig
 from config.network import NetworkConfig, SourceDatabaseConfig
+from config.short_lived import ShortLivedConfig
 from contract.dms_engines import engine_problems
 from contract.naming import Naming
 
@@ -35,6 +36,7 @@ __all__ = [
     "NetworkConfig",
     "ObservabilityConfig",
     "ReaderAutoScalingConfig",
+    "ShortLivedConfig",
     "SourceDatabaseConfig",
     "StateBackendConfig",
     "TableSelection",
@@ -68,6 +70,7 @@ class EnvironmentConfig(StrictModel):
     observability: ObservabilityConfig = Field(default_factory=ObservabilityConfig)
     state_backend: StateBackendConfig
     deployment: DeploymentConfig = Field(default_factory=DeploymentConfig)
+    short_lived: ShortLivedConfig = Field(default_factory=ShortLivedConfig)
 
     @model_validator(mode="after")
     def _cross_field_rules(self, info: ValidationInfo) -> EnvironmentConfig:

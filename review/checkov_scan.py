@@ -9,10 +9,17 @@ keyed by Terraform address (`aws_rds_cluster.aurora_cluster_059EF40F`): the
 logical ids are the state address contract, so they are stable across synths.
 
 Waivers live in `review/exceptions/checkov-waivers.toml`, one `[[waiver]]` per
-(check id, address), with the environments it applies to and a reason. The
-gate fails on a finding no waiver covers, and on a waiver that no longer
-matches a finding in one of its environments (stale: the exception outlived
+(check id, address), with what an environment's config must choose for it to
+apply (`when`, e.g. `aurora.deletion_protection == false`) and a reason: a new
+environment that chooses the same needs no new waiver. The gate fails on a
+finding no waiver covers, and on a waiver that matches no finding in an
+environment whose config makes its `when` true (stale: the exception outlived
 its cause and must be deleted or narrowed).
+
+Each stack is judged by the config it was synthesized from: config/ (or
+AURORA_MIGRATION_CONFIG_DIR) plus the short-lived stack of ENVIRONMENT_SUFFIX
+and ENVIRONMENT_BASE, as main.py reads them. A stack folder none of them makes
+is not scanned, with a line saying so.
 
 checkov runs offline: `--skip-download` and `CKV_SKIP_PACKAGE_UPDATE_CHECK`
 (otherwise it asks PyPI for a newer version at import time).
@@ -32,6 +39,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from config import ConfigError, EnvironmentConfig, environment_files, load_environments
+from config.loader import CONFIG_DIR
 from contract.layout import STACK_FILE, STACKS_DIR
 from plumbing.exit_codes import ExitCode
 from plumbing.tool import ToolError, run_tool, tail
@@ -60,15 +69,6 @@ class Finding:
         return f"{self.check_id} {self.address} [{self.environment}]: {self.check_name}"
 
 
-def unknown_environments(waivers: Sequence[CheckovWaiver], known: Sequence[str]) -> list[str]:
-    return [
-        f"waiver {waiver.describe()} names unknown environment {name!r} (known: {sorted(known)})"
-        for waiver in waivers
-        for name in waiver.environments
-        if name not in known
-    ]
-
-
 @dataclass
 class GateResult:
     unwaived: list[Finding] = field(default_factory=list)
@@ -82,28 +82,34 @@ class GateResult:
     def problems(self) -> list[str]:
         lines = [f"not waived: {finding.describe()}" for finding in sorted(self.unwaived)]
         lines += [
-            f"stale waiver: {waiver.check_id} {waiver.address} no longer fails in {environment}: "
-            "delete it or drop that environment from it"
+            f"stale waiver: {waiver.check_id} {waiver.address} no longer fails in {environment}, whose config makes "
+            f"its `when` true ({' and '.join(waiver.when) or 'always'}): delete it or narrow its `when`"
             for waiver, environment in self.stale
         ]
         return lines
 
 
-def evaluate(findings: Mapping[str, Sequence[Finding]], waivers: Sequence[CheckovWaiver]) -> GateResult:
-    """Split findings into waived and not waived; a waiver is stale in a scanned environment where it matches nothing."""
+def evaluate(
+    findings: Mapping[str, Sequence[Finding]],
+    waivers: Sequence[CheckovWaiver],
+    configs: Mapping[str, EnvironmentConfig],
+) -> GateResult:
+    """Split findings into waived and not waived, each environment judged by its config (`configs`, by the same
+    label); a waiver is stale in a scanned environment whose config it applies to where it matches nothing."""
     result = GateResult()
     used: set[tuple[int, str]] = set()
     for environment in findings:
+        config = configs[environment]
         for finding in findings[environment]:
-            cover = next((waiver for waiver in waivers if waiver.covers(finding)), None)
+            cover = next((waiver for waiver in waivers if waiver.covers(finding, config)), None)
             if cover is None:
                 result.unwaived.append(finding)
             else:
                 result.waived.append((finding, cover))
                 used.add((id(cover), environment))
     for waiver in waivers:
-        for environment in waiver.environments:
-            if environment in findings and (id(waiver), environment) not in used:
+        for environment in findings:
+            if waiver.applies_to(configs[environment]) and (id(waiver), environment) not in used:
                 result.stale.append((waiver, environment))
     return result
 
@@ -219,18 +225,27 @@ def _scan_copies(paths: Mapping[str, Path], documents: Mapping[str, Any], *, tim
     return ScanResult(findings={label: sorted(items) for label, items in findings.items()}, passed_counts=passed, seconds=seconds)
 
 
-def _stack_labels(stacks: Sequence[str]) -> dict[str, str]:
-    """Stack name -> environment suffix, from config/ (stacks it does not know keep their stack name)."""
-    from config import environment_files, load_environments
-
-    known = {config.stack_name: config.environment_suffix for config in load_environments(environment_files())}
-    return {stack: known.get(stack, stack) for stack in stacks}
+def synthesized_configs(config_dir: Path) -> dict[str, EnvironmentConfig]:
+    """Stack name -> the config it is synthesized from: `config_dir`'s files and the ENVIRONMENT_SUFFIX stack
+    (ENVIRONMENT_BASE, default dev), as main.py reads them. Raises ConfigError."""
+    configs = load_environments(
+        environment_files(config_dir),
+        ephemeral_suffix=os.environ.get("ENVIRONMENT_SUFFIX") or None,
+        ephemeral_base=os.environ.get("ENVIRONMENT_BASE", "dev"),
+    )
+    return {config.stack_name: config for config in configs}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m review.checkov_scan", description="checkov gate with reviewed waivers")
     parser.add_argument("--synth", type=Path, default=SYNTH_DIR, help="cdktf output directory (default: %(default)s)")
     parser.add_argument("--waivers", type=Path, default=CHECKOV_WAIVERS_FILE, help="waiver file (default: %(default)s)")
+    parser.add_argument(
+        "--config-dir",
+        type=Path,
+        default=Path(os.environ.get("AURORA_MIGRATION_CONFIG_DIR", CONFIG_DIR)),
+        help="environment files the stacks were synthesized from (default: $AURORA_MIGRATION_CONFIG_DIR or config/)",
+    )
     args = parser.parse_args(argv)
 
     stack_files = {path.parent.name: path for path in sorted((args.synth / STACKS_DIR).glob(f"*/{STACK_FILE}"))}
@@ -243,14 +258,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ExceptionFileError as error:
         print(f"checkov_scan: bad waiver file:\n{error}", file=sys.stderr)
         return ExitCode.ERROR
-    labels = _stack_labels(list(stack_files))
     try:
-        result = scan({labels[stack]: path for stack, path in stack_files.items()})
+        known = synthesized_configs(args.config_dir)
+    except ConfigError as error:
+        print(f"checkov_scan: configuration error:\n{error}", file=sys.stderr)
+        return ExitCode.ERROR
+    for stack in sorted(set(stack_files) - set(known)):
+        print(
+            f"not scanned: {stack}: no environment file in {args.config_dir} makes it (a short-lived stack: scan with "
+            "its ENVIRONMENT_SUFFIX and ENVIRONMENT_BASE)"
+        )
+    configs = {known[stack].environment_suffix: known[stack] for stack in stack_files if stack in known}
+    if not configs:
+        print(f"checkov_scan: no stack in {args.synth}/stacks is made by {args.config_dir}: run `make synth`", file=sys.stderr)
+        return ExitCode.ERROR
+    try:
+        result = scan({known[stack].environment_suffix: path for stack, path in stack_files.items() if stack in known})
     except CheckovError as error:
         print(f"checkov_scan: {error}", file=sys.stderr)
         return ExitCode.ERROR
-    gate = evaluate(result.findings, waivers)
-    problems = gate.problems() + unknown_environments(waivers, list(labels.values()))
+    gate = evaluate(result.findings, waivers, configs)
+    problems = gate.problems()
     for label, items in result.findings.items():
         waived = sum(1 for finding, _ in gate.waived if finding.environment == label)
         print(f"{label}: {result.passed_counts[label]} passed, {len(items)} failed ({waived} waived)")

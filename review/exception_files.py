@@ -2,7 +2,7 @@
 
 Three files in `review/exceptions/`, each an array of TOML tables a reviewer approves entry by entry:
 
-- `checkov-waivers.toml`: `[[waiver]]` check_id, address, environments, reason (the checkov gate, checkov_scan.py);
+- `checkov-waivers.toml`: `[[waiver]]` check_id, address, when, reason (the checkov gate, checkov_scan.py);
 - `acknowledged-risks.toml`: `[[acknowledge]]` address, stack, change, reason (the plan risk report, plan_risk/);
 - `iam-lint-waivers.toml`: `[[waiver]]` issue, target, reason (the IAM lint of the AWS contract gate).
 
@@ -13,15 +13,17 @@ as config/loader.py reports them, one line each, all at once: `<file>: <entry>.<
 
 from __future__ import annotations
 
+import operator
 import re
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Protocol, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
+from config.model import EnvironmentConfig
 from review.plan_risk.transitions import KINDS
 
 EXCEPTIONS_DIR = Path(__file__).resolve().parent / "exceptions"
@@ -73,23 +75,12 @@ def _reason(min_chars: int, why: str) -> AfterValidator:
     return AfterValidator(check)
 
 
-def _distinct(values: tuple[str, ...]) -> tuple[str, ...]:
-    if not values:
-        raise ValueError("must not be empty")
-    repeated = sorted({value for value in values if values.count(value) > 1})
-    if repeated:
-        raise ValueError(f"lists {', '.join(map(repr, repeated))} more than once")
-    return values
-
-
 def _stripped(value: str) -> str:
     if not value.strip():
         raise ValueError("must not be empty")
     return value.strip()
 
 
-Names = Annotated[tuple[Annotated[str, Field(min_length=1)], ...], Field(strict=False), AfterValidator(_distinct)]
-"""A non-empty TOML array of distinct, non-empty strings (the array becomes a tuple; its items stay strict)."""
 WaiverAddress = Annotated[str, _shaped(WAIVER_ADDRESS, f"a Terraform address like {EXAMPLE_ADDRESS!r}")]
 PlanAddress = Annotated[str, _shaped(PLAN_ADDRESS, f"a Terraform address like {EXAMPLE_ADDRESS!r}")]
 
@@ -107,20 +98,107 @@ class _CheckovFinding(Protocol):
     def address(self) -> str: ...
 
 
+_OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
+    "==": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
+CONDITION = re.compile(r"(?P<field>[a-z_]+(\.[a-z_]+)*) *(?P<op>==|!=|<=|>=|<|>) *(?P<value>\S.*)")
+EXAMPLE_CONDITION = "aurora.deletion_protection == false"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConfigCondition:
+    """`<config field> <operator> <TOML value>`: what an environment's config chooses, e.g. deletion protection off."""
+
+    field: str
+    op: str
+    value: bool | int | float | str
+
+    def holds(self, config: EnvironmentConfig) -> bool:
+        current: Any = config
+        for part in self.field.split("."):
+            current = getattr(current, part)
+        return _OPERATORS[self.op](current, self.value)
+
+
+def parse_condition(text: str) -> ConfigCondition:
+    """ValueError says what is wrong: the shape, a field the config does not have, a value of the wrong kind."""
+    match = CONDITION.fullmatch(text.strip())
+    if not match:
+        raise ValueError(
+            f"expected '<config field> <operator> <TOML value>' (operators {', '.join(_OPERATORS)}), like {EXAMPLE_CONDITION!r}"
+        )
+    field, op = match.group("field"), match.group("op")
+    try:
+        value = tomllib.loads(f"value = {match.group('value')}")["value"]
+    except tomllib.TOMLDecodeError:
+        raise ValueError(f"the value is not a TOML true, false, number or quoted string: {match.group('value')}") from None
+    annotation = _leaf_annotation(field)
+    if not isinstance(value, bool | int | float | str):
+        raise ValueError("the value must be true, false, a number or a quoted string")
+    if op not in ("==", "!=") and (isinstance(value, bool) or not isinstance(value, int | float)):
+        raise ValueError(f"{op} compares numbers only")
+    if not _fits(value, annotation):
+        raise ValueError(f"{field} never holds {value!r}")
+    return ConfigCondition(field=field, op=op, value=value)
+
+
+def _leaf_annotation(field: str) -> Any:
+    model: type[BaseModel] = EnvironmentConfig
+    parts = field.split(".")
+    for depth, part in enumerate(parts):
+        if part not in model.model_fields:
+            where = ".".join(parts[:depth]) or "the config"
+            raise ValueError(f"{where} has no field {part!r} (fields: {', '.join(sorted(model.model_fields))})")
+        annotation = model.model_fields[part].annotation
+        if depth < len(parts) - 1:
+            if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+                raise ValueError(f"{'.'.join(parts[: depth + 1])} is a value, not a table")
+            model = annotation
+        elif isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            raise ValueError(f"{field} is a table: name one of its fields")
+    return model.model_fields[parts[-1]].annotation
+
+
+def _fits(value: bool | int | float | str, annotation: Any) -> bool:
+    """Whether a field of `annotation` can hold `value`: catches `deletion_protection == "no"` and misspelt choices."""
+    try:
+        TypeAdapter(annotation).validate_python(value, strict=True)
+    except ValidationError:
+        return False
+    return True
+
+
+def _condition(text: str) -> str:
+    parse_condition(text)
+    return text.strip()
+
+
+Condition = Annotated[str, AfterValidator(_condition)]
+
+
 class CheckovWaiver(ExceptionModel):
-    """One reviewed checkov finding: a check on one address, in the environments named."""
+    """One reviewed checkov finding: a check on one address, in every environment whose config makes all of `when`
+    true (no `when`: every environment)."""
 
     check_id: Annotated[str, _shaped(CHECK_ID, "a checkov id like 'CKV_AWS_139' or 'CKV2_AWS_8'")]
     address: WaiverAddress
-    environments: Names
-    """Environment suffixes, e.g. ("dev",)."""
+    when: Annotated[tuple[Condition, ...], Field(strict=False)] = ()
+    """Conditions on the environment's config, e.g. ("aurora.deletion_protection == false",)."""
     reason: Annotated[str, _reason(MIN_WAIVER_REASON_CHARS, "the risk is accepted")]
 
-    def covers(self, finding: _CheckovFinding) -> bool:
-        return finding.check_id == self.check_id and finding.address == self.address and finding.environment in self.environments
+    def applies_to(self, config: EnvironmentConfig) -> bool:
+        return all(parse_condition(text).holds(config) for text in self.when)
+
+    def covers(self, finding: _CheckovFinding, config: EnvironmentConfig) -> bool:
+        return finding.check_id == self.check_id and finding.address == self.address and self.applies_to(config)
 
     def describe(self) -> str:
-        return f"{self.check_id} {self.address} {list(self.environments)}"
+        return f"{self.check_id} {self.address} when {' and '.join(self.when) or 'always'}"
 
 
 def _change_kind(value: str) -> str:

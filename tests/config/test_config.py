@@ -17,7 +17,7 @@ from tests.config.helpers import DEV, copy_example_ca, dev_data, problems_for, w
 
 def test_example_environments_are_valid() -> None:
     configs = load_environments(environment_files())
-    assert sorted(c.environment_suffix for c in configs) == ["dev", "prod", "staging"]
+    assert sorted(c.environment_suffix for c in configs) == sorted(path.stem for path in CONFIG_DIR.glob("*.toml"))
 
 
 def test_round_trip_writer_reproduces_dev(tmp_path: Path) -> None:
@@ -232,9 +232,17 @@ def test_ephemeral_environment_copies_the_base_under_a_new_suffix_and_uses_its_s
     assert by_suffix["pr123"].dms.service_roles == "existing", "dms-vpc-role belongs to dev; a PR stack must not recreate it"
     differing: Any = {
         "environment_suffix": True,
-        "dms": {"service_roles"},
+        "dms": {"service_roles", "multi_az", "replication_instance_class"},
         "network": {"secrets_manager_endpoint"},
-        "aurora": {"secret_recovery_window_days"},
+        "aurora": {
+            "secret_recovery_window_days",
+            "instance_class",
+            "serverless_min_capacity_acu",
+            "serverless_max_capacity_acu",
+            "reader_count",
+            "deletion_protection",
+            "auto_scaling",
+        },
     }
     assert by_suffix["pr123"].model_dump(exclude=differing) == by_suffix["dev"].model_dump(exclude=differing)
     assert by_suffix["pr123"].stack_name == "aurora-migration-pr123"
@@ -367,7 +375,7 @@ def test_the_workflow_matrix_is_every_valid_environment_file(tmp_path: Path, cap
     data["environment_suffix"], data["dms"] = "qa", {**data["dms"], "service_roles": "existing"}
     data["network"]["secrets_manager_endpoint"] = "lookup"  # dev's VPC holds dev's endpoint (one per VPC)
     write_toml(tmp_path / "qa.toml", data)
-    assert environment_names(tmp_path) == ["dev", "prod", "qa", "staging"]
+    assert environment_names(tmp_path) == sorted([*(path.stem for path in CONFIG_DIR.glob("*.toml")), "qa"])
     assert environment_names(tmp_path, role="plan", only="qa") == ["qa"]
     with pytest.raises(ConfigError, match="nowhere: no such environment"):
         environment_names(tmp_path, only="nowhere")

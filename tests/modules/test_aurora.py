@@ -16,9 +16,8 @@ from contract.naming import Naming
 from modules import aurora_parameters
 from modules.aurora import AuroraCluster, AuroraClusterProps
 from modules.aurora_parameters import CLUSTER_DESCRIPTION, INSTANCE_DESCRIPTION, DatabaseObservability, replacement_name
+from tests.environments import ENVIRONMENTS
 from tests.helpers import Document, only_resource, resources, synth_props
-
-ENVIRONMENTS = ["dev", "staging", "prod"]
 
 BASE_PROPS = AuroraClusterProps(
     naming=Naming(prefix="aurora-migration", suffix="unit"),

@@ -13,9 +13,9 @@ from contract.naming import Naming
 from modules.dms import DmsReplication, DmsReplicationProps, SourceEndpointProps, TargetEndpointProps
 from modules.dms_documents import TableRule, TaskDocumentsProps, table_mappings, task_settings
 from stacks.props import task_documents_props
+from tests.environments import ENVIRONMENTS
 from tests.helpers import Document, only_resource, resources, synth_props
 
-ENVIRONMENTS = ["dev", "staging", "prod"]
 SOURCE_SECRET = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:onprem/source-AbCdEf"
 TARGET_SECRET = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:aurora-AbCdEf"
 KEY = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"

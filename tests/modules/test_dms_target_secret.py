@@ -13,9 +13,9 @@ from config import EnvironmentConfig
 from contract.naming import Naming
 from contract.passwords import GENERATED_PASSWORD_EXCLUDED_CHARACTERS, GENERATED_PASSWORD_LENGTH
 from modules.dms_target_secret import DmsTargetSecret, DmsTargetSecretProps
+from tests.environments import ENVIRONMENTS
 from tests.helpers import Document, only_resource, resources, synth_props
 
-ENVIRONMENTS = ["dev", "staging", "prod"]
 KEY = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"
 SECRET = "aws_secretsmanager_secret"
 VERSION = "aws_secretsmanager_secret_version"

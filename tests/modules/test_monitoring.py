@@ -16,9 +16,9 @@ from contract.naming import Naming
 from modules.alarms import MonitoringProps, Subscription
 from modules.monitoring import Monitoring
 from stacks.alarm_props import alarm_thresholds
+from tests.environments import ENVIRONMENTS
 from tests.helpers import Document, only_resource, resources, synth_props
 
-ENVIRONMENTS = ["dev", "staging", "prod"]
 INSTANCES = ("aurora-migration-db-1-unit", "aurora-migration-db-2-unit", "aurora-migration-db-3-unit")
 
 BASE_PROPS = MonitoringProps(

@@ -17,8 +17,9 @@ from config import EnvironmentConfig, load_environment
 from config.model import ObservabilityConfig
 from modules.aurora_parameters import DatabaseObservability
 from tests.config.helpers import copy_example_ca, dev_data, problems_for, write_toml
+from tests.environments import ENVIRONMENTS
 from tests.helpers import Document, only_resource
-from tests.modules.test_aurora import BASE_PROPS, ENVIRONMENTS, synth_cluster
+from tests.modules.test_aurora import BASE_PROPS, synth_cluster
 
 DEFAULTS = ObservabilityConfig()
 

@@ -9,6 +9,7 @@ import pytest
 from config import EnvironmentConfig
 from contract.naming import Naming
 from modules.secrets_endpoint import SecretsManagerEndpoint, SecretsManagerEndpointProps
+from tests.environments import ENVIRONMENTS
 from tests.helpers import Document, only_resource, resources, synth_props
 
 DMS_GROUP = "sg-00000000000000009"
@@ -71,7 +72,7 @@ def test_the_vpc_must_resolve_private_dns_names(endpoint: str) -> None:
     assert condition["condition"] == "${self.enable_dns_support && self.enable_dns_hostnames}"
 
 
-@pytest.mark.parametrize("suffix", ["dev", "staging", "prod"])
+@pytest.mark.parametrize("suffix", ENVIRONMENTS)
 def test_every_environment_says_how_dms_reaches_its_secrets(
     suffix: str, synthesized: dict[str, Document], environments: dict[str, EnvironmentConfig]
 ) -> None:

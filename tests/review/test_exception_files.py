@@ -25,7 +25,8 @@ CLUSTER = "aws_rds_cluster.aurora_cluster_059EF40F"
 LONG_REASON = "Dev is short-lived and torn down with cdktf destroy, by design."
 GOOD = {
     CheckovWaiverFile: (
-        f'[[waiver]]\ncheck_id = "CKV_AWS_139"\naddress = "{CLUSTER}"\nenvironments = ["dev"]\nreason = "{LONG_REASON}"\n'
+        f'[[waiver]]\ncheck_id = "CKV_AWS_139"\naddress = "{CLUSTER}"\nwhen = ["aurora.deletion_protection == false"]\n'
+        f'reason = "{LONG_REASON}"\n'
     ),
     AcknowledgementFile: (
         f'[[acknowledge]]\naddress = "{CLUSTER}"\nstack = "aurora-migration-dev"\nchange = "replace"\nreason = "{LONG_REASON}"\n'
@@ -36,9 +37,9 @@ GOOD = {
 MALFORMED: list[tuple[type[ExceptionModel], str, str, str]] = [
     (
         CheckovWaiverFile,
-        'environments = ["dev"]',
-        'environments = "dev"',
-        "waiver #1.environments: expected an array, got 'dev'",
+        'when = ["aurora.deletion_protection == false"]',
+        'when = "aurora.deletion_protection == false"',
+        "waiver #1.when: expected an array, got 'aurora.deletion_protection == false'",
     ),
     (
         CheckovWaiverFile,

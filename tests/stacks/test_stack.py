@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from config import EnvironmentConfig
+from tests.environments import ENVIRONMENTS
 from tests.helpers import Document
 
-ENVIRONMENTS = ["dev", "staging", "prod"]
 REQUIRED_OUTPUTS = {"cluster_endpoint", "reader_endpoint", "dms_task_arn", "secret_arn"}
 
 
@@ -118,7 +118,7 @@ def test_synthesized_json_has_nothing_cdktf_specific_to_terraform(suffix: str, s
     assert "//" in keys(synthesized[suffix])  # construct paths are kept as Terraform JSON comments only
 
 
-@pytest.mark.parametrize("suffix", ["dev", "staging", "prod"])
+@pytest.mark.parametrize("suffix", ENVIRONMENTS)
 def test_the_stack_declares_the_terraform_it_needs(suffix: str, synthesized: dict[str, Any]) -> None:
     """Ephemeral resources (1.10) and write-only arguments (1.11): older Terraform must refuse the stack up front."""
     document = synthesized[suffix]

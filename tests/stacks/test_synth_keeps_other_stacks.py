@@ -59,7 +59,7 @@ def test_a_plain_synth_after_a_pr_synth_keeps_the_pr_stack(config_dir: Path, tmp
 
     assert (pr42 / ".terraform" / "marker").read_text() == "aurora-migration-pr42"
     assert (pr42 / "cdk.tf.json").read_text() == pr42_json, "a kept stack is left as it was"
-    assert KEPT_LINE.format(folder=pr42) in done.stderr.splitlines()
+    assert KEPT_LINE.format(folder=pr42) in done.stderr.splitlines(), done.stderr
     assert (dev / ".terraform" / "marker").read_text() == "aurora-migration-dev", "Terraform's files move along"
     assert "previous" not in (dev / "cdk.tf.json").read_text(), "the synthesized stack is replaced"
     assert manifest_stacks(outdir)["aurora-migration-pr42"] == pr42_entry, "cdktf deploy/destroy still find it"
@@ -87,5 +87,5 @@ def test_a_removed_environments_folder_is_kept_and_listed(config_dir: Path, tmp_
 
     done = synth(config_dir, outdir)
 
-    assert KEPT_LINE.format(folder=gone) in done.stderr.splitlines()
+    assert KEPT_LINE.format(folder=gone) in done.stderr.splitlines(), done.stderr
     assert manifest_stacks(outdir)["aurora-migration-qa"]["synthesizedStackPath"] == "stacks/aurora-migration-qa/cdk.tf.json"
