@@ -217,7 +217,7 @@ compare: install
 	$(RUN) python -m migration_ops.compare $(ENV_ARGS) --target-dsn-env TARGET_DSN $(COMPARE_ARGS) $(TOOL_STATUS)
 
 # One reproducible archive per environment, dist/aurora-migration-<env>.tar.gz, for platform teams: the stack's
-# Terraform JSON, a provider lock file, a manifest and a README (README.md, "Archives for platform teams").
+# Terraform JSON, a provider lock file, a manifest and a README (docs/archives.md).
 .PHONY: package
 package: install
 	$(RUN) python -m release

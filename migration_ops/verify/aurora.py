@@ -69,7 +69,7 @@ def check_cluster_engine(ctx: VerifyContext) -> CheckResult:
     engine, version = cluster.get("Engine", "?"), cluster.get("EngineVersion", "?")
     wanted = ctx.config.aurora.engine_version
     evidence = f"engine={engine} version={version} (configured {wanted})"
-    # The cluster is created at the configured version and AWS upgrades minors after that (README "Versions").
+    # The cluster is created at the configured version and AWS upgrades minors after that (docs/design.md "Versions").
     if engine != AURORA_ENGINE or not _same_major_not_older(version, wanted):
         return failed(name, f"{evidence}; expected engine {AURORA_ENGINE} at major {wanted.split('.')[0]}, {wanted} or newer")
     return passed(name, evidence)
