@@ -43,10 +43,9 @@ from modules.aws import (
     DataAwsVpcEndpoint,
     SecurityGroup,
     VpcEndpoint,
-    VpcSecurityGroupEgressRule,
-    VpcSecurityGroupIngressRule,
 )
 from modules.expressions import hcl_literal
+from modules.port_rules import tcp_rule
 
 HTTPS_PORT = 443
 CREATE = "create"
@@ -117,24 +116,22 @@ class SecretsManagerEndpoint(Construct):
             vpc_id=props.vpc_id,
             tags={"Name": name},
         )
-        VpcSecurityGroupIngressRule(
+        tcp_rule(
             self,
             "from-dms",
+            direction="ingress",
             security_group_id=group.id,
-            referenced_security_group_id=props.dms_security_group_id,
-            ip_protocol="tcp",
-            from_port=HTTPS_PORT,
-            to_port=HTTPS_PORT,
+            port=HTTPS_PORT,
+            peer_group_id=props.dms_security_group_id,
             description="HTTPS from the DMS replication instance (endpoint credentials)",
         )
-        VpcSecurityGroupEgressRule(
+        tcp_rule(
             self,
             "dms-to-endpoint",
+            direction="egress",
             security_group_id=props.dms_security_group_id,
-            referenced_security_group_id=group.id,
-            ip_protocol="tcp",
-            from_port=HTTPS_PORT,
-            to_port=HTTPS_PORT,
+            port=HTTPS_PORT,
+            peer_group_id=group.id,
             description="HTTPS to the Secrets Manager interface endpoint (endpoint credentials)",
         )
         first_subnet_per_zone: dict[str, str] = {}
@@ -209,24 +206,22 @@ class SecretsManagerEndpoint(Construct):
             ),
         )
         endpoint_group = Token.as_string(Fn.element(Fn.sort(Fn.tolist(endpoint.security_group_ids)), 0))
-        VpcSecurityGroupIngressRule(
+        tcp_rule(
             self,
             "from-dms",
+            direction="ingress",
             security_group_id=endpoint_group,
-            referenced_security_group_id=props.dms_security_group_id,
-            ip_protocol="tcp",
-            from_port=HTTPS_PORT,
-            to_port=HTTPS_PORT,
+            port=HTTPS_PORT,
+            peer_group_id=props.dms_security_group_id,
             description=f"HTTPS from the DMS replication instance of {props.naming.stack_name} (endpoint credentials)",
         )
-        VpcSecurityGroupEgressRule(
+        tcp_rule(
             self,
             "dms-to-endpoint",
+            direction="egress",
             security_group_id=props.dms_security_group_id,
-            referenced_security_group_id=endpoint_group,
-            ip_protocol="tcp",
-            from_port=HTTPS_PORT,
-            to_port=HTTPS_PORT,
+            port=HTTPS_PORT,
+            peer_group_id=endpoint_group,
             description="HTTPS to the VPC's Secrets Manager interface endpoint (endpoint credentials)",
         )
         return endpoint
@@ -249,14 +244,13 @@ class SecretsManagerEndpoint(Construct):
         )
         # The endpoint's security groups are not ours: DMS may send HTTPS inside the VPC, and the runbook
         # asks for an ingress rule from the DMS group on the endpoint's group.
-        VpcSecurityGroupEgressRule(
+        tcp_rule(
             self,
             "dms-to-endpoint",
+            direction="egress",
             security_group_id=props.dms_security_group_id,
-            cidr_ipv4=props.vpc_cidr_block,
-            ip_protocol="tcp",
-            from_port=HTTPS_PORT,
-            to_port=HTTPS_PORT,
+            port=HTTPS_PORT,
+            peer_cidr=props.vpc_cidr_block,
             description="HTTPS to the existing Secrets Manager interface endpoint inside the VPC",
         )
         return endpoint
