@@ -116,23 +116,11 @@ class SecretsManagerEndpoint(Construct):
             vpc_id=props.vpc_id,
             tags={"Name": name},
         )
-        tcp_rule(
-            self,
-            "from-dms",
-            direction="ingress",
-            security_group_id=group.id,
-            port=HTTPS_PORT,
-            peer_group_id=props.dms_security_group_id,
-            description="HTTPS from the DMS replication instance (endpoint credentials)",
-        )
-        tcp_rule(
-            self,
-            "dms-to-endpoint",
-            direction="egress",
-            security_group_id=props.dms_security_group_id,
-            port=HTTPS_PORT,
-            peer_group_id=group.id,
-            description="HTTPS to the Secrets Manager interface endpoint (endpoint credentials)",
+        self._https_from_dms(
+            props,
+            group.id,
+            ingress_description="HTTPS from the DMS replication instance (endpoint credentials)",
+            egress_description="HTTPS to the Secrets Manager interface endpoint (endpoint credentials)",
         )
         first_subnet_per_zone: dict[str, str] = {}
         for subnet, zone in sorted(props.subnets.items()):
@@ -206,6 +194,18 @@ class SecretsManagerEndpoint(Construct):
             ),
         )
         endpoint_group = Token.as_string(Fn.element(Fn.sort(Fn.tolist(endpoint.security_group_ids)), 0))
+        self._https_from_dms(
+            props,
+            endpoint_group,
+            ingress_description=f"HTTPS from the DMS replication instance of {props.naming.stack_name} (endpoint credentials)",
+            egress_description="HTTPS to the VPC's Secrets Manager interface endpoint (endpoint credentials)",
+        )
+        return endpoint
+
+    def _https_from_dms(
+        self, props: SecretsManagerEndpointProps, endpoint_group: str, *, ingress_description: str, egress_description: str
+    ) -> None:
+        """`endpoint_group` admits HTTPS from the DMS group, which may reach it (ids `from-dms`, `dms-to-endpoint`)."""
         tcp_rule(
             self,
             "from-dms",
@@ -213,7 +213,7 @@ class SecretsManagerEndpoint(Construct):
             security_group_id=endpoint_group,
             port=HTTPS_PORT,
             peer_group_id=props.dms_security_group_id,
-            description=f"HTTPS from the DMS replication instance of {props.naming.stack_name} (endpoint credentials)",
+            description=ingress_description,
         )
         tcp_rule(
             self,
@@ -222,9 +222,8 @@ class SecretsManagerEndpoint(Construct):
             security_group_id=props.dms_security_group_id,
             port=HTTPS_PORT,
             peer_group_id=endpoint_group,
-            description="HTTPS to the VPC's Secrets Manager interface endpoint (endpoint credentials)",
+            description=egress_description,
         )
-        return endpoint
 
     def _existing(self, props: SecretsManagerEndpointProps, service_name: str) -> DataAwsVpcEndpoint:
         endpoint = DataAwsVpcEndpoint(
