@@ -215,14 +215,26 @@ class SecretsManagerEndpoint(Construct):
             peer_group_id=props.dms_security_group_id,
             description=ingress_description,
         )
+        self._dms_to_endpoint(props, peer_group_id=endpoint_group, description=egress_description)
+
+    def _dms_to_endpoint(
+        self,
+        props: SecretsManagerEndpointProps,
+        *,
+        description: str,
+        peer_group_id: str | None = None,
+        peer_cidr: str | None = None,
+    ) -> None:
+        """The DMS group may reach the endpoint on HTTPS: its group, or the VPC when the group is not ours."""
         tcp_rule(
             self,
             "dms-to-endpoint",
             direction="egress",
             security_group_id=props.dms_security_group_id,
             port=HTTPS_PORT,
-            peer_group_id=endpoint_group,
-            description=egress_description,
+            peer_group_id=peer_group_id,
+            peer_cidr=peer_cidr,
+            description=description,
         )
 
     def _existing(self, props: SecretsManagerEndpointProps, service_name: str) -> DataAwsVpcEndpoint:
@@ -243,12 +255,8 @@ class SecretsManagerEndpoint(Construct):
         )
         # The endpoint's security groups are not ours: DMS may send HTTPS inside the VPC, and the runbook
         # asks for an ingress rule from the DMS group on the endpoint's group.
-        tcp_rule(
-            self,
-            "dms-to-endpoint",
-            direction="egress",
-            security_group_id=props.dms_security_group_id,
-            port=HTTPS_PORT,
+        self._dms_to_endpoint(
+            props,
             peer_cidr=props.vpc_cidr_block,
             description="HTTPS to the existing Secrets Manager interface endpoint inside the VPC",
         )
