@@ -14,65 +14,34 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cdktf import Fn
 from constructs import Construct
 
-from contract.aurora import SECRET_ENGINE
 from contract.naming import Naming
-from modules.expressions import hcl_literal, version_number
-from modules.write_only_secret import write_only_secret
+from modules.login_secret import DatabaseLogin, login_secret
 
 
 @dataclass(frozen=True, kw_only=True)
-class CredentialsSecretProps:
+class CredentialsSecretProps(DatabaseLogin):
+    """`username` is the master user; `database_name` the database DMS writes to."""
+
     naming: Naming
     """Physical names: the secret is `<prefix>-aurora-credentials-<suffix>`."""
-    kms_key_arn: str
-    """CMK that encrypts the secret."""
-    username: str
-    """Master user name."""
     password: str
     """Ephemeral token of the master password (MasterPassword.value)."""
     password_version_id: str
     """Version id of the master password secret; a new one rewrites this secret."""
-    host: str
-    """Writer endpoint of the cluster (token)."""
-    port: int
-    """PostgreSQL port."""
-    database_name: str
-    """Database DMS writes to."""
-    recovery_window_days: int
-    """Days a deleted secret can be restored (0 = at once)."""
 
 
 class CredentialsSecret(Construct):
     def __init__(self, scope: Construct, id_: str, *, props: CredentialsSecretProps) -> None:
         super().__init__(scope, id_)
-        # Literals pass through hcl_literal: cdktf escapes `${` in function arguments but not quotes or `%{`.
-        document = Fn.jsonencode(
-            {
-                "username": hcl_literal(props.username),
-                "password": props.password,
-                "engine": SECRET_ENGINE,
-                "port": props.port,
-                "host": props.host,
-                "dbname": hcl_literal(props.database_name),
-            }
-        )
-        self._secret = write_only_secret(
+        self._secret = login_secret(
             self,
+            props,
             name=props.naming.name("aurora-credentials"),
             description="Aurora master credentials for DMS set-up and operators (applications use the app secret)",
-            kms_key_arn=props.kms_key_arn,
-            recovery_window_days=props.recovery_window_days,
-            value=document,
-            value_version=version_number(
-                props.password_version_id,
-                props.host,
-                hcl_literal(props.username),
-                str(props.port),
-                hcl_literal(props.database_name),
-            ),
+            password=props.password,
+            password_version=props.password_version_id,
         )
 
     @property

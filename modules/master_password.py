@@ -30,9 +30,8 @@ from dataclasses import dataclass
 from constructs import Construct
 
 from contract.naming import Naming
-from contract.passwords import GENERATED_PASSWORD_EXCLUDED_CHARACTERS, GENERATED_PASSWORD_LENGTH
 from modules.expressions import ephemeral_block, ephemeral_value, known_only_when_applying
-from modules.write_only_secret import write_only_secret
+from modules.write_only_secret import generated_password, write_only_secret
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -52,12 +51,7 @@ class MasterPassword(Construct):
 
     def __init__(self, scope: Construct, id_: str, *, props: MasterPasswordProps) -> None:
         super().__init__(scope, id_)
-        generator = ephemeral_block(
-            self,
-            "aws_secretsmanager_random_password",
-            "generator",
-            {"password_length": GENERATED_PASSWORD_LENGTH, "exclude_characters": GENERATED_PASSWORD_EXCLUDED_CHARACTERS},
-        )
+        generator = generated_password(self)
         self._secret = write_only_secret(
             self,
             name=props.naming.name("aurora-master-password"),

@@ -113,23 +113,14 @@ class Monitoring(Construct):
                 auto_scaled_reader_rule_arn=None if self.auto_scaled_reader_rule is None else self.auto_scaled_reader_rule.arn,
             ),
         )
-        CloudwatchEventTarget(
-            self,
-            "dms-task-state-target",
-            rule=self.task_state_rule.name,
-            target_id="alarm-topic",
-            arn=self.topic.arn,
-            depends_on=[self.topic_policy],
-        )
-        if self.auto_scaled_reader_rule is not None:
-            CloudwatchEventTarget(
-                self,
-                "auto-scaled-reader-events-target",
-                rule=self.auto_scaled_reader_rule.name,
-                target_id="alarm-topic",
-                arn=self.topic.arn,
-                depends_on=[self.topic_policy],
-            )
+        for target, rule in (
+            ("dms-task-state-target", self.task_state_rule),
+            ("auto-scaled-reader-events-target", self.auto_scaled_reader_rule),
+        ):
+            if rule is not None:
+                CloudwatchEventTarget(
+                    self, target, rule=rule.name, target_id="alarm-topic", arn=self.topic.arn, depends_on=[self.topic_policy]
+                )
         for former_position, subscription in enumerate(props.subscriptions):
             topic_subscription = SnsTopicSubscription(
                 self,

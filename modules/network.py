@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from constructs import Construct
 
 from contract.naming import Naming
-from modules.aws import SecurityGroup, VpcSecurityGroupEgressRule, VpcSecurityGroupIngressRule
+from modules.aws import SecurityGroup
 from modules.moved import moved_from
+from modules.port_rules import tcp_rule
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -57,59 +58,54 @@ class MigrationNetwork(Construct):
         dms_id = self.dms_security_group.id
         port = props.database_port
 
-        VpcSecurityGroupIngressRule(
+        tcp_rule(
             self,
             "aurora-from-dms",
+            direction="ingress",
             security_group_id=aurora_id,
-            referenced_security_group_id=dms_id,
-            ip_protocol="tcp",
-            from_port=port,
-            to_port=port,
+            port=port,
+            peer_group_id=dms_id,
             description="PostgreSQL from the DMS replication instance (migration target writes)",
         )
         for former_position, group_id in enumerate(props.application_security_group_ids):
-            rule = VpcSecurityGroupIngressRule(
+            rule = tcp_rule(
                 self,
                 f"aurora-from-{group_id}",
+                direction="ingress",
                 security_group_id=aurora_id,
-                referenced_security_group_id=group_id,
-                ip_protocol="tcp",
-                from_port=port,
-                to_port=port,
+                port=port,
+                peer_group_id=group_id,
                 description=f"PostgreSQL from application security group {group_id}",
             )
             moved_from(rule, f"aurora-from-application-group-{former_position}")
         for former_position, cidr in enumerate(props.application_cidr_blocks):
-            rule = VpcSecurityGroupIngressRule(
+            rule = tcp_rule(
                 self,
                 f"aurora-from-{cidr.replace('.', '-').replace('/', '-')}",
+                direction="ingress",
                 security_group_id=aurora_id,
-                cidr_ipv4=cidr,
-                ip_protocol="tcp",
-                from_port=port,
-                to_port=port,
+                port=port,
+                peer_cidr=cidr,
                 description=f"PostgreSQL from application network {cidr}",
             )
             moved_from(rule, f"aurora-from-application-cidr-{former_position}")
 
-        VpcSecurityGroupEgressRule(
+        tcp_rule(
             self,
             "dms-to-source",
+            direction="egress",
             security_group_id=dms_id,
-            cidr_ipv4=props.source_cidr_block,
-            ip_protocol="tcp",
-            from_port=props.source_port,
-            to_port=props.source_port,
+            port=props.source_port,
+            peer_cidr=props.source_cidr_block,
             description="PostgreSQL to the on-premises source database",
         )
-        VpcSecurityGroupEgressRule(
+        tcp_rule(
             self,
             "dms-to-aurora",
+            direction="egress",
             security_group_id=dms_id,
-            referenced_security_group_id=aurora_id,
-            ip_protocol="tcp",
-            from_port=port,
-            to_port=port,
+            port=port,
+            peer_group_id=aurora_id,
             description="PostgreSQL to the Aurora target cluster",
         )
 

@@ -43,10 +43,9 @@ from modules.aws import (
     DataAwsVpcEndpoint,
     SecurityGroup,
     VpcEndpoint,
-    VpcSecurityGroupEgressRule,
-    VpcSecurityGroupIngressRule,
 )
 from modules.expressions import hcl_literal
+from modules.port_rules import tcp_rule
 
 HTTPS_PORT = 443
 CREATE = "create"
@@ -117,25 +116,11 @@ class SecretsManagerEndpoint(Construct):
             vpc_id=props.vpc_id,
             tags={"Name": name},
         )
-        VpcSecurityGroupIngressRule(
-            self,
-            "from-dms",
-            security_group_id=group.id,
-            referenced_security_group_id=props.dms_security_group_id,
-            ip_protocol="tcp",
-            from_port=HTTPS_PORT,
-            to_port=HTTPS_PORT,
-            description="HTTPS from the DMS replication instance (endpoint credentials)",
-        )
-        VpcSecurityGroupEgressRule(
-            self,
-            "dms-to-endpoint",
-            security_group_id=props.dms_security_group_id,
-            referenced_security_group_id=group.id,
-            ip_protocol="tcp",
-            from_port=HTTPS_PORT,
-            to_port=HTTPS_PORT,
-            description="HTTPS to the Secrets Manager interface endpoint (endpoint credentials)",
+        self._https_from_dms(
+            props,
+            group.id,
+            ingress_description="HTTPS from the DMS replication instance (endpoint credentials)",
+            egress_description="HTTPS to the Secrets Manager interface endpoint (endpoint credentials)",
         )
         first_subnet_per_zone: dict[str, str] = {}
         for subnet, zone in sorted(props.subnets.items()):
@@ -209,27 +194,48 @@ class SecretsManagerEndpoint(Construct):
             ),
         )
         endpoint_group = Token.as_string(Fn.element(Fn.sort(Fn.tolist(endpoint.security_group_ids)), 0))
-        VpcSecurityGroupIngressRule(
-            self,
-            "from-dms",
-            security_group_id=endpoint_group,
-            referenced_security_group_id=props.dms_security_group_id,
-            ip_protocol="tcp",
-            from_port=HTTPS_PORT,
-            to_port=HTTPS_PORT,
-            description=f"HTTPS from the DMS replication instance of {props.naming.stack_name} (endpoint credentials)",
-        )
-        VpcSecurityGroupEgressRule(
-            self,
-            "dms-to-endpoint",
-            security_group_id=props.dms_security_group_id,
-            referenced_security_group_id=endpoint_group,
-            ip_protocol="tcp",
-            from_port=HTTPS_PORT,
-            to_port=HTTPS_PORT,
-            description="HTTPS to the VPC's Secrets Manager interface endpoint (endpoint credentials)",
+        self._https_from_dms(
+            props,
+            endpoint_group,
+            ingress_description=f"HTTPS from the DMS replication instance of {props.naming.stack_name} (endpoint credentials)",
+            egress_description="HTTPS to the VPC's Secrets Manager interface endpoint (endpoint credentials)",
         )
         return endpoint
+
+    def _https_from_dms(
+        self, props: SecretsManagerEndpointProps, endpoint_group: str, *, ingress_description: str, egress_description: str
+    ) -> None:
+        """`endpoint_group` admits HTTPS from the DMS group, which may reach it (ids `from-dms`, `dms-to-endpoint`)."""
+        tcp_rule(
+            self,
+            "from-dms",
+            direction="ingress",
+            security_group_id=endpoint_group,
+            port=HTTPS_PORT,
+            peer_group_id=props.dms_security_group_id,
+            description=ingress_description,
+        )
+        self._dms_to_endpoint(props, peer_group_id=endpoint_group, description=egress_description)
+
+    def _dms_to_endpoint(
+        self,
+        props: SecretsManagerEndpointProps,
+        *,
+        description: str,
+        peer_group_id: str | None = None,
+        peer_cidr: str | None = None,
+    ) -> None:
+        """The DMS group may reach the endpoint on HTTPS: its group, or the VPC when the group is not ours."""
+        tcp_rule(
+            self,
+            "dms-to-endpoint",
+            direction="egress",
+            security_group_id=props.dms_security_group_id,
+            port=HTTPS_PORT,
+            peer_group_id=peer_group_id,
+            peer_cidr=peer_cidr,
+            description=description,
+        )
 
     def _existing(self, props: SecretsManagerEndpointProps, service_name: str) -> DataAwsVpcEndpoint:
         endpoint = DataAwsVpcEndpoint(
@@ -249,14 +255,9 @@ class SecretsManagerEndpoint(Construct):
         )
         # The endpoint's security groups are not ours: DMS may send HTTPS inside the VPC, and the runbook
         # asks for an ingress rule from the DMS group on the endpoint's group.
-        VpcSecurityGroupEgressRule(
-            self,
-            "dms-to-endpoint",
-            security_group_id=props.dms_security_group_id,
-            cidr_ipv4=props.vpc_cidr_block,
-            ip_protocol="tcp",
-            from_port=HTTPS_PORT,
-            to_port=HTTPS_PORT,
+        self._dms_to_endpoint(
+            props,
+            peer_cidr=props.vpc_cidr_block,
             description="HTTPS to the existing Secrets Manager interface endpoint inside the VPC",
         )
         return endpoint

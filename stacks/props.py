@@ -7,6 +7,7 @@ constructs it is wired to; the constructs never see the config model.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypedDict
 
 from config.model import DmsConfig, EnvironmentConfig, TableSelection
 from contract.aurora import POSTGRES_PORT, READER_SCALING_METRICS
@@ -152,16 +153,20 @@ def reader_scaling_props(ctx: StackContext, *, cluster: AuroraCluster) -> Reader
     )
 
 
-def credentials_props(
-    ctx: StackContext, *, kms_key_arn: str, master_password: MasterPassword, cluster: AuroraCluster
-) -> CredentialsSecretProps:
+class _LoginAtCluster(TypedDict):
+    """What every login secret of the stack shares: the key, the cluster's writer, its database, the recovery window."""
+
+    kms_key_arn: str
+    host: str
+    port: int
+    database_name: str
+    recovery_window_days: int
+
+
+def _login_at(ctx: StackContext, *, kms_key_arn: str, cluster: AuroraCluster) -> _LoginAtCluster:
     aurora = ctx.config.aurora
-    return CredentialsSecretProps(
-        naming=ctx.naming,
+    return _LoginAtCluster(
         kms_key_arn=kms_key_arn,
-        username=aurora.master_username,
-        password=master_password.value,
-        password_version_id=master_password.version_id,
         host=cluster.endpoint,
         port=cluster.port,
         database_name=aurora.database_name,
@@ -169,20 +174,28 @@ def credentials_props(
     )
 
 
+def credentials_props(
+    ctx: StackContext, *, kms_key_arn: str, master_password: MasterPassword, cluster: AuroraCluster
+) -> CredentialsSecretProps:
+    return CredentialsSecretProps(
+        naming=ctx.naming,
+        username=ctx.config.aurora.master_username,
+        password=master_password.value,
+        password_version_id=master_password.version_id,
+        **_login_at(ctx, kms_key_arn=kms_key_arn, cluster=cluster),
+    )
+
+
 def dms_target_secret_props(ctx: StackContext, *, kms_key_arn: str, cluster: AuroraCluster) -> DmsTargetSecretProps | None:
     """None when `dms.target_user` is "master": the target endpoint then reads the credentials secret."""
-    dms, aurora = ctx.config.dms, ctx.config.aurora
+    dms = ctx.config.dms
     if dms.target_user != "dedicated":
         return None
     return DmsTargetSecretProps(
         naming=ctx.naming,
-        kms_key_arn=kms_key_arn,
         username=dms.target_username,
         password_version=dms.target_password_version,
-        host=cluster.endpoint,
-        port=cluster.port,
-        database_name=aurora.database_name,
-        recovery_window_days=aurora.secret_recovery_window_days,
+        **_login_at(ctx, kms_key_arn=kms_key_arn, cluster=cluster),
     )
 
 
@@ -193,13 +206,9 @@ def application_secret_props(ctx: StackContext, *, kms_key_arn: str, cluster: Au
         name=ctx.naming.application_secret_name,
         description="Credentials of the applications' database user (not the master user); the role is created on "
         'Aurora by the runbook ("The application user")',
-        kms_key_arn=kms_key_arn,
         username=aurora.application_username,
         password_version=aurora.application_password_version,
-        host=cluster.endpoint,
-        port=cluster.port,
-        database_name=aurora.database_name,
-        recovery_window_days=aurora.secret_recovery_window_days,
+        **_login_at(ctx, kms_key_arn=kms_key_arn, cluster=cluster),
     )
 
 
