@@ -7,16 +7,34 @@ takes the same path as the deployed alarms. tests/stacks/test_alarm_props.py che
 
 from __future__ import annotations
 
-from dataclasses import fields
-
 from config.model import AuroraConfig, MonitoringConfig
 from contract.aurora import SERVERLESS_MIN_ACU, default_max_connections, serverless_v2_max_connections
 from modules.alarms import AlarmThresholds
 
 
 def alarm_thresholds(monitoring: MonitoringConfig) -> AlarmThresholds:
-    """Every threshold is the `monitoring` value of the same name."""
-    return AlarmThresholds(**{threshold.name: getattr(monitoring, threshold.name) for threshold in fields(AlarmThresholds)})
+    return AlarmThresholds(
+        aurora_cpu_percent=monitoring.aurora_cpu_percent,
+        aurora_freeable_memory_mib=monitoring.aurora_freeable_memory_mib,
+        aurora_replica_lag_ms=monitoring.aurora_replica_lag_ms,
+        aurora_connections_percent=monitoring.aurora_connections_percent,
+        aurora_free_local_storage_mib=monitoring.aurora_free_local_storage_mib,
+        aurora_deadlocks_per_second=monitoring.aurora_deadlocks_per_second,
+        aurora_max_used_transaction_ids=monitoring.aurora_max_used_transaction_ids,
+        aurora_disk_queue_depth=monitoring.aurora_disk_queue_depth,
+        aurora_read_latency_ms=monitoring.aurora_read_latency_ms,
+        aurora_write_latency_ms=monitoring.aurora_write_latency_ms,
+        aurora_swap_usage_mib=monitoring.aurora_swap_usage_mib,
+        aurora_acu_utilization_percent=monitoring.aurora_acu_utilization_percent,
+        dms_cdc_latency_seconds=monitoring.dms_cdc_latency_seconds,
+        dms_cpu_percent=monitoring.dms_cpu_percent,
+        dms_free_storage_gib=monitoring.dms_free_storage_gib,
+        dms_freeable_memory_mib=monitoring.dms_freeable_memory_mib,
+        dms_swap_usage_mib=monitoring.dms_swap_usage_mib,
+        dms_cdc_incoming_changes=monitoring.dms_cdc_incoming_changes,
+        dms_cdc_changes_on_disk=monitoring.dms_cdc_changes_on_disk,
+        dms_validation_failed_rows=monitoring.dms_validation_failed_rows,
+    )
 
 
 def serverless_max_capacity_acu(aurora: AuroraConfig) -> float | None:
