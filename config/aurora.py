@@ -84,7 +84,7 @@ class AuroraConfig(StrictModel):
     engine_version: str = Field(
         default="15.12",
         description="Aurora PostgreSQL `major.minor` a new cluster is created with; AWS upgrades minors after that and "
-        "the cluster ignores this value once created (README, Versions), except during a major upgrade "
+        "the cluster ignores this value once created (docs/design.md, Versions), except during a major upgrade "
         "(`allow_major_version_upgrade`). The parameter group family follows the major; the minor must be a released "
         "one (the dated list in contract/aurora.py).",
     )

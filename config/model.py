@@ -1,6 +1,6 @@
 """The typed model of one environment's configuration: `EnvironmentConfig` and the rules across its sections.
 
-Every field is either required or has a documented default; the README's
+Every field is either required or has a documented default; docs/reference.md's
 configuration reference is generated from the same field descriptions
 (`python -m docgen.reference`). Models are frozen and reject unknown keys so
 a typo in a TOML file is an error, not a silently ignored setting.

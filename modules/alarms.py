@@ -1,6 +1,6 @@
 """What the environment alarms on: the alarm specs, their thresholds and the props of the Monitoring construct.
 
-Plain data (no provider classes), so the README's alarm table (docgen/reference.py)
+Plain data (no provider classes), so the alarm table of docs/reference.md (docgen/reference.py)
 is generated from the same specs the construct deploys without loading the provider.
 """
 

@@ -136,7 +136,7 @@ class AuroraCluster(Construct):
             # The version a new cluster is created with. AWS applies minor upgrades (auto_minor_version_upgrade on
             # the instances) and the 5.x provider would then plan a downgrade to this full version, so the
             # version is ignored after creation, except in the apply of a major upgrade (_major_upgrade_settings,
-            # README "Versions").
+            # docs/design.md "Versions").
             engine_version=props.engine_version,
             **_major_upgrade_settings(props, instance_parameter_group=parameters.instance.name),
             port=POSTGRES_PORT,

@@ -148,7 +148,7 @@ class DmsReplication(Construct):
             replication_instance_class=props.replication_instance_class,
             allocated_storage=props.allocated_storage_gib,
             # The version a new instance is created with. Auto minor upgrades change it and the provider has no
-            # prefix rule for DMS, so the next plan would propose a downgrade: ignored after creation (README "Versions").
+            # prefix rule for DMS, so the next plan would propose a downgrade: ignored after creation (docs/design.md "Versions").
             engine_version=props.engine_version,
             multi_az=props.multi_az,
             publicly_accessible=False,

@@ -1,6 +1,6 @@
 """The config half of the Monitoring props: thresholds and max_connections, field by field from the config model.
 
-Apart from stacks/props.py because it loads no provider class: the README's alarm table (docgen/reference.py)
+Apart from stacks/props.py because it loads no provider class: the alarm table of docs/reference.md (docgen/reference.py)
 takes the same path as the deployed alarms. tests/stacks/test_alarm_props.py checks that every threshold of
 `[monitoring]` reaches the alarms.
 """
