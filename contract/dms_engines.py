@@ -5,7 +5,8 @@ Sources, re-read 2026-11-29 (each row names its own in `source`):
   the earliest a current copy gives. The English page (default engine 3.5.4) lists 3.6.1 as TBD/TBD, 3.6.0
   2026-04-27/2026-07-27, 3.5.4 2027-01-31/2027-03-31, 3.5.3 2026-02-28/2026-06-30, 3.5.2 2025-03-30/2025-04-29,
   3.5.1 2024-11-30/2025-03-15 ("No new instance date" / "EOL date"); an older English copy (default 3.5.3) gives
-  3.6.0 an EOL of 2026-06-27, and the Japanese/Chinese copies give 3.5.4 2026-09-15/2026-11-15.
+  3.6.0 an EOL of 2026-06-27, and the Japanese/Chinese copies give 3.5.4 2026-09-15/2026-11-15 and 3.6.1
+  2027-04-30/2027-06-30 (re-read 2026-12-03).
 - The account's own answer wins over every copy: `make engine-versions ENV=...` (DMS DescribeEngineVersions,
   `DeprecationDate` / `ForceUpgradeDate`) says which rows are out of date (migration_ops/verify/dms_engines.py).
 - PostgreSQL majors: DMS user guide, "Using a PostgreSQL database as an AWS DMS source" (version table: 16.x needs
@@ -52,8 +53,9 @@ DMS_ENGINES: tuple[DmsEngine, ...] = (
         end_of_life=dt.date(2027, 6, 30),
         newest_source_major=18,
         newest_target_major=18,
-        source="DMS release notes, read 2026-11-29: the English copy says TBD/TBD; 2027-04-30/2027-06-30 are the "
-        "earlier reading of this table (a copy not among the stored ones): confirm with `make engine-versions`",
+        source="DMS release notes, read 2026-12-03: the Japanese (docs.aws.amazon.com/ja_jp) and Chinese "
+        "(docs.amazonaws.cn) copies give 2027-04-30/2027-06-30, the English copy TBD/TBD: the earliest announced date "
+        "is kept; `make engine-versions` shows the account's own answer",
     ),
     DmsEngine(
         version="3.6.0",
