@@ -53,7 +53,7 @@ DMS_ENGINES: tuple[DmsEngine, ...] = (
         end_of_life=dt.date(2027, 6, 30),
         newest_source_major=18,
         newest_target_major=18,
-        source="DMS release notes, read 2026-12-03: the Japanese (docs.aws.amazon.com/ja_jp) and Chinese "
+        source="DMS release notes, read 2026-11-29 and 2026-12-03: the Japanese (docs.aws.amazon.com/ja_jp) and Chinese "
         "(docs.amazonaws.cn) copies give 2027-04-30/2027-06-30, the English copy TBD/TBD: the earliest announced date "
         "is kept; `make engine-versions` shows the account's own answer",
     ),
