@@ -83,20 +83,29 @@ workflows: install
 # The whole suite: lint, unit, stack, snapshot, terraform validate, checkov, PostgreSQL and emulator tests.
 # mypy (about 3 minutes from a cold cache) runs beside pytest, which spends most of its time waiting on the
 # emulator's fixed delays; its report is printed, and fails the target, only if it finds something
-# (so pytest's summary stays the last line). Two pytest workers, one test file each at a time (--dist loadfile):
-# the emulator deployments (one module) wait on the provider's fixed delays while the other worker runs the rest.
+# (so pytest's summary stays the last line). Seven pytest workers on two cores, one test file each at a time
+# (--dist loadfile): the five emulator modules that mostly sleep on the AWS provider's fixed delays start first,
+# each on a worker of its own (tests/scheduling.py), while the other workers run the rest of the suite.
 test: install
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
 	@mkdir -p .make && echo "mypy runs beside pytest; its report follows only if it finds a problem"
 	@$(RUN) mypy > .make/mypy.log 2>&1 & mypy=$$!; \
-	  $(RUN) pytest -n 2 --dist loadfile; tests=$$?; \
+	  $(RUN) pytest -n 7 --dist loadfile; tests=$$?; \
 	  if ! wait $$mypy; then cat .make/mypy.log; exit 1; fi; \
 	  exit $$tests
 
 # Only the tests that need nothing but Python (no terraform, checkov, PostgreSQL or emulator).
 hermetic: install
 	$(RUN) pytest -m "not terraform and not checkov and not integration and not postgres"
+
+# The inner loop, under 2 minutes on the 2-core machine: ruff and the hermetic tests on two workers. mypy, the
+# terraform, checkov and PostgreSQL tests and the emulator run only in `make test` (which CI runs).
+.PHONY: check
+check: install
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+	$(RUN) pytest -n 2 --dist loadfile -m "not terraform and not checkov and not integration and not postgres"
 
 snapshots: install
 	$(RUN) pytest tests/review/test_snapshots.py --snapshot-update

@@ -20,6 +20,7 @@ from cdktf import Testing
 
 from config import EnvironmentConfig, environment_files, load_environments
 from provider_loading.fast_import import enable_fast_provider_import
+from tests.scheduling import WaitingFirstScheduling, waiting_first
 
 # The fast provider load, as main.py does it. Here, not in pytest_configure: pytest imports the conftest.py files
 # below this one (tests/review/ imports modules.aws through tests.helpers) before it calls pytest_configure.
@@ -28,6 +29,16 @@ enable_fast_provider_import()
 Testing.__test__ = False  # not a test class
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.hookimpl(trylast=True)  # after tests/review/conftest.py moved its gate tests to the end
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    waiting_first(items)
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> WaitingFirstScheduling | None:
+    return WaitingFirstScheduling(config, log) if config.getvalue("dist") == "loadfile" else None
 
 
 @pytest.fixture(scope="session")

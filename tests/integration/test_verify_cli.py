@@ -1,7 +1,7 @@
 """`python -m migration_ops.verify` at its edges, against the session's moto: missing outputs, usage and
 connection errors, and the DMS test-connection path that only runs against a real account.
 
-Uses its own emulated account, so it neither needs nor disturbs the deployments of test_deploy.py.
+Uses its own emulated account, so it neither needs nor disturbs the deployments of test_deploy*.py.
 """
 
 from __future__ import annotations
