@@ -22,7 +22,18 @@ import pytest
 from config import EnvironmentConfig, load_environment
 from config.dms import DmsConfig
 from config.loader import CONFIG_DIR
+from migration_ops import postgres
 from tests.migration_ops.pg_server import BinaryMissingError, PgServer, start_server
+
+
+@pytest.fixture(autouse=True)
+def _no_remembered_dsns() -> Iterator[None]:
+    """What one test's process read (passwords to scrub, the variable a DSN came from) is module state of
+    migration_ops.postgres: start and end each test without it, so no test depends on the order tests run in."""
+    postgres.forget_secrets()
+    yield
+    postgres.forget_secrets()
+
 
 EXAMPLE_RDS_CA = CONFIG_DIR / "certs" / "example-rds-ca.pem"
 
