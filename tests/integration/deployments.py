@@ -139,8 +139,9 @@ def planned_changes(deployment: Deployment, *options: str) -> dict[str, dict[str
 def assert_destroy_leaves_nothing(deployments: Deployments, local_aws: LocalAws) -> None:
     """Destroys every deployment (side by side); afterwards only seeded things and pending deletions remain."""
     attempted = [deployment for deployment in deployments.attempted if not deployment.destroyed]
-    if not attempted:
-        pytest.skip("nothing was deployed")
+    if not attempted and deployments.unavailable:
+        pytest.skip("nothing was deployed: " + "; ".join(f"{name}: {why}" for name, why in deployments.unavailable.items()))
+    assert attempted, "every deployment of this module was destroyed before its destroy test"
     with ThreadPoolExecutor(max_workers=len(attempted)) as pool:
         destroyed = list(zip(attempted, pool.map(Deployment.destroy, attempted), strict=True))
     problems = []

@@ -32,6 +32,7 @@ from typing import Any
 import boto3
 from moto.server import ThreadedMotoServer
 
+from config.loader import CONFIG_DIR_ENV_VAR
 from plumbing.tool import run_tool
 from release.source import node_first
 from stacks.emulator import EMULATOR_ENV_VAR
@@ -39,7 +40,6 @@ from tests.integration import moto_patches
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 MIRROR_ENV_VAR = "TF_PLUGIN_MIRROR"
-CONFIG_DIR_ENV_VAR = "AURORA_MIGRATION_CONFIG_DIR"
 DEFAULT_ACCOUNT_ID = "123456789012"  # moto's default account, for configs without allowed_account_ids
 AWS_PROVIDER_SOURCE = "registry.terraform.io/hashicorp/aws"
 # Where a request that ignores NO_PROXY would go: nothing listens on port 9 (discard) here.
@@ -615,8 +615,6 @@ def prepare_cdktf_cli(aws: LocalAws, toolchain: Toolchain, seeded: SeededEnviron
     """`cdktf deploy` / `cdktf destroy` of main.py, reading environment files from a temporary config dir."""
     if toolchain.cdktf is None:
         raise ToolMissingError("node_modules/.bin/cdktf is missing (run `npm ci`)")
-    if CONFIG_DIR_ENV_VAR not in (REPO_ROOT / "main.py").read_text():
-        raise ToolMissingError(f"main.py does not read {CONFIG_DIR_ENV_VAR} (needed to deploy a test config)")
     config_dir = workdir / "config"
     config_dir.mkdir()
     config_file = write_toml(seeded.data, config_dir / f"{seeded.suffix}.toml")
